@@ -1,0 +1,52 @@
+"""The JSON API at /api/v1 (DESIGN.md §6): the blueprint, problem+json answers, and
+the routes each capability adds to it."""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, json, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from .problems import Problem
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def problem(status: int, type_: str, title: str, detail: str = "", **extra: Any) -> Response:
+    """An RFC 9457 problem document."""
+    body = Problem(type_, title, detail).as_json(status)
+    body.update(extra)
+    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(bp.url_prefix + "/")
+
+
+def api_login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return problem(401, "unauthenticated", "Sign in first",
+                           "sign in at /login; the API uses the session cookie")
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def json_body() -> Any:
+    """The request's JSON, or None when it is not JSON (the caller answers 400)."""
+    return request.get_json(silent=True)
+
+
+def http_error_as_problem(error: HTTPException) -> Response:
+    return problem(error.code or 500, error.name.lower().replace(" ", "-"), error.name,
+                   error.description or "")
+
+
+# Routes live with their capability; importing registers them on `bp`.
+from .devices import api as _devices_api  # noqa: E402,F401
+from .sync import api as _sync_api  # noqa: E402,F401

@@ -1,0 +1,81 @@
+"""Accounts: teams, users, passwords (argon2id), sign-in."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Role, Team, User
+
+# argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile.
+_hasher = PasswordHasher()
+# Verified against when no such user exists, so timing does not reveal usernames.
+_DUMMY_HASH = _hasher.hash("visitcheck: no such user")
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class InvalidCredentials(Exception):
+    """Wrong username or password, or a disabled account (never said which)."""
+
+
+class AccountError(ValueError):
+    """A user or team cannot be created as asked."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def authenticate(session: Session, *, username: str, password: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidCredentials() from None
+    if user is None or not user.active:
+        raise InvalidCredentials()
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def user_by_public_id(session: Session, public_id: str) -> User | None:
+    return session.scalars(select(User).where(User.uuid == public_id)).first()
+
+
+def get_or_create_team(session: Session, *, name: str) -> Team:
+    team = session.scalars(select(Team).where(Team.name == name)).first()
+    if team is None:
+        team = Team(name=name)
+        session.add(team)
+        session.flush()
+    return team
+
+
+def create_user(
+    session: Session, *, username: str, password: str, role: str, team: Team, name: str = ""
+) -> User:
+    try:
+        role = Role(role).value
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise AccountError(f"role must be one of {allowed}") from None
+    if not username or len(username) > 80:
+        raise AccountError("username must be 1 to 80 characters")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    if session.scalars(select(User).where(User.username == username)).first():
+        raise AccountError(f"user {username!r} exists already")
+    user = User(
+        username=username,
+        name=name or username,
+        role=role,
+        team_id=team.id,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,60 @@
+"""Checklist templates (versioned) and the checklists made with them."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..auth.models import User
+from ..database import Base, UTCDateTime, UUIDString, utcnow
+from ..keys import EncryptedFields
+from ..people.models import Household
+
+
+class ChecklistStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    ESCALATED = "escalated"
+
+
+class ChecklistTemplate(Base):
+    __tablename__ = "checklist_templates"
+    __table_args__ = (UniqueConstraint("template", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[str] = mapped_column(Text)  # the template JSON, as loaded
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Checklist(EncryptedFields, Base):
+    """Encrypted fields: the whole plaintext the device sealed (answers included).
+
+    The uuid is made on the tablet, so a retried sync is the same checklist.
+    """
+
+    __tablename__ = "checklists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(UUIDString, unique=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
+    template: Mapped[str] = mapped_column(String(64))
+    template_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    rev: Mapped[int] = mapped_column(Integer)
+    # In clear for the review queue's ordering; the visit's content is encrypted.
+    visit_at: Mapped[str | None] = mapped_column(String(32), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    author: Mapped[User] = relationship()
+    household: Mapped[Household] = relationship()

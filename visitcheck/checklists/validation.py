@@ -1,0 +1,138 @@
+"""Checking answers against the template version they were made with.
+
+One function, driven by the template JSON, so a new version with new
+questions needs no code. Errors name the field as `section.field` (or
+`section.group.<person_id>.field`) so the tablet can show them in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"field": self.field, "message": self.message}
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _check_value(field: dict[str, Any], value: Any) -> str | None:
+    kind = field["type"]
+    if kind == "text":
+        return None if isinstance(value, str) else "must be text"
+    if kind == "boolean":
+        return None if isinstance(value, bool) else "must be yes or no"
+    if kind == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return None if ok else "must be a number"
+    if kind == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return "must be a date (YYYY-MM-DD)"
+        return None
+    if kind == "datetime":
+        try:
+            datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return "must be a date and time"
+        return None
+    allowed = {option["value"] for option in field.get("options", [])}
+    if kind == "choice":
+        return None if isinstance(value, str) and value in allowed else "is not one of the choices"
+    if kind == "multi":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "must be a list of choices"
+        unknown = [v for v in value if v not in allowed]
+        return f"has unknown choices: {', '.join(unknown)}" if unknown else None
+    return f"has an unknown field type {kind!r}"
+
+
+def _shown(field: dict[str, Any], answers: dict[str, Any]) -> bool:
+    condition = field.get("show_if")
+    return condition is None or answers.get(condition["field"]) == condition["equals"]
+
+
+def _check_fields(
+    fields: list[dict[str, Any]],
+    answers: Any,
+    path: str,
+    *,
+    children: set[str],
+    complete: bool,
+) -> list[FieldError]:
+    if not isinstance(answers, dict):
+        return [FieldError(path, "must be an object")]
+    errors: list[FieldError] = []
+    by_id = {f["id"]: f for f in fields}
+    for unknown in sorted(set(answers) - set(by_id)):
+        errors.append(FieldError(f"{path}.{unknown}", "is not a question of this template"))
+    for field in fields:
+        name = f"{path}.{field['id']}"
+        value = answers.get(field["id"])
+        if not _shown(field, answers):
+            if not _is_blank(value):
+                errors.append(FieldError(name, "does not apply given the other answers"))
+            continue
+        if field["type"] == "group" and field.get("repeat") == "children" and value in (None, {}):
+            value = {}  # each child still needs its answers on a submission
+        elif _is_blank(value):
+            if complete and field.get("required"):
+                errors.append(FieldError(name, "is required"))
+            continue
+        if field["type"] == "group":
+            errors.extend(_check_group(field, value, name, children=children, complete=complete))
+            continue
+        problem = _check_value(field, value)
+        if problem:
+            errors.append(FieldError(name, problem))
+    return errors
+
+
+def _check_group(
+    field: dict[str, Any], value: Any, path: str, *, children: set[str], complete: bool
+) -> list[FieldError]:
+    if field.get("repeat") != "children":
+        return _check_fields(field["fields"], value, path, children=children, complete=complete)
+    if not isinstance(value, dict):
+        return [FieldError(path, "must be an object keyed by child")]
+    errors: list[FieldError] = []
+    for person_id in sorted(set(value) - children):
+        errors.append(FieldError(f"{path}.{person_id}", "is not a child of this household"))
+    for person_id in sorted(children):
+        if person_id in value:
+            errors.extend(
+                _check_fields(field["fields"], value[person_id], f"{path}.{person_id}",
+                              children=children, complete=complete)
+            )
+        elif complete and field.get("required", True):
+            errors.append(FieldError(f"{path}.{person_id}", "is required for each child"))
+    return errors
+
+
+def validate_answers(
+    template: dict[str, Any], answers: Any, *, children: set[str], complete: bool
+) -> list[FieldError]:
+    """`complete` asks for every required answer (a submission); drafts may have gaps."""
+    if not isinstance(answers, dict):
+        return [FieldError("answers", "must be an object")]
+    errors: list[FieldError] = []
+    sections = {s["id"]: s for s in template["sections"]}
+    for unknown in sorted(set(answers) - set(sections)):
+        errors.append(FieldError(unknown, "is not a section of this template"))
+    for section_id, section in sections.items():
+        section_answers = answers.get(section_id, {})
+        errors.extend(
+            _check_fields(section["fields"], section_answers, section_id,
+                          children=children, complete=complete)
+        )
+    return errors

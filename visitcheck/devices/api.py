@@ -1,0 +1,31 @@
+"""POST /api/v1/devices: a browser registers the device id it made for its vault."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from ..api import api_login_required, bp, json_body, problem
+from ..database import is_uuid
+from ..extensions import db
+from . import service
+from .service import DeviceOwnedByAnother
+
+
+@bp.post("/devices")
+@api_login_required
+def register_device():
+    body = json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("device_id"), str):
+        return problem(400, "invalid-request", "device_id is required",
+                       errors=[{"field": "device_id", "message": "is required"}])
+    if not is_uuid(body["device_id"]):
+        return problem(400, "invalid-request", "device_id must be a lowercase UUID",
+                       errors=[{"field": "device_id", "message": "must be a lowercase UUID"}])
+    label = body.get("label") if isinstance(body.get("label"), str) else ""
+    try:
+        device, created = service.register(db.session, user=current_user,
+                                           device_id=body["device_id"], label=label)
+    except DeviceOwnedByAnother:
+        return problem(409, "device-id-taken", "This device id belongs to another user")
+    db.session.commit()
+    return {"device_id": device.device_id, "label": device.label}, (201 if created else 200)

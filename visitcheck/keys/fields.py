@@ -1,0 +1,52 @@
+"""Personal fields at rest: one encrypted JSON document per row.
+
+A table with personal data mixes in `EncryptedFields`; the services write and
+read it only through `encrypt_fields` / `decrypt_fields`, so there is one
+place where plaintext meets the database.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .keyring import Keyring
+from .records import EncryptedRecord, decrypt_record, encrypt_record, rewrap_record
+
+
+class EncryptedFields:
+    key_id: Mapped[str] = mapped_column(String(32), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sealed_fields: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def record_aad(self) -> bytes:
+        """Binds the ciphertext to this row: table and public id."""
+        return f"{self.__tablename__}|{self.uuid}".encode()  # type: ignore[attr-defined]
+
+
+def encrypt_fields(row: EncryptedFields, data: dict[str, Any], *, keyring: Keyring) -> None:
+    plaintext = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    record = encrypt_record(plaintext, aad=row.record_aad(), keyring=keyring)
+    row.key_id, row.wrapped_key, row.sealed_fields = (
+        record.key_id,
+        record.wrapped_key,
+        record.ciphertext,
+    )
+
+
+def decrypt_fields(row: EncryptedFields, *, keyring: Keyring) -> dict[str, Any]:
+    record = EncryptedRecord(row.key_id, row.wrapped_key, row.sealed_fields)
+    return json.loads(decrypt_record(record, aad=row.record_aad(), keyring=keyring))
+
+
+def rewrap_fields(row: EncryptedFields, *, keyring: Keyring) -> bool:
+    """Re-wrap the row's data key under the current master key; True if it changed."""
+    record = EncryptedRecord(row.key_id, row.wrapped_key, row.sealed_fields)
+    new = rewrap_record(record, keyring=keyring)
+    if new is record:
+        return False
+    row.key_id, row.wrapped_key = new.key_id, new.wrapped_key
+    return True

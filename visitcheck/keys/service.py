@@ -1,0 +1,102 @@
+"""Key operations the rest of the server calls: sealing keys, opening envelopes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..database import new_uuid, utcnow
+from .errors import KeyUnavailable, SealedEnvelopeInvalid
+from .fields import decrypt_fields, encrypt_fields
+from .keyring import Keyring, b64url_encode
+from .models import ServerKey
+from .sealing import ALGORITHM, envelope_kid, open_sealed, public_key_bytes
+
+SEALING = "sealing"
+
+
+@dataclass(frozen=True)
+class SealingPublicKey:
+    kid: str
+    public_key: bytes
+
+    def as_json(self) -> dict[str, str]:
+        return {"kid": self.kid, "alg": ALGORITHM, "public_key": b64url_encode(self.public_key)}
+
+
+def _sealing_kid(public_key: bytes) -> str:
+    return "seal-" + hashlib.sha256(public_key).hexdigest()[:16]
+
+
+def create_sealing_key(session: Session, *, keyring: Keyring) -> SealingPublicKey:
+    """A new P-256 key pair; the newest unretired one is handed to devices."""
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    public = public_key_bytes(private_key)
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    row = ServerKey(uuid=new_uuid(), kid=_sealing_kid(public), purpose=SEALING, public_key=public)
+    encrypt_fields(row, {"private_key_pem": pem}, keyring=keyring)
+    session.add(row)
+    session.flush()
+    keyring.sealing_private_keys[row.kid] = private_key
+    return SealingPublicKey(row.kid, public)
+
+
+def current_sealing_key(session: Session) -> SealingPublicKey:
+    row = session.scalars(
+        select(ServerKey)
+        .where(ServerKey.purpose == SEALING, ServerKey.retired_at.is_(None))
+        .order_by(ServerKey.created_at.desc(), ServerKey.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise KeyUnavailable("no sealing key: run `flask --app visitcheck init-db`")
+    return SealingPublicKey(row.kid, row.public_key)
+
+
+def ensure_sealing_key(session: Session, *, keyring: Keyring) -> SealingPublicKey:
+    try:
+        return current_sealing_key(session)
+    except KeyUnavailable:
+        return create_sealing_key(session, keyring=keyring)
+
+
+def retire_sealing_keys(session: Session) -> int:
+    """Stop handing out the current keys; they keep opening what was sealed to them."""
+    rows = session.scalars(
+        select(ServerKey).where(ServerKey.purpose == SEALING, ServerKey.retired_at.is_(None))
+    ).all()
+    for row in rows:
+        row.retired_at = utcnow()
+    return len(rows)
+
+
+def _private_key(session: Session, kid: str, *, keyring: Keyring) -> ec.EllipticCurvePrivateKey:
+    cached = keyring.sealing_private_keys.get(kid)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    row = session.scalars(
+        select(ServerKey).where(ServerKey.kid == kid, ServerKey.purpose == SEALING)
+    ).first()
+    if row is None:
+        raise SealedEnvelopeInvalid(f"unknown sealing key {kid!r}")
+    pem = decrypt_fields(row, keyring=keyring)["private_key_pem"]
+    private_key = serialization.load_pem_private_key(pem.encode(), password=None)
+    assert isinstance(private_key, ec.EllipticCurvePrivateKey)  # noqa: S101 - we wrote it
+    keyring.sealing_private_keys[kid] = private_key
+    return private_key
+
+
+def open_envelope(session: Session, envelope: Any, *, aad: bytes, keyring: Keyring) -> bytes:
+    """Open a device's sealed envelope with the private key its kid names."""
+    private_key = _private_key(session, envelope_kid(envelope), keyring=keyring)
+    return open_sealed(envelope, aad=aad, private_key=private_key)

@@ -1,0 +1,26 @@
+"""Imports every capability's tables so metadata (and Alembic) sees them all."""
+
+from .audit.models import AuditEvent
+from .auth.models import Team, User
+from .checklists.models import Checklist, ChecklistTemplate
+from .devices.models import Device
+from .keys.models import ServerKey
+from .people.models import CaseloadAssignment, Household, HouseholdMember, Person
+from .sync.models import Change, SyncCounter, SyncOp
+
+__all__ = [
+    "AuditEvent",
+    "CaseloadAssignment",
+    "Change",
+    "Checklist",
+    "ChecklistTemplate",
+    "Device",
+    "Household",
+    "HouseholdMember",
+    "Person",
+    "ServerKey",
+    "SyncCounter",
+    "SyncOp",
+    "Team",
+    "User",
+]

@@ -1,0 +1,71 @@
+"""Headers on every response, and errors answered in the form the client expects."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .api import http_error_as_problem, is_api_request, problem
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "manifest-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "object-src 'none'",
+])
+
+# Pages and answers that carry personal data are never stored by a cache.
+NO_STORE_PREFIXES = ("/api/", "/review", "/login", "/logout")
+
+
+def register_security(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "no-referrer"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.path.startswith(NO_STORE_PREFIXES):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if is_api_request():
+            return problem(400, "csrf", "Missing or wrong CSRF token",
+                           "send the token from /api/v1/bootstrap in the X-CSRFToken header")
+        return render_template("error.html", title="The form expired",
+                               message="Go back, reload the page and try again."), 400
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(error: RateLimitExceeded):
+        if is_api_request():
+            return problem(429, "rate-limited", "Too many requests", str(error.description))
+        if request.endpoint == "auth.login":
+            from .auth.forms import LoginForm
+
+            return render_template(
+                "login.html", form=LoginForm(),
+                error="Too many failed sign-ins for this account. Wait a minute and try again.",
+            ), 429
+        return render_template("error.html", title="Too many requests",
+                               message="Wait a minute and try again."), 429
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if is_api_request():
+            return http_error_as_problem(error)
+        return render_template("error.html", title=error.name,
+                               message=error.description), error.code

@@ -1,0 +1,175 @@
+"""Applying a device's ops and answering its pulls (DESIGN.md §6).
+
+Each op is handled in its own transaction by the caller: `apply_op` flushes
+its effect together with the recorded answer, the caller commits. A retry of
+an op whose answer was lost finds the recorded answer and gets it again as
+`duplicate`, so nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..auth.models import User
+from ..checklists import service as checklists
+from ..database import is_uuid
+from ..devices import service as devices
+from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
+from ..keys.service import open_envelope
+from ..people import service as people
+from ..problems import Problem
+from . import changes
+from .models import SyncOp
+
+MAX_OPS = 100
+MAX_PULL_LIMIT = 500
+OP_KEYS = {"op_id", "type", "entity_id", "base_rev", "sealed"}
+
+
+class DeviceNotRegistered(Exception):
+    pass
+
+
+def _canonical(op: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(op, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+
+
+def _rejected(op_id: Any, problem: Problem) -> dict[str, Any]:
+    return {"op_id": op_id, "status": "rejected", "error": problem.as_json()}
+
+
+def _shape_problem(op: Any) -> Problem | None:
+    if not isinstance(op, dict) or set(op) != OP_KEYS:
+        return Problem("invalid-op", "Malformed op",
+                       "an op has exactly op_id, type, entity_id, base_rev and sealed")
+    if not is_uuid(op["op_id"]) or not is_uuid(op["entity_id"]):
+        return Problem("invalid-op", "Malformed op",
+                       "op_id and entity_id must be lowercase UUID strings")
+    base_rev = op["base_rev"]
+    if not isinstance(base_rev, int) or isinstance(base_rev, bool) or base_rev < 0:
+        return Problem("invalid-op", "Malformed op", "base_rev must be a whole number >= 0")
+    if op["type"] not in OP_HANDLERS:
+        return Problem("unknown-op-type", "Unknown op type",
+                       f"this server does not know op type {op['type']!r}")
+    return None
+
+
+def _recorded_answer(session: Session, op_id: str) -> SyncOp | None:
+    return session.scalars(select(SyncOp).where(SyncOp.op_id == op_id)).first()
+
+
+def replay(session: Session, *, op: dict[str, Any]) -> dict[str, Any] | None:
+    """The answer for an op seen before: `duplicate`, or `rejected` if its body changed."""
+    seen = _recorded_answer(session, op["op_id"])
+    if seen is None:
+        return None
+    if seen.body_hash != _canonical(op):
+        return _rejected(op["op_id"], Problem(
+            "op-id-reused", "Op id reused",
+            "this op_id was used before for a different op; it was not applied",
+        ))
+    return {**json.loads(seen.answer), "status": "duplicate"}
+
+
+def _apply_checklist_put(
+    session: Session, *, user: User, op: dict[str, Any], payload: Any, keyring: Keyring
+) -> dict[str, Any]:
+    try:
+        checklist = checklists.put_checklist(
+            session, author=user, entity_id=op["entity_id"], base_rev=op["base_rev"],
+            payload=payload, keyring=keyring,
+        )
+    except checklists.StaleRevision as stale:
+        return {"op_id": op["op_id"], "status": "conflict", "rev": stale.current_rev,
+                "current": stale.current}
+    except checklists.ChecklistError as error:
+        return _rejected(op["op_id"], Problem(
+            error.problem, error.title, error.detail,
+            [e.as_json() for e in error.errors] or None,
+        ))
+    return {"op_id": op["op_id"], "status": "applied", "rev": checklist.rev}
+
+
+OP_HANDLERS = {
+    "checklist.put": _apply_checklist_put,
+}
+
+
+def apply_op(
+    session: Session, *, user: User, device_id: str, op: Any, keyring: Keyring
+) -> dict[str, Any]:
+    """Answer one op. Flushes the effect and its answer together; the caller commits.
+
+    Only `applied` is recorded: a rejected op stores nothing, and a conflict
+    is decided again on a retry (it can only stay a conflict).
+    """
+    problem = _shape_problem(op)
+    if problem:
+        return _rejected(op.get("op_id") if isinstance(op, dict) else None, problem)
+    earlier = replay(session, op=op)
+    if earlier:
+        return earlier
+    aad = sealed_aad(op["type"], op["entity_id"], op["op_id"], op["base_rev"])
+    try:
+        plaintext = open_envelope(session, op["sealed"], aad=aad, keyring=keyring)
+        payload = json.loads(plaintext)
+    except SealedEnvelopeInvalid as error:
+        return _rejected(op["op_id"], Problem("sealed-invalid", "Sealed content does not open",
+                                              str(error)))
+    except ValueError:
+        return _rejected(op["op_id"], Problem("sealed-invalid", "Sealed content is not JSON",
+                                              "the sealed plaintext must be UTF-8 JSON"))
+    changes.serialise_writers(session)
+    answer = OP_HANDLERS[op["type"]](session, user=user, op=op, payload=payload, keyring=keyring)
+    if answer["status"] == "applied":
+        session.add(SyncOp(
+            op_id=op["op_id"], user_id=user.id, device_id=device_id, type=op["type"],
+            entity_id=op["entity_id"], body_hash=_canonical(op), answer=json.dumps(answer),
+        ))
+        session.flush()
+    return answer
+
+
+def check_push_device(session: Session, *, user: User, device_id: Any) -> None:
+    if not is_uuid(device_id) or devices.device_for_user(session, user=user,
+                                                          device_id=device_id) is None:
+        raise DeviceNotRegistered()
+
+
+# --- pull ------------------------------------------------------------------
+
+
+def pull(
+    session: Session, *, user: User, cursor: int, limit: int, keyring: Keyring
+) -> dict[str, Any]:
+    """Every change the user may see after `cursor`, oldest first, with current content."""
+    limit = max(1, min(limit, MAX_PULL_LIMIT))
+    household_ids = people.caseload_household_ids(session, user=user)
+    rows = changes.visible_since(session, cursor=cursor, limit=limit + 1,
+                                 household_ids=household_ids, user_id=user.id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    out = []
+    for change in rows:
+        data = _current_data(session, change=change, keyring=keyring)
+        if data is not None:
+            out.append({"seq": change.seq, "type": change.type, "entity_id": change.entity_id,
+                        "rev": data.get("rev", change.rev), "data": data})
+    return {"changes": out, "cursor": rows[-1].seq if rows else cursor, "more": more}
+
+
+def _current_data(session: Session, *, change: Any, keyring: Keyring) -> dict[str, Any] | None:
+    if change.type == "household":
+        household = people.household_by_public_id(session, change.entity_id)
+        return people.household_view(household, keyring=keyring) if household else None
+    if change.type == "checklist":
+        checklist = checklists.checklist_by_public_id(session, change.entity_id)
+        return checklists.checklist_content(checklist, keyring=keyring) if checklist else None
+    return None
