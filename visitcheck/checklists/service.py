@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..auth.models import User
 from ..database import utcnow
+from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..sync import changes
@@ -25,38 +25,17 @@ DEVICE_STATUSES = {ChecklistStatus.DRAFT.value, ChecklistStatus.SUBMITTED.value}
 EDITABLE_STATUSES = {ChecklistStatus.DRAFT.value, ChecklistStatus.RETURNED.value}
 
 
-class ChecklistError(Exception):
-    """Base of the named refusals below; `errors` gives field-level detail."""
-
-    problem = "invalid-checklist"
-    title = "The checklist cannot be stored"
-
-    def __init__(self, detail: str, errors: list[FieldError] | None = None):
-        super().__init__(detail)
-        self.detail = detail
-        self.errors = errors or []
-
-
-class InvalidChecklist(ChecklistError):
+class InvalidChecklist(InvalidEntity):
     pass
 
 
-class ChecklistForbidden(ChecklistError):
-    problem = "forbidden"
-    title = "Not allowed"
+class ChecklistForbidden(Forbidden):
+    pass
 
 
-class ChecklistAlreadySubmitted(ChecklistError):
+class ChecklistAlreadySubmitted(OpRefused):
     problem = "already-submitted"
     title = "The checklist was submitted and is with the team lead"
-
-
-@dataclass(frozen=True)
-class StaleRevision(Exception):
-    """The device edited an older revision than the server holds."""
-
-    current_rev: int
-    current: dict[str, Any]
 
 
 # --- templates -------------------------------------------------------------
@@ -164,20 +143,20 @@ def _check_payload(payload: Any) -> None:
 def put_checklist(
     session: Session,
     *,
-    author: User,
+    user: User,
     entity_id: str,
     base_rev: int,
     payload: Any,
     keyring: Keyring,
 ) -> Checklist:
-    """Create or update the author's checklist from a device's op. Flushes, never commits.
+    """Create or update `user`'s own checklist from a device's op. Flushes, never commits.
 
     Raises InvalidChecklist / ChecklistForbidden / ChecklistAlreadySubmitted
     (the op is rejected) or StaleRevision (a conflict the user must see).
     """
     _check_payload(payload)
     household = people.household_by_public_id(session, str(payload["household_id"]))
-    if household is None or not people.on_caseload(session, user=author, household=household):
+    if household is None or not people.on_caseload(session, user=user, household=household):
         raise ChecklistForbidden("the household is not on your caseload",
                                  [FieldError("household_id", "is not on your caseload")])
     template = template_definition(
@@ -195,8 +174,8 @@ def put_checklist(
             raise InvalidChecklist("no such checklist to update; a new one starts at base_rev 0")
         checklist = Checklist(
             uuid=entity_id,
-            author_id=author.id,
-            team_id=author.team_id,
+            author_id=user.id,
+            team_id=user.team_id,
             household_id=household.id,
             template=payload["template"],
             template_version=payload["template_version"],
@@ -205,7 +184,7 @@ def put_checklist(
         )
         session.add(checklist)
     else:
-        if checklist.author_id != author.id:
+        if checklist.author_id != user.id:
             raise ChecklistForbidden("this checklist belongs to someone else")
         if checklist.rev != base_rev:
             raise StaleRevision(checklist.rev, checklist_content(checklist, keyring=keyring))
@@ -227,5 +206,5 @@ def put_checklist(
     encrypt_fields(checklist, payload, keyring=keyring)
     session.flush()
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
-                   user_id=author.id)
+                   user_id=user.id)
     return checklist

@@ -53,15 +53,20 @@ class Person(EncryptedFields, Base):
     # In clear so that alerts can find the children without decrypting everyone.
     is_child: Mapped[bool] = mapped_column(Boolean, default=False)
     rev: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class HouseholdMember(Base):
+    """A person's link to a household. Set-like: adding the same link twice is one link."""
+
     __tablename__ = "household_members"
     __table_args__ = (UniqueConstraint("household_id", "person_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(UUIDString, unique=True, default=new_uuid)
+    rev: Mapped[int] = mapped_column(Integer, default=1)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
     residence: Mapped[str] = mapped_column(String(32))
@@ -80,3 +85,24 @@ class CaseloadAssignment(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Concern(EncryptedFields, Base):
+    """What is known about a person who may pose a risk to children (DOMAIN.md).
+
+    Encrypted fields: basis, source and date, verified, protected source, MAPPA,
+    orders, work with children, contact with each child.
+    """
+
+    __tablename__ = "concerns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(UUIDString, unique=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
+    rev: Mapped[int] = mapped_column(Integer, default=1)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship()

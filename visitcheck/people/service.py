@@ -1,4 +1,10 @@
-"""Households, persons and caseloads: the rules about who is where and who may see them."""
+"""Households, persons, their links and concerns: who is where, and who may see them.
+
+People are entities (DOMAIN.md principle 3): a person is recorded once and
+linked to households, so the same adult seen in two homes is one record.
+Edits from a stale revision raise StaleRevision (a conflict for a person to
+resolve); links are set-like and merge.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.models import Team, User
+from ..checklists.validation import FieldError
 from ..database import new_uuid, utcnow
+from ..errors import Forbidden, InvalidEntity, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..sync import changes
-from .models import CaseloadAssignment, Household, HouseholdMember, Person, Residence
+from . import payloads
+from .models import CaseloadAssignment, Concern, Household, HouseholdMember, Person, Residence
 
 
 @dataclass(frozen=True)
@@ -25,58 +34,7 @@ class MemberSpec:
     sex: str = "unknown"
 
 
-def create_person(
-    session: Session, *, team: Team, spec: MemberSpec, keyring: Keyring
-) -> Person:
-    person = Person(uuid=new_uuid(), team_id=team.id, is_child=spec.is_child)
-    encrypt_fields(
-        person,
-        {
-            "names": [spec.name],
-            "aliases": [],
-            "date_of_birth": spec.date_of_birth.isoformat() if spec.date_of_birth else None,
-            "sex": spec.sex,
-        },
-        keyring=keyring,
-    )
-    session.add(person)
-    session.flush()
-    return person
-
-
-def create_household(
-    session: Session, *, team: Team, address: str, members: list[MemberSpec], keyring: Keyring
-) -> Household:
-    household = Household(uuid=new_uuid(), team_id=team.id)
-    encrypt_fields(household, {"address": address, "professionals": []}, keyring=keyring)
-    session.add(household)
-    for spec in members:
-        person = create_person(session, team=team, spec=spec, keyring=keyring)
-        session.add(
-            HouseholdMember(household=household, person_id=person.id, residence=spec.residence)
-        )
-    session.flush()
-    changes.record(session, type="household", entity_id=household.uuid, rev=household.rev,
-                   household_id=household.id)
-    return household
-
-
-def assign_caseload(session: Session, *, user: User, household: Household) -> None:
-    exists = session.scalars(
-        select(CaseloadAssignment).where(
-            CaseloadAssignment.user_id == user.id,
-            CaseloadAssignment.household_id == household.id,
-        )
-    ).first()
-    if exists:
-        return
-    session.add(CaseloadAssignment(user_id=user.id, household_id=household.id))
-    session.flush()
-    # Announce the household again so the new caseholder's devices pull it,
-    # whatever their cursor.
-    household.updated_at = utcnow()
-    changes.record(session, type="household", entity_id=household.uuid, rev=household.rev,
-                   household_id=household.id)
+# --- who may see what --------------------------------------------------------
 
 
 def caseload_household_ids(session: Session, *, user: User) -> list[int]:
@@ -91,8 +49,241 @@ def on_caseload(session: Session, *, user: User, household: Household) -> bool:
     return household.id in caseload_household_ids(session, user=user)
 
 
+def person_household_ids(session: Session, person: Person) -> list[int]:
+    return list(session.scalars(
+        select(HouseholdMember.household_id).where(HouseholdMember.person_id == person.id)))
+
+
+def person_visible(session: Session, *, user: User, person: Person) -> bool:
+    if person.team_id != user.team_id:
+        return False
+    if person.created_by_id == user.id:
+        return True
+    return bool(set(person_household_ids(session, person)) &
+                set(caseload_household_ids(session, user=user)))
+
+
 def household_by_public_id(session: Session, public_id: str) -> Household | None:
     return session.scalars(select(Household).where(Household.uuid == public_id)).first()
+
+
+def person_by_public_id(session: Session, public_id: str) -> Person | None:
+    return session.scalars(select(Person).where(Person.uuid == public_id)).first()
+
+
+def concern_by_public_id(session: Session, public_id: str) -> Concern | None:
+    return session.scalars(select(Concern).where(Concern.uuid == public_id)).first()
+
+
+# --- announcing changes ------------------------------------------------------
+
+
+def _announce_household(session: Session, household: Household) -> None:
+    changes.record(session, type="household", entity_id=household.uuid, rev=household.rev,
+                   household_id=household.id)
+
+
+def _announce_person_record(session: Session, *, type: str, entity_id: str, rev: int,
+                            person: Person, author: User | None) -> None:
+    """To everyone who holds one of the person's households, and to the author."""
+    for household_id in person_household_ids(session, person):
+        changes.record(session, type=type, entity_id=entity_id, rev=rev,
+                       household_id=household_id)
+    if author is not None:
+        changes.record(session, type=type, entity_id=entity_id, rev=rev, user_id=author.id)
+
+
+def _announce_person(session: Session, person: Person, author: User | None = None) -> None:
+    _announce_person_record(session, type="person", entity_id=person.uuid, rev=person.rev,
+                            person=person, author=author)
+    for concern in session.scalars(select(Concern).where(Concern.person_id == person.id)):
+        _announce_person_record(session, type="concern", entity_id=concern.uuid,
+                                rev=concern.rev, person=person, author=None)
+
+
+# --- set-up (demo data, administration) ----------------------------------------
+
+
+def create_person(
+    session: Session, *, team: Team, spec: MemberSpec, keyring: Keyring
+) -> Person:
+    person = Person(uuid=new_uuid(), team_id=team.id, is_child=spec.is_child)
+    encrypt_fields(person, {
+        "names": [spec.name],
+        "aliases": [],
+        "date_of_birth": spec.date_of_birth.isoformat() if spec.date_of_birth else None,
+        "estimated_age": None,
+        "sex": spec.sex,
+        "is_child": spec.is_child,
+        "children": [],
+    }, keyring=keyring)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def create_household(
+    session: Session, *, team: Team, address: str, members: list[MemberSpec], keyring: Keyring
+) -> Household:
+    household = Household(uuid=new_uuid(), team_id=team.id)
+    encrypt_fields(household, {"address": address, "professionals": []}, keyring=keyring)
+    session.add(household)
+    for spec in members:
+        person = create_person(session, team=team, spec=spec, keyring=keyring)
+        session.add(HouseholdMember(household=household, person_id=person.id,
+                                    residence=spec.residence))
+    session.flush()
+    _announce_household(session, household)
+    return household
+
+
+def assign_caseload(session: Session, *, user: User, household: Household) -> None:
+    exists = session.scalars(
+        select(CaseloadAssignment).where(
+            CaseloadAssignment.user_id == user.id,
+            CaseloadAssignment.household_id == household.id,
+        )
+    ).first()
+    if exists:
+        return
+    session.add(CaseloadAssignment(user_id=user.id, household_id=household.id))
+    session.flush()
+    # Announce the household and its people again so the new caseholder's
+    # devices pull them, whatever their cursor.
+    _announce_household(session, household)
+    for membership in household.memberships:
+        _announce_person(session, membership.person)
+
+
+# --- what devices send (household.put, person.put, membership.put, concern.put) ------
+
+
+def _refuse_if_invalid(errors) -> None:
+    if errors:
+        raise InvalidEntity("some fields need attention", errors)
+
+
+def _check_revision(row: Any, base_rev: int, current: dict[str, Any]) -> None:
+    if row.rev != base_rev:
+        raise StaleRevision(row.rev, current)
+
+
+def put_household(session: Session, *, user: User, entity_id: str, base_rev: int,
+                  payload: Any, keyring: Keyring) -> Household:
+    _refuse_if_invalid(payloads.household_errors(payload))
+    household = household_by_public_id(session, entity_id)
+    if household is None:
+        if base_rev != 0:
+            raise InvalidEntity("no such household to update; a new one starts at base_rev 0")
+        household = Household(uuid=entity_id, team_id=user.team_id, rev=1)
+        encrypt_fields(household, payload, keyring=keyring)
+        session.add(household)
+        session.flush()
+        # Whoever records a new household in the field holds it on their caseload.
+        session.add(CaseloadAssignment(user_id=user.id, household_id=household.id))
+        session.flush()
+    else:
+        if household.team_id != user.team_id or not on_caseload(session, user=user,
+                                                                household=household):
+            raise Forbidden("the household is not on your caseload")
+        _check_revision(household, base_rev, household_view(household, keyring=keyring))
+        household.rev += 1
+        household.updated_at = utcnow()
+        encrypt_fields(household, payload, keyring=keyring)
+        session.flush()
+    _announce_household(session, household)
+    return household
+
+
+def put_person(session: Session, *, user: User, entity_id: str, base_rev: int,
+               payload: Any, keyring: Keyring) -> Person:
+    _refuse_if_invalid(payloads.person_errors(payload))
+    person = person_by_public_id(session, entity_id)
+    if person is None:
+        if base_rev != 0:
+            raise InvalidEntity("no such person to update; a new one starts at base_rev 0")
+        person = Person(uuid=entity_id, team_id=user.team_id, rev=1, created_by_id=user.id,
+                        is_child=payload["is_child"])
+    else:
+        if not person_visible(session, user=user, person=person):
+            raise Forbidden("this person is not linked to a household on your caseload")
+        _check_revision(person, base_rev, person_view(session, person, keyring=keyring))
+        person.rev += 1
+        person.updated_at = utcnow()
+        person.is_child = payload["is_child"]
+    data = {"aliases": [], "date_of_birth": None, "estimated_age": None, "sex": "unknown",
+            "children": [], **payload}
+    encrypt_fields(person, data, keyring=keyring)
+    session.add(person)
+    session.flush()
+    _announce_person(session, person, author=user)
+    for household_id in person_household_ids(session, person):
+        _announce_household(session, session.get(Household, household_id))
+    return person
+
+
+def put_membership(session: Session, *, user: User, entity_id: str, base_rev: int,
+                   payload: Any, keyring: Keyring) -> HouseholdMember:
+    """Link a person to a household. Set-like: never a conflict; the same pair is one link,
+    whichever device made it first, and a later residence replaces an earlier one."""
+    _refuse_if_invalid(payloads.membership_errors(payload))
+    household = household_by_public_id(session, payload["household_id"])
+    person = person_by_public_id(session, payload["person_id"])
+    if household is None or not on_caseload(session, user=user, household=household):
+        raise Forbidden("the household is not on your caseload",
+                        [FieldError("household_id", "is not on your caseload")])
+    if person is None or not person_visible(session, user=user, person=person):
+        raise Forbidden("unknown person", [FieldError("person_id", "is not known")])
+    link = session.scalars(select(HouseholdMember).where(
+        HouseholdMember.household_id == household.id,
+        HouseholdMember.person_id == person.id)).first()
+    if link is None:
+        link = HouseholdMember(uuid=entity_id, household_id=household.id, person_id=person.id,
+                               residence=payload["residence"], rev=1)
+        session.add(link)
+    elif link.residence != payload["residence"]:
+        link.residence = payload["residence"]
+        link.rev += 1
+    session.flush()
+    # The household's own revision is untouched: a member added on one device
+    # never turns an address edit on another into a conflict.
+    session.expire(household, ["memberships"])
+    _announce_household(session, household)
+    _announce_person(session, person, author=user)
+    return link
+
+
+def put_concern(session: Session, *, user: User, entity_id: str, base_rev: int,
+                payload: Any, keyring: Keyring) -> Concern:
+    _refuse_if_invalid(payloads.concern_errors(payload))
+    person = person_by_public_id(session, payload["person_id"])
+    if person is None or not person_visible(session, user=user, person=person):
+        raise Forbidden("unknown person", [FieldError("person_id", "is not known")])
+    concern = concern_by_public_id(session, entity_id)
+    if concern is None:
+        if base_rev != 0:
+            raise InvalidEntity("no such concern to update; a new one starts at base_rev 0")
+        concern = Concern(uuid=entity_id, team_id=user.team_id, person_id=person.id, rev=1,
+                          created_by_id=user.id)
+    else:
+        if concern.team_id != user.team_id or not person_visible(
+                session, user=user, person=concern.person):
+            raise Forbidden("this concern is not about a person on your caseload")
+        _check_revision(concern, base_rev, concern_view(concern, keyring=keyring))
+        if concern.person_id != person.id:
+            raise InvalidEntity("a concern stays about the same person",
+                                [FieldError("person_id", "cannot change")])
+        concern.rev += 1
+        concern.updated_at = utcnow()
+    encrypt_fields(concern, payload, keyring=keyring)
+    session.add(concern)
+    session.flush()
+    _announce_person_record(session, type="concern", entity_id=concern.uuid, rev=concern.rev,
+                            person=person, author=user)
+    return concern
+
+
+# --- what devices receive ------------------------------------------------------
 
 
 def household_address(household: Household, *, keyring: Keyring) -> str:
@@ -105,15 +296,13 @@ def household_view(household: Household, *, keyring: Keyring) -> dict[str, Any]:
     members = []
     for membership in household.memberships:
         person = decrypt_fields(membership.person, keyring=keyring)
-        members.append(
-            {
-                "person_id": membership.person.uuid,
-                "name": person["names"][0] if person["names"] else "",
-                "is_child": membership.person.is_child,
-                "date_of_birth": person["date_of_birth"],
-                "residence": membership.residence,
-            }
-        )
+        members.append({
+            "person_id": membership.person.uuid,
+            "name": person["names"][0] if person["names"] else "",
+            "is_child": membership.person.is_child,
+            "date_of_birth": person.get("date_of_birth"),
+            "residence": membership.residence,
+        })
     return {
         "id": household.uuid,
         "address": fields["address"],
@@ -121,6 +310,28 @@ def household_view(household: Household, *, keyring: Keyring) -> dict[str, Any]:
         "members": members,
         "rev": household.rev,
     }
+
+
+def person_view(session: Session, person: Person, *, keyring: Keyring) -> dict[str, Any]:
+    fields = decrypt_fields(person, keyring=keyring)
+    links = session.execute(
+        select(Household.uuid, HouseholdMember.residence)
+        .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+        .where(HouseholdMember.person_id == person.id)
+        .order_by(Household.id)
+    ).all()
+    return {
+        **fields,
+        "id": person.uuid,
+        "is_child": person.is_child,
+        "households": [{"household_id": h, "residence": r} for h, r in links],
+        "rev": person.rev,
+    }
+
+
+def concern_view(concern: Concern, *, keyring: Keyring) -> dict[str, Any]:
+    return {**decrypt_fields(concern, keyring=keyring), "id": concern.uuid,
+            "person_id": concern.person.uuid, "rev": concern.rev}
 
 
 def child_ids(household: Household) -> set[str]:

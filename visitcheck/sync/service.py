@@ -19,6 +19,7 @@ from ..auth.models import User
 from ..checklists import service as checklists
 from ..database import is_uuid
 from ..devices import service as devices
+from ..errors import OpRefused, StaleRevision
 from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
 from ..keys.service import open_envelope
 from ..people import service as people
@@ -78,28 +79,32 @@ def replay(session: Session, *, op: dict[str, Any]) -> dict[str, Any] | None:
     return {**json.loads(seen.answer), "status": "duplicate"}
 
 
-def _apply_checklist_put(
-    session: Session, *, user: User, op: dict[str, Any], payload: Any, keyring: Keyring
-) -> dict[str, Any]:
+# op type -> the service that applies it; each takes (session, user, entity_id, base_rev,
+# payload, keyring), returns the stored row (with its new `rev`) or raises
+# StaleRevision / OpRefused.
+OP_HANDLERS = {
+    "checklist.put": checklists.put_checklist,
+    "household.put": people.put_household,
+    "person.put": people.put_person,
+    "membership.put": people.put_membership,
+    "concern.put": people.put_concern,
+}
+
+
+def _apply(session: Session, *, user: User, op: dict[str, Any], payload: Any,
+           keyring: Keyring) -> dict[str, Any]:
     try:
-        checklist = checklists.put_checklist(
-            session, author=user, entity_id=op["entity_id"], base_rev=op["base_rev"],
-            payload=payload, keyring=keyring,
-        )
-    except checklists.StaleRevision as stale:
+        row = OP_HANDLERS[op["type"]](session, user=user, entity_id=op["entity_id"],
+                                      base_rev=op["base_rev"], payload=payload, keyring=keyring)
+    except StaleRevision as stale:
         return {"op_id": op["op_id"], "status": "conflict", "rev": stale.current_rev,
                 "current": stale.current}
-    except checklists.ChecklistError as error:
+    except OpRefused as error:
         return _rejected(op["op_id"], Problem(
             error.problem, error.title, error.detail,
             [e.as_json() for e in error.errors] or None,
         ))
-    return {"op_id": op["op_id"], "status": "applied", "rev": checklist.rev}
-
-
-OP_HANDLERS = {
-    "checklist.put": _apply_checklist_put,
-}
+    return {"op_id": op["op_id"], "status": "applied", "rev": row.rev}
 
 
 def apply_op(
@@ -127,7 +132,7 @@ def apply_op(
         return _rejected(op["op_id"], Problem("sealed-invalid", "Sealed content is not JSON",
                                               "the sealed plaintext must be UTF-8 JSON"))
     changes.serialise_writers(session)
-    answer = OP_HANDLERS[op["type"]](session, user=user, op=op, payload=payload, keyring=keyring)
+    answer = _apply(session, user=user, op=op, payload=payload, keyring=keyring)
     if answer["status"] == "applied":
         session.add(SyncOp(
             op_id=op["op_id"], user_id=user.id, device_id=device_id, type=op["type"],
@@ -166,6 +171,12 @@ def pull(
 
 
 def _current_data(session: Session, *, change: Any, keyring: Keyring) -> dict[str, Any] | None:
+    if change.type == "person":
+        person = people.person_by_public_id(session, change.entity_id)
+        return people.person_view(session, person, keyring=keyring) if person else None
+    if change.type == "concern":
+        concern = people.concern_by_public_id(session, change.entity_id)
+        return people.concern_view(concern, keyring=keyring) if concern else None
     if change.type == "household":
         household = people.household_by_public_id(session, change.entity_id)
         return people.household_view(household, keyring=keyring) if household else None

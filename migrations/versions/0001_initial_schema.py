@@ -1,9 +1,9 @@
-"""initial schema: teams, users, households, persons, caseloads, checklists,
-sync journal, devices, audit, server keys
+"""initial schema: teams, users, households, persons, links, concerns, caseloads,
+checklists, sync journal, devices, audit, server keys
 
-Revision ID: 40b5e653680d
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 00:51:49.755041
+Create Date: 2026-11-24 00:59:21.305319
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '40b5e653680d'
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -52,8 +52,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_counter'))
     )
     # The change feed's single counter row (see visitcheck/sync/changes.py).
-    op.bulk_insert(sa.table('sync_counter', sa.column('id', sa.Integer), sa.column('value', sa.BigInteger)),
-                   [{'id': 1, 'value': 0}])
+    op.bulk_insert(sa.table('sync_counter', sa.column('id', sa.Integer),
+                            sa.column('value', sa.BigInteger)), [{'id': 1, 'value': 0}])
     op.create_table('teams',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uuid', sa.String(length=36), nullable=False),
@@ -80,25 +80,6 @@ def upgrade():
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_households_key_id'), ['key_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_households_team_id'), ['team_id'], unique=False)
-
-    op.create_table('persons',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('uuid', sa.String(length=36), nullable=False),
-    sa.Column('team_id', sa.Integer(), nullable=False),
-    sa.Column('is_child', sa.Boolean(), nullable=False),
-    sa.Column('rev', sa.Integer(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('key_id', sa.String(length=32), nullable=False),
-    sa.Column('wrapped_key', sa.LargeBinary(), nullable=False),
-    sa.Column('sealed_fields', sa.LargeBinary(), nullable=False),
-    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_persons_team_id_teams')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
-    sa.UniqueConstraint('uuid', name=op.f('uq_persons_uuid'))
-    )
-    with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_persons_key_id'), ['key_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_persons_team_id'), ['team_id'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -214,19 +195,26 @@ def upgrade():
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_devices_user_id'), ['user_id'], unique=False)
 
-    op.create_table('household_members',
+    op.create_table('persons',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('household_id', sa.Integer(), nullable=False),
-    sa.Column('person_id', sa.Integer(), nullable=False),
-    sa.Column('residence', sa.String(length=32), nullable=False),
-    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_household_members_household_id_households')),
-    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_household_members_person_id_persons')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_household_members')),
-    sa.UniqueConstraint('household_id', 'person_id', name=op.f('uq_household_members_household_id'))
+    sa.Column('uuid', sa.String(length=36), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('is_child', sa.Boolean(), nullable=False),
+    sa.Column('rev', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('key_id', sa.String(length=32), nullable=False),
+    sa.Column('wrapped_key', sa.LargeBinary(), nullable=False),
+    sa.Column('sealed_fields', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_persons_created_by_id_users')),
+    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_persons_team_id_teams')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_persons')),
+    sa.UniqueConstraint('uuid', name=op.f('uq_persons_uuid'))
     )
-    with op.batch_alter_table('household_members', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_household_members_household_id'), ['household_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_household_members_person_id'), ['person_id'], unique=False)
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_persons_key_id'), ['key_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_persons_team_id'), ['team_id'], unique=False)
 
     op.create_table('sync_ops',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -247,22 +235,73 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sync_ops_entity_id'), ['entity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_sync_ops_user_id'), ['user_id'], unique=False)
 
+    op.create_table('concerns',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uuid', sa.String(length=36), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('rev', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('key_id', sa.String(length=32), nullable=False),
+    sa.Column('wrapped_key', sa.LargeBinary(), nullable=False),
+    sa.Column('sealed_fields', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_concerns_created_by_id_users')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_concerns_person_id_persons')),
+    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_concerns_team_id_teams')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_concerns')),
+    sa.UniqueConstraint('uuid', name=op.f('uq_concerns_uuid'))
+    )
+    with op.batch_alter_table('concerns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_concerns_key_id'), ['key_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_concerns_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_concerns_team_id'), ['team_id'], unique=False)
+
+    op.create_table('household_members',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('uuid', sa.String(length=36), nullable=False),
+    sa.Column('rev', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('residence', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_household_members_household_id_households')),
+    sa.ForeignKeyConstraint(['person_id'], ['persons.id'], name=op.f('fk_household_members_person_id_persons')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_household_members')),
+    sa.UniqueConstraint('household_id', 'person_id', name=op.f('uq_household_members_household_id')),
+    sa.UniqueConstraint('uuid', name=op.f('uq_household_members_uuid'))
+    )
+    with op.batch_alter_table('household_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_household_members_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_household_members_person_id'), ['person_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('household_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_household_members_person_id'))
+        batch_op.drop_index(batch_op.f('ix_household_members_household_id'))
+
+    op.drop_table('household_members')
+    with op.batch_alter_table('concerns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_concerns_team_id'))
+        batch_op.drop_index(batch_op.f('ix_concerns_person_id'))
+        batch_op.drop_index(batch_op.f('ix_concerns_key_id'))
+
+    op.drop_table('concerns')
     with op.batch_alter_table('sync_ops', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sync_ops_user_id'))
         batch_op.drop_index(batch_op.f('ix_sync_ops_entity_id'))
         batch_op.drop_index(batch_op.f('ix_sync_ops_device_id'))
 
     op.drop_table('sync_ops')
-    with op.batch_alter_table('household_members', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_household_members_person_id'))
-        batch_op.drop_index(batch_op.f('ix_household_members_household_id'))
+    with op.batch_alter_table('persons', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_persons_team_id'))
+        batch_op.drop_index(batch_op.f('ix_persons_key_id'))
 
-    op.drop_table('household_members')
+    op.drop_table('persons')
     with op.batch_alter_table('devices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_devices_user_id'))
 
@@ -297,11 +336,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_users_team_id'))
 
     op.drop_table('users')
-    with op.batch_alter_table('persons', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_persons_team_id'))
-        batch_op.drop_index(batch_op.f('ix_persons_key_id'))
-
-    op.drop_table('persons')
     with op.batch_alter_table('households', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_households_team_id'))
         batch_op.drop_index(batch_op.f('ix_households_key_id'))
