@@ -30,6 +30,13 @@ from visitcheck.setup_service import init_database
 DEMO_PASSWORD = "demo-password-1"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    from visitcheck.auth import service as auth
+
+    auth.use_insecure_fast_hashing_for_tests()
+
+
 @pytest.fixture(scope="session")
 def master_key() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
@@ -151,9 +158,17 @@ class ApiClient:
         self.csrf = bootstrap["csrf_token"]
         self.device_id: str | None = None
 
+    def _headers(self, extra: dict) -> dict:
+        # Like the tablet app: every call names its device once it has one.
+        device = {"X-Visitcheck-Device": self.device_id} if self.device_id else {}
+        return {**device, **extra}
+
     def post(self, path: str, body, **kwargs):
-        headers = {"X-CSRFToken": self.csrf, **kwargs.pop("headers", {})}
+        headers = self._headers({"X-CSRFToken": self.csrf, **kwargs.pop("headers", {})})
         return self.client.post(path, json=body, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, headers=self._headers(kwargs.pop("headers", {})), **kwargs)
 
     def register_device(self) -> str:
         import uuid
@@ -167,7 +182,7 @@ class ApiClient:
         return self.post("/api/v1/sync/push", {"device_id": self.device_id, "ops": ops})
 
     def pull(self, cursor: int = 0, limit: int = 100):
-        return self.client.get(f"/api/v1/sync/pull?cursor={cursor}&limit={limit}")
+        return self.get(f"/api/v1/sync/pull?cursor={cursor}&limit={limit}")
 
 
 @pytest.fixture

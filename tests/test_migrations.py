@@ -38,3 +38,24 @@ def test_migrations_build_the_models_schema_and_keep_data_across_a_round_trip(tm
         assert {t.name for t in Base.metadata.sorted_tables} <= set(
             inspect(db.engine).get_table_names())
         db.engine.dispose()
+
+
+def test_upgrade_from_the_first_revision_keeps_existing_users_signed_up(tmp_path):
+    from sqlalchemy import text
+
+    key = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'u.sqlite3'}", key, tmp_path / "i"))
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO teams (uuid, name, created_at) VALUES "
+                              "('9f0c6d1e-0000-4000-8000-000000000001', 'T', '2026-01-01')"))
+            conn.execute(text(
+                "INSERT INTO users (uuid, username, name, role, team_id, password_hash, active,"
+                " created_at) VALUES ('9f0c6d1e-0000-4000-8000-000000000002', 'old', 'Old',"
+                " 'health_visitor', 1, 'x', 1, '2026-01-01')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            epoch = conn.execute(text("SELECT session_epoch FROM users WHERE username='old'"))
+            assert epoch.scalar_one() == 0
+        db.engine.dispose()

@@ -42,6 +42,32 @@ def json_body() -> Any:
     return request.get_json(silent=True)
 
 
+# Every call from the tablet app names its device, so a revoked one learns to wipe
+# even when its session has been ended.
+DEVICE_HEADER = "X-Visitcheck-Device"
+
+
+def device_revoked(mode: str) -> Response:
+    return problem(410, "device-revoked", "This device has been revoked",
+                   "delete everything visitcheck holds on this device", wipe=True, mode=mode)
+
+
+@bp.before_request
+def refuse_revoked_devices():
+    from .devices import service as devices
+    from .extensions import db
+
+    device_id = request.headers.get(DEVICE_HEADER)
+    if not device_id:
+        return None
+    try:
+        devices.check_not_revoked(devices.device_by_id(db.session, device_id),
+                                  pushing=request.endpoint == "api.push")
+    except devices.DeviceRevoked as revoked:
+        return device_revoked(revoked.mode.value)
+    return None
+
+
 def http_error_as_problem(error: HTTPException) -> Response:
     return problem(error.code or 500, error.name.lower().replace(" ", "-"), error.name,
                    error.description or "")

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from .auth import service as auth
+from .checklists import service as checklists
 from .demo import DEMO_TEAM, USERS, seed_demo
+from .devices import service as devices
+from .errors import OpRefused
 from .extensions import db, keyring
+from .keys import load_keyring
+from .keys import service as keys
+from .keys.keyring import add_master_key_to_file
+from .models_registry import ENCRYPTED_MODELS
 from .setup_service import init_database
 
 
@@ -62,3 +72,110 @@ def register_commands(app: Flask) -> None:
             click.echo(f"Demo team {DEMO_TEAM!r} created.")
         for username, name, role in USERS:
             click.echo(f"  {username:6} {role.value:15} {name}")
+
+    app.cli.add_command(devices_group)
+    app.cli.add_command(keys_group)
+    app.cli.add_command(templates_group)
+
+
+@click.group("devices", cls=AppGroup)
+def devices_group():
+    """Tablets and browsers holding a vault."""
+
+
+@devices_group.command("list")
+@click.option("--username", default=None, help="Only this user's devices.")
+def devices_list_command(username: str | None):
+    from .auth.models import User
+
+    user = None
+    if username:
+        user = db.session.query(User).filter_by(username=username).first()
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+    for device in devices.devices_of(db.session, user=user):
+        state = f"revoked ({device.revoke_mode})" if device.revoked_at else "active"
+        click.echo(f"{device.device_id}  {device.label:30}  {state}")
+
+
+@devices_group.command("revoke")
+@click.argument("device_id")
+@click.option("--mode", type=click.Choice([m.value for m in devices.RevokeMode]),
+              default=devices.RevokeMode.LOST.value, show_default=True,
+              help="retire: may push its outbox, then wipes. lost: refused at once, wipes on "
+                   "contact, and the user's sessions end.")
+def devices_revoke_command(device_id: str, mode: str):
+    """Revoke a device (remote wipe)."""
+    try:
+        devices.revoke(db.session, device_id=device_id, mode=devices.RevokeMode(mode))
+    except devices.UnknownDevice:
+        raise click.ClickException(f"no device {device_id}") from None
+    db.session.commit()
+    click.echo(f"Device {device_id} revoked ({mode}).")
+
+
+@click.group("keys", cls=AppGroup)
+def keys_group():
+    """Master keys and sealing keys."""
+
+
+@keys_group.command("rotate")
+@click.option("--new-master-key", is_flag=True,
+              help="Add a new master key first in instance/master.key before re-wrapping.")
+@click.option("--sealing-key", is_flag=True,
+              help="Also make a new sealing key; older ones keep opening older envelopes.")
+def keys_rotate_command(new_master_key: bool, sealing_key: bool):
+    """Re-wrap every data key under the current (first) master key. Runs while the app serves."""
+    config = current_app.config["VISITCHECK"]
+    ring = keyring()
+    if new_master_key:
+        if config.master_key:
+            raise click.ClickException(
+                "VISITCHECK_MASTER_KEY is set: put the new key first in it (comma-separated, "
+                "old keys after) and run `keys rotate` without --new-master-key")
+        key_id = add_master_key_to_file(config.instance_path)
+        ring = load_keyring(env_value=None, instance_path=config.instance_path)
+        current_app.extensions["visitcheck.keyring"] = ring
+        click.echo(f"New master key {key_id} added to instance/master.key. Restart the app "
+                   "servers so new records are written under it.")
+    counts = keys.rewrap_all(db.session, keyring=ring, models=ENCRYPTED_MODELS)
+    if sealing_key:
+        new = keys.rotate_sealing_key(db.session, keyring=ring)
+        click.echo(f"New sealing key {new.kid}.")
+    db.session.commit()
+    for table, count in counts.items():
+        click.echo(f"  {table:20} {count} re-wrapped")
+    click.echo(f"Every data key is wrapped under {ring.current_master_id}.")
+
+
+@keys_group.command("status")
+def keys_status_command():
+    """What is wrapped under which master key, and the sealing keys."""
+    ring = keyring()
+    click.echo(f"Current master key: {ring.current_master_id}")
+    click.echo(f"Master keys held: {', '.join(ring.master_keys)}")
+    for table, usage in keys.key_usage(db.session, models=ENCRYPTED_MODELS).items():
+        parts = ", ".join(f"{key_id}: {count}" for key_id, count in sorted(usage.items()))
+        click.echo(f"  {table:20} {parts or 'no rows'}")
+    for key in keys.sealing_keys(db.session):
+        state = f"retired {key.retired_at:%Y-%m-%d}" if key.retired_at else "current"
+        click.echo(f"Sealing key {key.kid}: {state}")
+
+
+@click.group("templates", cls=AppGroup)
+def templates_group():
+    """Checklist template versions."""
+
+
+@templates_group.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def templates_load_command(file: Path):
+    """Add a template version from a JSON file; existing versions never change."""
+    try:
+        definition = json.loads(file.read_text())
+        row = checklists.load_template(db.session, definition=definition)
+    except (ValueError, OpRefused) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Template {row.template} version {row.version} loaded.")

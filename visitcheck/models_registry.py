@@ -5,7 +5,7 @@ from .auth.models import Team, User
 from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
 from .keys.models import ServerKey
-from .people.models import CaseloadAssignment, Household, HouseholdMember, Person
+from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from .sync.models import Change, SyncCounter, SyncOp
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "CaseloadAssignment",
     "Change",
     "Checklist",
+    "Concern",
     "ChecklistTemplate",
     "Device",
     "Household",
@@ -24,3 +25,6 @@ __all__ = [
     "Team",
     "User",
 ]
+
+# Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
+ENCRYPTED_MODELS = [Household, Person, Concern, Checklist, ServerKey]

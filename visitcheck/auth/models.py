@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..database import Base, UTCDateTime, UUIDString, new_uuid, utcnow
@@ -43,6 +43,9 @@ class User(UserMixin, Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of the session's user id: raising it ends every session of this user
+    # (a device reported lost must not stay signed in).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     team: Mapped[Team] = relationship()
@@ -51,8 +54,8 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    def get_id(self) -> str:  # Flask-Login keeps the public id in the session
-        return self.uuid
+    def get_id(self) -> str:  # Flask-Login keeps this in the session
+        return f"{self.uuid}.{self.session_epoch}"
 
     @property
     def role_enum(self) -> Role:

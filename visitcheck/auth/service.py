@@ -14,6 +14,14 @@ _hasher = PasswordHasher()
 # Verified against when no such user exists, so timing does not reveal usernames.
 _DUMMY_HASH = _hasher.hash("visitcheck: no such user")
 
+
+def use_insecure_fast_hashing_for_tests() -> None:
+    """Cheap argon2id parameters so a test suite can sign in thousands of times.
+    Hashes made this way are re-hashed at the next sign-in with real parameters."""
+    global _hasher, _DUMMY_HASH
+    _hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    _DUMMY_HASH = _hasher.hash("visitcheck: no such user")
+
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -44,6 +52,19 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
 
 def user_by_public_id(session: Session, public_id: str) -> User | None:
     return session.scalars(select(User).where(User.uuid == public_id)).first()
+
+
+def user_for_session(session: Session, session_id: str) -> User | None:
+    """The user a session cookie names, unless their sessions were ended since."""
+    public_id, _, epoch = session_id.partition(".")
+    user = user_by_public_id(session, public_id)
+    if user is None or str(user.session_epoch) != epoch:
+        return None
+    return user
+
+
+def end_all_sessions(user: User) -> None:
+    user.session_epoch += 1
 
 
 def get_or_create_team(session: Session, *, name: str) -> Team:

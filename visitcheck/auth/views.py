@@ -17,8 +17,8 @@ bp = Blueprint("auth", __name__)
 
 
 @login_manager.user_loader
-def load_user(public_id: str):
-    return service.user_by_public_id(db.session, public_id)
+def load_user(session_id: str):
+    return service.user_for_session(db.session, session_id)
 
 
 @login_manager.unauthorized_handler

@@ -2,7 +2,13 @@
 
 One function, driven by the template JSON, so a new version with new
 questions needs no code. Errors name the field as `section.field` (or
-`section.group.<person_id>.field`) so the tablet can show them in place.
+`section.group.<key>.field`) so the tablet can show them in place.
+
+A repeated group is an object keyed by who or what it repeats over:
+`children`, `members`, `adults`, `parents` (persons with parental
+responsibility) and `persons_of_concern` are keyed by person id; `rows` (a
+list the practitioner adds to, such as actions) by a row id made on the
+tablet. Fields of type `note` and `age_band` are shown, never answered.
 """
 
 from __future__ import annotations
@@ -10,6 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+PERSON_REPEATS = {"children", "members", "adults", "parents", "persons_of_concern"}
+DISPLAY_ONLY = {"note", "age_band"}
+MAX_ROW_ID = 100
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,8 @@ def _is_blank(value: Any) -> bool:
 
 def _check_value(field: dict[str, Any], value: Any) -> str | None:
     kind = field["type"]
+    if kind in DISPLAY_ONLY:
+        return "is shown on the form, not answered"
     if kind == "text":
         return None if isinstance(value, str) else "must be text"
     if kind == "boolean":
@@ -67,7 +79,7 @@ def _check_fields(
     answers: Any,
     path: str,
     *,
-    children: set[str],
+    instances: dict[str, set[str]],
     complete: bool,
 ) -> list[FieldError]:
     if not isinstance(answers, dict):
@@ -90,7 +102,8 @@ def _check_fields(
                 errors.append(FieldError(name, "is required"))
             continue
         if field["type"] == "group":
-            errors.extend(_check_group(field, value, name, children=children, complete=complete))
+            errors.extend(_check_group(field, value, name, instances=instances,
+                                       complete=complete))
             continue
         problem = _check_value(field, value)
         if problem:
@@ -99,30 +112,63 @@ def _check_fields(
 
 
 def _check_group(
-    field: dict[str, Any], value: Any, path: str, *, children: set[str], complete: bool
+    field: dict[str, Any], value: Any, path: str, *, instances: dict[str, set[str]],
+    complete: bool,
 ) -> list[FieldError]:
-    if field.get("repeat") != "children":
-        return _check_fields(field["fields"], value, path, children=children, complete=complete)
+    repeat = field.get("repeat")
+    if repeat is None:
+        return _check_fields(field["fields"], value, path, instances=instances, complete=complete)
+    if repeat != "rows" and repeat not in PERSON_REPEATS:
+        return [FieldError(path, f"repeats over an unknown kind {repeat!r}")]
     if not isinstance(value, dict):
-        return [FieldError(path, "must be an object keyed by child")]
+        return [FieldError(path, f"must be an object keyed by {_KEYED_BY.get(repeat, 'person')}")]
     errors: list[FieldError] = []
-    for person_id in sorted(set(value) - children):
-        errors.append(FieldError(f"{path}.{person_id}", "is not a child of this household"))
-    for person_id in sorted(children):
-        if person_id in value:
-            errors.extend(
-                _check_fields(field["fields"], value[person_id], f"{path}.{person_id}",
-                              children=children, complete=complete)
-            )
-        elif complete and field.get("required", True):
-            errors.append(FieldError(f"{path}.{person_id}", "is required for each child"))
+    known = instances.get(repeat)
+    for key in sorted(value):
+        if known is not None:
+            if key not in known:
+                errors.append(FieldError(f"{path}.{key}", _NOT_ONE_OF.get(repeat, "is not known")))
+        elif not key or len(key) > MAX_ROW_ID:
+            errors.append(FieldError(f"{path}.{key}", "is not a usable id"))
+    for key in sorted(value):
+        if known is None or key in known:
+            errors.extend(_check_fields(field["fields"], value[key], f"{path}.{key}",
+                                        instances=instances, complete=complete))
+    # The walking skeleton's S1 group is required per child unless it says otherwise.
+    required = field.get("required", repeat == "children")
+    if complete and required and known is not None:
+        for key in sorted(known - set(value)):
+            errors.append(FieldError(f"{path}.{key}", f"is required for each {_EACH[repeat]}"))
     return errors
 
 
+_KEYED_BY = {"children": "child", "rows": "row id"}
+_NOT_ONE_OF = {
+    "children": "is not a child of this household",
+    "members": "is not a member of this household",
+    "adults": "is not an adult of this household",
+    "parents": "is not a person with parental responsibility here",
+    "persons_of_concern": "is not a person of concern for this household",
+}
+_EACH = {"children": "child", "members": "member", "adults": "adult",
+         "parents": "person with parental responsibility",
+         "persons_of_concern": "person of concern", "rows": "row"}
+
+
 def validate_answers(
-    template: dict[str, Any], answers: Any, *, children: set[str], complete: bool
+    template: dict[str, Any],
+    answers: Any,
+    *,
+    children: set[str],
+    complete: bool,
+    people: dict[str, set[str]] | None = None,
 ) -> list[FieldError]:
-    """`complete` asks for every required answer (a submission); drafts may have gaps."""
+    """`complete` asks for every required answer (a submission); drafts may have gaps.
+
+    `people` gives the ids a person repeat may hold (`members`, `adults`,
+    `parents`, `persons_of_concern`); a repeat not given accepts any id.
+    """
+    instances = {**(people or {}), "children": children}
     if not isinstance(answers, dict):
         return [FieldError("answers", "must be an object")]
     errors: list[FieldError] = []
@@ -133,6 +179,6 @@ def validate_answers(
         section_answers = answers.get(section_id, {})
         errors.extend(
             _check_fields(section["fields"], section_answers, section_id,
-                          children=children, complete=complete)
+                          instances=instances, complete=complete)
         )
     return errors

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from ..api import api_login_required, bp, json_body, problem
+from ..api import api_login_required, bp, device_revoked, json_body, problem
 from ..database import is_uuid
 from ..extensions import db
 from . import service
-from .service import DeviceOwnedByAnother
+from .service import DeviceOwnedByAnother, DeviceRevoked
 
 
 @bp.post("/devices")
@@ -27,5 +27,7 @@ def register_device():
                                            device_id=body["device_id"], label=label)
     except DeviceOwnedByAnother:
         return problem(409, "device-id-taken", "This device id belongs to another user")
+    except DeviceRevoked as revoked:
+        return device_revoked(revoked.mode.value)
     db.session.commit()
     return {"device_id": device.device_id, "label": device.label}, (201 if created else 200)

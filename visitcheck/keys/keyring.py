@@ -80,6 +80,20 @@ def load_keyring(*, env_value: str | None, instance_path: Path) -> Keyring:
     return Keyring.from_keys(parse_master_keys(path.read_text()))
 
 
+def add_master_key_to_file(instance_path: Path) -> str:
+    """Put a new master key first in instance/master.key, keeping the old ones after it
+    (they still unwrap until `keys rotate` has re-wrapped everything). Returns its id."""
+    path = instance_path / MASTER_KEY_FILE
+    old = path.read_text() if path.exists() else ""
+    key = secrets.token_bytes(MASTER_KEY_BYTES)
+    temporary = path.with_suffix(".new")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(b64url_encode(key) + "\n" + old)
+    os.replace(temporary, path)
+    return master_key_id(key)
+
+
 def write_new_key_file(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(MASTER_KEY_BYTES)

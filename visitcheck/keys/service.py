@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ..database import new_uuid, utcnow
 from .errors import KeyUnavailable, SealedEnvelopeInvalid
-from .fields import decrypt_fields, encrypt_fields
+from .fields import decrypt_fields, encrypt_fields, rewrap_fields
 from .keyring import Keyring, b64url_encode
 from .models import ServerKey
 from .sealing import ALGORITHM, envelope_kid, open_sealed, public_key_bytes
@@ -100,3 +100,58 @@ def open_envelope(session: Session, envelope: Any, *, aad: bytes, keyring: Keyri
     """Open a device's sealed envelope with the private key its kid names."""
     private_key = _private_key(session, envelope_kid(envelope), keyring=keyring)
     return open_sealed(envelope, aad=aad, private_key=private_key)
+
+
+# --- rotation ------------------------------------------------------------------
+
+REWRAP_BATCH = 500
+
+
+def rewrap_all(session: Session, *, keyring: Keyring, models: list[type]) -> dict[str, int]:
+    """Re-wrap every row's data key under the current master key, in batches.
+
+    Safe while the app serves: a row is readable under its old key until its
+    new wrapping commits, and the ciphertext itself never changes.
+    Returns rows re-wrapped per table.
+    """
+    counts: dict[str, int] = {}
+    for model in models:
+        done = 0
+        while True:
+            rows = session.scalars(
+                select(model).where(model.key_id != keyring.current_master_id)
+                .order_by(model.id).limit(REWRAP_BATCH)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                rewrap_fields(row, keyring=keyring)
+            session.flush()
+            session.commit()  # batch by batch: a long rotation holds no long lock
+            done += len(rows)
+        counts[model.__tablename__] = done
+    return counts
+
+
+def key_usage(session: Session, *, models: list[type]) -> dict[str, dict[str, int]]:
+    """Rows per table per master key id."""
+    from sqlalchemy import func
+
+    usage: dict[str, dict[str, int]] = {}
+    for model in models:
+        rows = session.execute(
+            select(model.key_id, func.count()).group_by(model.key_id)
+        ).all()
+        usage[model.__tablename__] = {key_id: count for key_id, count in rows}
+    return usage
+
+
+def sealing_keys(session: Session) -> list[ServerKey]:
+    return list(session.scalars(
+        select(ServerKey).where(ServerKey.purpose == SEALING).order_by(ServerKey.created_at)))
+
+
+def rotate_sealing_key(session: Session, *, keyring: Keyring) -> SealingPublicKey:
+    """Retire the current sealing key (it still opens what was sealed to it) and make a new one."""
+    retire_sealing_keys(session)
+    return create_sealing_key(session, keyring=keyring)

@@ -7,9 +7,10 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..api import api_login_required, bp, json_body, problem
+from ..api import api_login_required, bp, device_revoked, json_body, problem
 from ..audit import service as audit
 from ..checklists import service as checklists
+from ..devices.service import DeviceRevoked
 from ..extensions import db, keyring, limiter
 from ..keys.service import current_sealing_key
 from . import service
@@ -77,6 +78,8 @@ def push():
     except DeviceNotRegistered:
         return problem(403, "device-not-registered", "Register this device first",
                        "POST /api/v1/devices with the device id before pushing")
+    except DeviceRevoked as revoked:
+        return device_revoked(revoked.mode.value)
     device_id = body["device_id"]
     db.session.rollback()
     results = [_apply_in_own_transaction(device_id, op) for op in body["ops"]]

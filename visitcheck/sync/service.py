@@ -143,9 +143,12 @@ def apply_op(
 
 
 def check_push_device(session: Session, *, user: User, device_id: Any) -> None:
-    if not is_uuid(device_id) or devices.device_for_user(session, user=user,
-                                                          device_id=device_id) is None:
+    """Raise DeviceNotRegistered, or devices.DeviceRevoked for a lost device."""
+    device = devices.device_for_user(session, user=user, device_id=device_id) if is_uuid(
+        device_id) else None
+    if device is None:
         raise DeviceNotRegistered()
+    devices.check_not_revoked(device, pushing=True)
 
 
 # --- pull ------------------------------------------------------------------

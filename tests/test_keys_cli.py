@@ -1,0 +1,94 @@
+"""keys rotate / keys status and templates load, through the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from sqlalchemy import select
+
+from tests.sealing import checklist_payload, sealed_op
+from visitcheck.checklists import service as checklists
+from visitcheck.extensions import db, keyring
+from visitcheck.keys.service import current_sealing_key
+from visitcheck.models_registry import ENCRYPTED_MODELS
+from visitcheck.people import service as people
+from visitcheck.people.models import Household
+
+
+def test_rotation_rewraps_every_record_under_the_new_master_key(app, demo, app_config,
+                                                              master_key):
+    from dataclasses import replace
+
+    from visitcheck import create_app
+    from visitcheck.keys import b64url_encode
+
+    new_key = b64url_encode(os.urandom(32))
+    # The operator puts the new key first and keeps the old one after it...
+    rotating = create_app(replace(app_config, master_key=f"{new_key},{master_key}"))
+    rotated = rotating.test_cli_runner().invoke(args=["keys", "rotate"])
+    status = rotating.test_cli_runner().invoke(args=["keys", "status"])
+
+    assert rotated.exit_code == 0, rotated.output
+    with rotating.app_context():
+        new_id = keyring().current_master_id
+        for model in ENCRYPTED_MODELS:
+            assert set(db.session.scalars(select(model.key_id))) <= {new_id}
+        db.engine.dispose()
+    assert "households           4 re-wrapped" in rotated.output
+    # ...and once every record is re-wrapped, the old key can go.
+    after = create_app(replace(app_config, master_key=new_key))
+    with after.app_context():
+        household = db.session.scalars(select(Household)).first()
+        assert people.household_address(household, keyring=keyring())
+        db.engine.dispose()
+    assert f"households           {new_id}: 4" in status.output
+
+
+def test_a_new_master_key_goes_first_in_the_key_file_and_the_old_one_stays(tmp_path):
+    from visitcheck.keys import load_keyring
+    from visitcheck.keys.keyring import add_master_key_to_file
+
+    old = load_keyring(env_value=None, instance_path=tmp_path)
+    new_id = add_master_key_to_file(tmp_path)
+    ring = load_keyring(env_value=None, instance_path=tmp_path)
+
+    assert ring.current_master_id == new_id
+    assert set(ring.master_keys) == {new_id, old.current_master_id}
+    assert oct((tmp_path / "master.key").stat().st_mode & 0o777) == "0o600"
+
+
+def test_an_envelope_sealed_to_a_retired_sealing_key_still_opens(app, demo, api_client):
+    hv = api_client("hv")
+    op = sealed_op(hv.bootstrap, checklist_payload(demo.households[0]))
+
+    result = app.test_cli_runner().invoke(args=["keys", "rotate", "--sealing-key"])
+
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert current_sealing_key(db.session).kid != hv.bootstrap["sealing_key"]["kid"]
+    assert hv.push([op]).get_json()["results"][0]["status"] == "applied"
+
+
+def test_templates_load_adds_a_version_and_refuses_to_change_one(app, tmp_path):
+    v1 = next(t for t in checklists.builtin_template_files() if t["template"] == "home-visit")
+    v2 = json.loads(json.dumps(v1))
+    v2["version"] = 2
+    v2["sections"][0]["fields"].append({"id": "interpreter", "type": "boolean",
+                                        "label": "Interpreter used"})
+    changed_v1 = {**v1, "title": "Something else"}
+    (tmp_path / "v2.json").write_text(json.dumps(v2))
+    (tmp_path / "v1.json").write_text(json.dumps(changed_v1))
+    runner = app.test_cli_runner()
+
+    added = runner.invoke(args=["templates", "load", str(tmp_path / "v2.json")])
+    refused = runner.invoke(args=["templates", "load", str(tmp_path / "v1.json")])
+
+    assert added.exit_code == 0, added.output
+    assert refused.exit_code != 0
+    assert "exists with other content" in refused.output
+    with app.app_context():
+        versions = [(t["template"], t["version"]) for t in checklists.all_templates(db.session)]
+        assert ("home-visit", 2) in versions
+        assert checklists.template_definition(db.session, template="home-visit",
+                                              version=1) == v1
