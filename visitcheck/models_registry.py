@@ -6,7 +6,7 @@ from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
 from .keys.models import ServerKey
 from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
-from .sync.models import Change, SyncCounter, SyncOp
+from .sync.models import Change, SyncConflict, SyncCounter, SyncOp
 
 __all__ = [
     "AuditEvent",
@@ -20,6 +20,7 @@ __all__ = [
     "HouseholdMember",
     "Person",
     "ServerKey",
+    "SyncConflict",
     "SyncCounter",
     "SyncOp",
     "Team",

@@ -178,3 +178,27 @@ def test_push_from_an_unregistered_device_is_refused(demo, api_client):
 
     assert response.status_code == 403
     assert response.get_json()["type"].endswith("/device-not-registered")
+
+
+def test_a_conflict_is_recorded_once_and_resolved_by_the_next_edit(app, demo, api_client):
+    from visitcheck.sync.models import SyncConflict
+
+    hv = api_client("hv")
+    household = demo.households[0]
+    create = sealed_op(hv.bootstrap, checklist_payload(household))
+    entity = create["entity_id"]
+    hv.push([create])
+    hv.push([sealed_op(hv.bootstrap, checklist_payload(household), entity_id=entity,
+                       base_rev=1)])
+    stale = sealed_op(hv.bootstrap, checklist_payload(household), entity_id=entity, base_rev=1)
+
+    assert hv.push([stale]).get_json()["results"][0]["status"] == "conflict"
+    assert hv.push([stale]).get_json()["results"][0]["status"] == "conflict"
+    choice = sealed_op(hv.bootstrap, checklist_payload(household), entity_id=entity,
+                       base_rev=2)
+    assert hv.push([choice]).get_json()["results"][0]["status"] == "applied"
+
+    with app.app_context():
+        conflicts = db.session.scalars(select(SyncConflict)).all()
+        assert [(c.op_id, c.base_rev, c.server_rev, c.resolved_by_op_id)
+                for c in conflicts] == [(stale["op_id"], 1, 2, choice["op_id"])]

@@ -52,6 +52,10 @@ class Checklist(EncryptedFields, Base):
     rev: Mapped[int] = mapped_column(Integer)
     # In clear for the review queue's ordering; the visit's content is encrypted.
     visit_at: Mapped[str | None] = mapped_column(String(32), default=None)
+    # JSON list of {"rule", "severity"} the server's rules raised at the last change:
+    # enough for the queue to sort and filter. The reasons, which name people,
+    # are computed again from the decrypted content when the checklist is opened.
+    flag_summary: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -47,7 +47,7 @@ def _apply_in_own_transaction(device_id: str, op) -> dict:
         try:
             answer = service.apply_op(db.session, user=current_user, device_id=device_id,
                                       op=op, keyring=keyring())
-            if answer["status"] == "applied":
+            if answer["status"] in ("applied", "conflict"):
                 db.session.commit()
             else:
                 db.session.rollback()

@@ -51,3 +51,24 @@ class Change(Base):
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncConflict(Base):
+    """A stale edit a device sent: kept so that no conflict passes unrecorded.
+
+    The device shows both versions to its user; the choice comes back as a new
+    op based on the current revision, which `resolved_by_op_id` then names.
+    """
+
+    __tablename__ = "sync_conflicts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    op_id: Mapped[str] = mapped_column(UUIDString, unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    device_id: Mapped[str] = mapped_column(UUIDString)
+    type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(UUIDString, index=True)
+    base_rev: Mapped[int] = mapped_column(Integer)
+    server_rev: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_by_op_id: Mapped[str | None] = mapped_column(UUIDString, default=None)

@@ -25,7 +25,7 @@ from ..keys.service import open_envelope
 from ..people import service as people
 from ..problems import Problem
 from . import changes
-from .models import SyncOp
+from .models import SyncConflict, SyncOp
 
 MAX_OPS = 100
 MAX_PULL_LIMIT = 500
@@ -112,8 +112,9 @@ def apply_op(
 ) -> dict[str, Any]:
     """Answer one op. Flushes the effect and its answer together; the caller commits.
 
-    Only `applied` is recorded: a rejected op stores nothing, and a conflict
-    is decided again on a retry (it can only stay a conflict).
+    `applied` is recorded with its answer, so a retry is a `duplicate`; a
+    conflict is recorded (once) but decided again on a retry, where it can only
+    stay a conflict; a rejected op stores nothing.
     """
     problem = _shape_problem(op)
     if problem:
@@ -138,8 +139,31 @@ def apply_op(
             op_id=op["op_id"], user_id=user.id, device_id=device_id, type=op["type"],
             entity_id=op["entity_id"], body_hash=_canonical(op), answer=json.dumps(answer),
         ))
+        _resolve_conflicts(session, user=user, op=op)
         session.flush()
+    elif answer["status"] == "conflict":
+        _record_conflict(session, user=user, device_id=device_id, op=op,
+                         server_rev=answer["rev"])
     return answer
+
+
+def _record_conflict(session: Session, *, user: User, device_id: str, op: dict[str, Any],
+                     server_rev: int) -> None:
+    seen = session.scalars(select(SyncConflict).where(SyncConflict.op_id == op["op_id"])).first()
+    if seen is None:
+        session.add(SyncConflict(op_id=op["op_id"], user_id=user.id, device_id=device_id,
+                                 type=op["type"], entity_id=op["entity_id"],
+                                 base_rev=op["base_rev"], server_rev=server_rev))
+        session.flush()
+
+
+def _resolve_conflicts(session: Session, *, user: User, op: dict[str, Any]) -> None:
+    """The user's next applied edit of the entity is their answer to its open conflicts."""
+    open_conflicts = session.scalars(select(SyncConflict).where(
+        SyncConflict.entity_id == op["entity_id"], SyncConflict.user_id == user.id,
+        SyncConflict.resolved_by_op_id.is_(None))).all()
+    for conflict in open_conflicts:
+        conflict.resolved_by_op_id = op["op_id"]
 
 
 def check_push_device(session: Session, *, user: User, device_id: Any) -> None:
