@@ -1,0 +1,347 @@
+"""Benchmark: how many sealed checklists per second the sync endpoint ingests.
+
+Pushes N sealed `checklist.put` ops, each a full home-visit checklist filled
+from the template, from D concurrent simulated devices against the app served
+by gunicorn, and compares with a baseline measured in the same run: opening
+the envelope and storing the checklist directly, in process, without HTTP.
+
+    .venv/bin/python bench/sync_ingest.py                 # SQLite and PostgreSQL
+    .venv/bin/python bench/sync_ingest.py --db sqlite --ops 2000
+
+Prints ops/s, p50/p95 latency per request and the ratio to the baseline.
+Target on a 2-core machine: >= 400 checklists/s and >= 0.7 of the baseline.
+Everything runs on 127.0.0.1; the run stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from http.cookies import SimpleCookie
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from visitcheck import create_app  # noqa: E402
+from visitcheck.auth import service as auth  # noqa: E402
+from visitcheck.checklists import service as checklists  # noqa: E402
+from visitcheck.config import Config  # noqa: E402
+from visitcheck.extensions import db, keyring  # noqa: E402
+from visitcheck.keys import b64url_decode, seal, sealed_aad  # noqa: E402
+from visitcheck.people import service as people  # noqa: E402
+from visitcheck.people.models import Residence  # noqa: E402
+from visitcheck.setup_service import init_database  # noqa: E402
+from visitcheck.sync import service as sync  # noqa: E402
+
+PASSWORD = "benchmark-password"
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+WORDS = ("mother father grandmother partner child baby nursery school visit home kitchen "
+         "bedroom calm settled anxious tired playing talking shared discussed agreed "
+         "referral safety plan support contact weekly evening weekend").split()
+
+
+# --- a realistic checklist ---------------------------------------------------------
+
+
+def _words(rng, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def _fill(fields, rng, children):
+    answers = {}
+    for field in fields:
+        kind = field["type"]
+        condition = field.get("show_if")
+        if condition and answers.get(condition["field"]) != condition["equals"]:
+            continue
+        if kind == "text":
+            answers[field["id"]] = _words(rng, 40 if field.get("multiline") else 6)
+        elif kind == "boolean":
+            answers[field["id"]] = False if field["id"] == "no_access" else rng.random() < 0.5
+        elif kind == "number":
+            answers[field["id"]] = rng.randint(0, 10)
+        elif kind == "date":
+            answers[field["id"]] = "2026-11-20"
+        elif kind == "datetime":
+            answers[field["id"]] = "2026-11-20T10:30"
+        elif kind == "choice":
+            answers[field["id"]] = rng.choice(field["options"])["value"]
+        elif kind == "multi":
+            options = [o["value"] for o in field["options"]]
+            answers[field["id"]] = rng.sample(options, min(2, len(options)))
+        elif kind == "group" and field.get("repeat") == "children":
+            answers[field["id"]] = {child: _fill(field["fields"], rng, children)
+                                    for child in children}
+        elif kind == "group" and not field.get("repeat"):
+            answers[field["id"]] = _fill(field["fields"], rng, children)
+        # other repeats (persons of concern, rows) need entities: left empty here
+    return answers
+
+
+def full_checklist(template, household_id, children, rng) -> dict:
+    answers = {s["id"]: _fill(s["fields"], rng, children) for s in template["sections"]}
+    return {"template": template["template"], "template_version": template["version"],
+            "household_id": household_id, "status": "draft", "answers": answers,
+            "saved_at": datetime.now(UTC).isoformat()}
+
+
+def sealed(payload: dict, public_key: bytes, kid: str) -> dict:
+    op_id, entity_id = str(uuid.uuid4()), str(uuid.uuid4())
+    envelope = seal(json.dumps(payload).encode(), public_key=public_key, kid=kid,
+                    aad=sealed_aad("checklist.put", entity_id, op_id, 0))
+    return {"op_id": op_id, "type": "checklist.put", "entity_id": entity_id, "base_rev": 0,
+            "sealed": envelope}
+
+
+# --- set-up ----------------------------------------------------------------------
+
+
+def make_database(kind: str, workdir: Path) -> tuple[str, callable]:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
+    name = f"visitcheck_bench_{os.getpid()}"
+    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", drop
+
+
+def prepare(config: Config, devices: int):
+    app = create_app(config)
+    with app.app_context():
+        init_database(db.session, keyring=keyring())
+        team = auth.get_or_create_team(db.session, name="Bench Team")
+        spec = people.MemberSpec
+        household = people.create_household(
+            db.session, team=team, address="1 Bench Road", keyring=keyring(),
+            members=[spec("Parent", Residence.LIVES_HERE),
+                     spec("Child one", Residence.LIVES_HERE, is_child=True),
+                     spec("Child two", Residence.LIVES_HERE, is_child=True)])
+        users = []
+        for n in range(devices + 1):  # the last one is the baseline's
+            user = auth.create_user(db.session, username=f"bench{n}", password=PASSWORD,
+                                    role="health_visitor", team=team)
+            people.assign_caseload(db.session, user=user, household=household)
+            users.append(user.username)
+        db.session.commit()
+        template = checklists.template_definition(db.session, template="home-visit",
+                                                  version=max(
+                                                      t["version"] for t in
+                                                      checklists.all_templates(db.session)
+                                                      if t["template"] == "home-visit"))
+        return app, household.uuid, sorted(people.child_ids(household)), template, users
+
+
+# --- the two measurements -----------------------------------------------------------
+
+
+def baseline(app, ops: list[dict], username: str) -> float:
+    """Open and store each op in process: the same service call, no HTTP."""
+    from visitcheck.auth.models import User
+    from visitcheck.devices import service as devices
+
+    with app.app_context():
+        user = db.session.query(User).filter_by(username=username).one()
+        device = str(uuid.uuid4())
+        devices.register(db.session, user=user, device_id=device, label="baseline")
+        db.session.commit()
+        start = time.perf_counter()
+        for op in ops:
+            answer = sync.apply_op(db.session, user=user, device_id=device, op=op,
+                                   keyring=keyring())
+            assert answer["status"] == "applied", answer
+            db.session.commit()
+        return len(ops) / (time.perf_counter() - start)
+
+
+class Client:
+    def __init__(self, port: int):
+        self.port, self.cookies = port, {}
+
+    def call(self, method, path, body=None, headers=None):
+        headers = dict(headers or {})
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(header).items():
+                self.cookies[name] = morsel.value
+        return response.status, data
+
+    def sign_in(self, username: str) -> dict:
+        _, page = self.call("GET", "/login")
+        token = CSRF_INPUT.search(page.decode()).group(1)
+        status, _ = self.call("POST", "/login",
+                              f"username={username}&password={PASSWORD}&csrf_token={token}",
+                              {"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 302, status
+        return json.loads(self.call("GET", "/api/v1/bootstrap")[1])
+
+
+def over_http(port: int, users: list[str], ops_by_device: list[list[dict]], batch: int):
+    latencies: list[float] = []
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def device(username: str, ops: list[dict]):
+        client = Client(port)
+        boot = client.sign_in(username)
+        device_id = str(uuid.uuid4())
+        headers = {"Content-Type": "application/json", "X-CSRFToken": boot["csrf_token"],
+                   "X-Visitcheck-Device": device_id}
+        client.call("POST", "/api/v1/devices", json.dumps({"device_id": device_id}), headers)
+        ready.wait()
+        for start in range(0, len(ops), batch):
+            body = json.dumps({"device_id": device_id, "ops": ops[start:start + batch]})
+            began = time.perf_counter()
+            status, data = client.call("POST", "/api/v1/sync/push", body, headers)
+            took = time.perf_counter() - began
+            results = json.loads(data)["results"] if status == 200 else []
+            with lock:
+                latencies.append(took)
+                if status != 200 or any(r["status"] != "applied" for r in results):
+                    errors.append(f"{status} {data[:200]!r}")
+
+    ready = threading.Event()
+    threads = [threading.Thread(target=device, args=(u, o)) for u, o in
+               zip(users, ops_by_device, strict=True)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # everyone signed in and registered
+    start = time.perf_counter()
+    ready.set()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    if errors:
+        raise SystemExit(f"{len(errors)} failed requests, first: {errors[0]}")
+    total = sum(len(o) for o in ops_by_device)
+    return total / elapsed, latencies
+
+
+def start_gunicorn(config: Config, workers: int, workdir: Path) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": config.database_url,
+           "VISITCHECK_MASTER_KEY": config.master_key, "SECRET_KEY": "bench-secret",
+           "VISITCHECK_SYNC_RATE_LIMIT": "1000000/minute"}
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter
+        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--chdir", str(workdir), "--timeout", "300", "visitcheck:create_app()"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(150):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process, port
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def run(kind: str, args) -> dict:
+    import random
+
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url, drop = make_database(kind, workdir)
+        try:
+            key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+            config = Config(instance_path=workdir / "instance", database_url=url,
+                            secret_key="bench-secret", master_key=key)
+            app, household, children, template, users = prepare(config, args.devices)
+            with app.app_context():
+                boot_key = sync_key(app)
+            public_key, kid = b64url_decode(boot_key["public_key"]), boot_key["kid"]
+
+            def ops(n):
+                return [sealed(full_checklist(template, household, children, rng), public_key,
+                               kid) for _ in range(n)]
+
+            sample = json.dumps(ops(1)[0])
+            base_ops = ops(args.baseline_ops)
+            per_device = args.ops // args.devices
+            http_ops = [ops(per_device) for _ in range(args.devices)]
+            base_rate = baseline(app, base_ops, users[-1])
+            with app.app_context():
+                db.engine.dispose()
+            process, port = start_gunicorn(replace(config), args.workers, workdir)
+            try:
+                rate, latencies = over_http(port, users[:-1], http_ops, args.batch)
+            finally:
+                process.terminate()
+                process.wait(timeout=60)
+        finally:
+            drop()
+    latencies.sort()
+    return {
+        "db": kind, "ops": per_device * args.devices, "devices": args.devices,
+        "batch": args.batch, "workers": args.workers, "op_bytes": len(sample),
+        "ops_per_s": rate, "baseline_ops_per_s": base_rate, "ratio": rate / base_rate,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p95_ms": 1000 * latencies[int(0.95 * (len(latencies) - 1))],
+    }
+
+
+def sync_key(app) -> dict:
+    from visitcheck.keys.service import current_sealing_key
+
+    return current_sealing_key(db.session).as_json()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--ops", type=int, default=4000)
+    parser.add_argument("--baseline-ops", type=int, default=1000)
+    parser.add_argument("--devices", type=int, default=8)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.platform()}")
+    kinds = ["sqlite", "postgres"] if args.db == "both" else [args.db]
+    print(f"{'db':9} {'ops':>6} {'bytes/op':>8} {'ops/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+          f"{'baseline/s':>10} {'ratio':>6}")
+    for kind in kinds:
+        r = run(kind, args)
+        print(f"{r['db']:9} {r['ops']:>6} {r['op_bytes']:>8} {r['ops_per_s']:>8.0f} "
+              f"{r['p50_ms']:>8.1f} {r['p95_ms']:>8.1f} {r['baseline_ops_per_s']:>10.0f} "
+              f"{r['ratio']:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""static/app/rules.js in real Chromium agrees with the Python interpreter: the same
+flags, in the same order, with the same words, for every case in
+tests/rules_cases.json, and the same value for every expression case."""
+
+from __future__ import annotations
+
+import pytest
+
+from visitcheck.checklists.rules import age_band, evaluate, evaluate_expression
+
+from ..unit.test_rules import CASES, CONTEXT, EXPRESSION_CASES, expected, home_visit_rules, raised
+
+pytestmark = pytest.mark.browser
+
+RUN_CASES = """
+async ([rules, cases]) => {
+  const { evaluate } = await import("/static/app/rules.js");
+  const out = {};
+  for (const c of cases) out[c.name] = evaluate(rules, c.context);
+  return out;
+}
+"""
+
+RUN_EXPRESSIONS = """
+async ([expressions, context]) => {
+  const { evaluateExpression } = await import("/static/app/rules.js");
+  return expressions.map((e) => {
+    try { return { value: evaluateExpression(e, context) }; }
+    catch (error) { return { error: `${error.name}: ${error.message}` }; }
+  });
+}
+"""
+
+
+@pytest.fixture
+def rules_page(live_server, page):
+    page.goto(live_server.url + "/offline")
+    return page
+
+
+def test_javascript_raises_the_same_flags_as_python_for_every_case(rules_page):
+    rules = home_visit_rules()
+
+    in_browser = rules_page.evaluate(RUN_CASES, [rules, CASES])
+
+    problems = []
+    for case in CASES:
+        flags = in_browser[case["name"]]
+        if raised(flags) != expected(case):
+            problems.append(f"{case['name']}: raised {raised(flags)}, expected {expected(case)}")
+        elif flags != evaluate(rules, case["context"]):
+            problems.append(f"{case['name']}: words or order differ from Python: {flags}")
+    assert problems == []
+
+
+def test_javascript_gives_the_same_value_as_python_for_every_expression(rules_page):
+    expressions = [expression for _, expression, _ in EXPRESSION_CASES]
+
+    in_browser = rules_page.evaluate(RUN_EXPRESSIONS, [expressions, CONTEXT])
+
+    problems = [
+        f"{name}: {got}, expected {value}"
+        for (name, expression, value), got in zip(EXPRESSION_CASES, in_browser, strict=True)
+        if got != {"value": value} or evaluate_expression(expression, CONTEXT) != value
+    ]
+    assert problems == []
+
+
+def test_javascript_refuses_malformed_expressions(rules_page):
+    malformed = [{"eval": "1 + 1"}, {"var": "n", "lit": 1}, {"==": [1]},
+                 {"some": [[1], {"var": "x"}, True]}]
+
+    results = rules_page.evaluate(RUN_EXPRESSIONS, [malformed, CONTEXT])
+
+    assert all(r.get("error", "").startswith("RuleError: ") for r in results), results
+
+
+def test_javascript_age_band_agrees_with_python(rules_page):
+    births = ["2026-01-01", "2021-11-20", "2014-11-21", "2013-11-20", "2008-11-20", "bad"]
+    at = "2026-11-20T12:00:00Z"
+
+    bands = rules_page.evaluate(
+        """async ([births, at]) => {
+             const { ageBand } = await import("/static/app/rules.js");
+             return births.map((b) => ageBand(b, at));
+           }""",
+        [births, at],
+    )
+
+    assert bands == [age_band(b, at) for b in births]
