@@ -156,7 +156,7 @@ def prepare(config: Config, devices: int):
                                                       t["version"] for t in
                                                       checklists.all_templates(db.session)
                                                       if t["template"] == "home-visit"))
-        return app, household.uuid, sorted(people.child_ids(household)), template, users
+        return app, household.uuid, sorted(people.child_ids(db.session, household)), template, users
 
 
 # --- the two measurements -----------------------------------------------------------

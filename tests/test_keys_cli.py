@@ -34,6 +34,7 @@ def test_rotation_rewraps_every_record_under_the_new_master_key(app, demo, app_c
         new_id = keyring().current_master_id
         for model in ENCRYPTED_MODELS:
             assert set(db.session.scalars(select(model.key_id))) <= {new_id}
+        db.session.remove()
         db.engine.dispose()
     assert "households           4 re-wrapped" in rotated.output
     # ...and once every record is re-wrapped, the old key can go.
@@ -41,6 +42,7 @@ def test_rotation_rewraps_every_record_under_the_new_master_key(app, demo, app_c
     with after.app_context():
         household = db.session.scalars(select(Household)).first()
         assert people.household_address(household, keyring=keyring())
+        db.session.remove()
         db.engine.dispose()
     assert f"households           {new_id}: 4" in status.output
 

@@ -63,9 +63,11 @@ def create_app(config: Config | None = None) -> Flask:
     login_manager.init_app(app)
 
     from . import models_registry  # noqa: F401 - every table known to SQLAlchemy/Alembic
+    from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
     from .cli import register_commands
+    from .people.views import bp as people_bp
     from .review.views import bp as review_bp
     from .security import register_security
     from .shell.views import bp as shell_bp
@@ -73,6 +75,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(people_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(shell_bp)
     register_security(app)
     register_commands(app)

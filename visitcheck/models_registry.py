@@ -6,9 +6,12 @@ from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
 from .keys.models import ServerKey
 from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
+from .review.models import ReviewDecision
+from .sharing.models import Alert
 from .sync.models import Change, SyncConflict, SyncCounter, SyncOp
 
 __all__ = [
+    "Alert",
     "AuditEvent",
     "CaseloadAssignment",
     "Change",
@@ -19,6 +22,7 @@ __all__ = [
     "Household",
     "HouseholdMember",
     "Person",
+    "ReviewDecision",
     "ServerKey",
     "SyncConflict",
     "SyncCounter",
@@ -28,4 +32,4 @@ __all__ = [
 ]
 
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
-ENCRYPTED_MODELS = [Household, Person, Concern, Checklist, ServerKey]
+ENCRYPTED_MODELS = [Household, Person, Concern, Checklist, ReviewDecision, ServerKey]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .api import http_error_as_problem, is_api_request, problem
 
@@ -24,7 +24,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 # Pages and answers that carry personal data are never stored by a cache.
-NO_STORE_PREFIXES = ("/api/", "/review", "/login", "/logout")
+NO_STORE_PREFIXES = ("/api/", "/review", "/map", "/admin", "/login", "/logout")
 
 
 def register_security(app: Flask) -> None:
@@ -62,6 +62,14 @@ def register_security(app: Flask) -> None:
             ), 429
         return render_template("error.html", title="Too many requests",
                                message="Wait a minute and try again."), 429
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        if is_api_request():
+            return problem(413, "payload-too-large", "Request too large",
+                           "send at most 5 MiB per request; split the ops over several pushes")
+        return render_template("error.html", title="Too large",
+                               message="That was more than the server accepts."), 413
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

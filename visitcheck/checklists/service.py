@@ -85,18 +85,25 @@ def all_templates(session: Session) -> list[dict[str, Any]]:
     return [json.loads(row.definition) for row in rows]
 
 
+# Parsed templates by their stored text: parsing a large template on every op
+# costs more than fetching it.
+_parsed: dict[str, dict[str, Any]] = {}
+
+
 def template_definition(session: Session, *, template: str, version: int) -> dict[str, Any]:
-    row = session.scalars(
-        select(ChecklistTemplate).where(
+    text = session.scalars(
+        select(ChecklistTemplate.definition).where(
             ChecklistTemplate.template == template, ChecklistTemplate.version == version
         )
     ).first()
-    if row is None:
+    if text is None:
         raise InvalidChecklist(
             f"unknown template {template} version {version}",
             [FieldError("template_version", "is not a loaded template version")],
         )
-    return json.loads(row.definition)
+    if text not in _parsed:
+        _parsed[text] = json.loads(text)
+    return _parsed[text]
 
 
 # --- checklists ------------------------------------------------------------
@@ -107,13 +114,17 @@ def checklist_by_public_id(session: Session, public_id: str) -> Checklist | None
 
 
 def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any]:
-    """The plaintext as the device sealed it, plus the server's status and revision."""
+    """The plaintext as the device sealed it, plus the server's status and revision,
+    and the team lead's latest decision (`review`, None before any)."""
+    from ..review.service import decision_view  # review builds on checklists
+
     payload = decrypt_fields(checklist, keyring=keyring)
     return {
         **payload,
         "id": checklist.uuid,
         "status": checklist.status,
         "rev": checklist.rev,
+        "review": decision_view(checklist, keyring=keyring),
     }
 
 
@@ -164,7 +175,7 @@ def put_checklist(
     )
     submitting = payload["status"] == ChecklistStatus.SUBMITTED
     errors = validate_answers(template, payload["answers"],
-                              children=people.child_ids(household), complete=submitting)
+                              children=people.child_ids(session, household), complete=submitting)
     if errors:
         raise InvalidChecklist("some answers need attention", errors)
 

@@ -20,6 +20,7 @@ from ..checklists.validation import FieldError
 from ..database import new_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
+from ..sharing import service as sharing
 from ..sync import changes
 from . import payloads
 from .models import CaseloadAssignment, Concern, Household, HouseholdMember, Person, Residence
@@ -46,7 +47,9 @@ def caseload_household_ids(session: Session, *, user: User) -> list[int]:
 
 
 def on_caseload(session: Session, *, user: User, household: Household) -> bool:
-    return household.id in caseload_household_ids(session, user=user)
+    return session.scalar(select(CaseloadAssignment.id).where(
+        CaseloadAssignment.user_id == user.id,
+        CaseloadAssignment.household_id == household.id).limit(1)) is not None
 
 
 def person_household_ids(session: Session, person: Person) -> list[int]:
@@ -153,6 +156,7 @@ def assign_caseload(session: Session, *, user: User, household: Household) -> No
     _announce_household(session, household)
     for membership in household.memberships:
         _announce_person(session, membership.person)
+    sharing.alert_for_caseload(session, user=user, household=household)
 
 
 # --- what devices send (household.put, person.put, membership.put, concern.put) ------
@@ -250,6 +254,7 @@ def put_membership(session: Session, *, user: User, entity_id: str, base_rev: in
     session.expire(household, ["memberships"])
     _announce_household(session, household)
     _announce_person(session, person, author=user)
+    sharing.alert_for_link(session, household=household)
     return link
 
 
@@ -280,6 +285,7 @@ def put_concern(session: Session, *, user: User, entity_id: str, base_rev: int,
     session.flush()
     _announce_person_record(session, type="concern", entity_id=concern.uuid, rev=concern.rev,
                             person=person, author=user)
+    sharing.alert_for_concern(session, concern=concern)
     return concern
 
 
@@ -334,5 +340,7 @@ def concern_view(concern: Concern, *, keyring: Keyring) -> dict[str, Any]:
             "person_id": concern.person.uuid, "rev": concern.rev}
 
 
-def child_ids(household: Household) -> set[str]:
-    return {m.person.uuid for m in household.memberships if m.person.is_child}
+def child_ids(session: Session, household: Household) -> set[str]:
+    return set(session.scalars(
+        select(Person.uuid).join(HouseholdMember, HouseholdMember.person_id == Person.id)
+        .where(HouseholdMember.household_id == household.id, Person.is_child.is_(True))))

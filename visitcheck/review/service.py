@@ -1,21 +1,30 @@
-"""Team lead review: the team's queue and one checklist, decrypted only for a lead
-of the same team, each opening audited."""
+"""Team lead review (S9 of DOMAIN.md): the team's queue, one checklist on one screen,
+and the lead's decisions. Content is decrypted only for a lead of the same team,
+and each opening and each decision is audited.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ..audit import service as audit
 from ..auth.models import Role, User
 from ..checklists import service as checklists
 from ..checklists.models import Checklist, ChecklistStatus
-from ..keys import Keyring
+from ..database import new_uuid, utcnow
+from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
+from ..people.models import Concern, Household
+from ..sharing import service as sharing
+from ..sync import changes
+from .models import Decision, Procedure, ReviewDecision
 
 REVIEWABLE = [
     ChecklistStatus.SUBMITTED,
@@ -23,6 +32,39 @@ REVIEWABLE = [
     ChecklistStatus.APPROVED,
     ChecklistStatus.ESCALATED,
 ]
+# Awaiting the lead: a decision may be taken on these.
+DECIDABLE = {ChecklistStatus.SUBMITTED.value, ChecklistStatus.ESCALATED.value}
+STATUS_AFTER = {
+    Decision.APPROVE: ChecklistStatus.APPROVED,
+    Decision.RETURN: ChecklistStatus.RETURNED,
+    Decision.ESCALATE: ChecklistStatus.ESCALATED,
+}
+DECISION_WORDS = {
+    Decision.APPROVE.value: "Approved",
+    Decision.RETURN.value: "Returned to the practitioner",
+    Decision.ESCALATE.value: "Escalated",
+}
+PROCEDURE_WORDS = {
+    Procedure.CHILD_PROTECTION_REFERRAL.value: "Child protection referral",
+    Procedure.STRATEGY_DISCUSSION.value: "Strategy discussion",
+    Procedure.ORGANISED_COMPLEX_ABUSE.value: "Organised and complex abuse procedure",
+    Procedure.LADO_REFERRAL.value: "Referral to the designated officer (LADO)",
+    Procedure.MAPPA_CHECK.value: "MAPPA check",
+}
+STATUS_WORDS = {
+    ChecklistStatus.DRAFT.value: "Not yet submitted",
+    ChecklistStatus.SUBMITTED.value: "Awaiting review",
+    ChecklistStatus.RETURNED.value: "Returned",
+    ChecklistStatus.APPROVED.value: "Approved",
+    ChecklistStatus.ESCALATED.value: "Escalated",
+}
+# Most pressing first; flags are prompts, not scores, so only the order is used.
+SEVERITIES = ("urgent", "action", "review")
+SEVERITY_WORDS = {"urgent": "Urgent", "action": "Action", "review": "Review"}
+OVERDUE_RULE = "overdue-review"
+STALE_DRAFT_AGE = timedelta(days=2)
+PER_PAGE = 20
+SORTS = ("urgency", "oldest", "newest", "visit")
 
 
 class ReviewForbidden(Exception):
@@ -33,6 +75,134 @@ class ChecklistNotFound(Exception):
     pass
 
 
+class DecisionRefused(Exception):
+    """The decision cannot be taken as asked; `field` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class CommentRequired(DecisionRefused):
+    def __init__(self):
+        super().__init__("Say what the practitioner needs to change.", "comment")
+
+
+class ProcedureRequired(DecisionRefused):
+    def __init__(self):
+        super().__init__("Choose the procedure you are starting.", "procedure")
+
+
+class NotAwaitingDecision(DecisionRefused):
+    def __init__(self, status: str):
+        super().__init__(f"This checklist is {STATUS_WORDS.get(status, status).lower()}: "
+                         "there is no decision to take on it now.")
+
+
+class ChecklistChanged(DecisionRefused):
+    """The checklist changed since the lead opened it (resubmitted, or decided by another)."""
+
+    def __init__(self):
+        super().__init__("The checklist changed since you opened it. Read it again, then "
+                         "decide.")
+
+
+def _require_lead(user: User) -> None:
+    if user.role != Role.TEAM_LEAD:
+        raise ReviewForbidden()
+
+
+# --- flags and working days ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flag:
+    rule: str
+    severity: str
+    action: str = ""
+
+    @property
+    def severity_words(self) -> str:
+        return SEVERITY_WORDS.get(self.severity, self.severity.capitalize())
+
+    @property
+    def rule_words(self) -> str:
+        return self.rule.replace("-", " ").capitalize()
+
+
+def _severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
+
+
+def flags_of(checklist: Checklist) -> list[Flag]:
+    """The flags the server's rules raised at the last change, most pressing first."""
+    try:
+        raw = json.loads(checklist.flag_summary or "[]")
+    except ValueError:
+        raw = []
+    flags = {Flag(str(f["rule"]), str(f.get("severity", "review")))
+             for f in raw if isinstance(f, dict) and "rule" in f}
+    return sorted(flags, key=lambda f: (_severity_rank(f.severity), f.rule))
+
+
+def add_working_days(start: datetime, days: int) -> datetime:
+    """`start` plus whole working days (Monday to Friday). A start at a weekend counts
+    from the Monday after it."""
+    at = start
+    if at.weekday() >= 5:
+        at = (at + timedelta(days=7 - at.weekday())).replace(hour=0, minute=0, second=0,
+                                                           microsecond=0)
+    while days > 0:
+        at += timedelta(days=1)
+        if at.weekday() < 5:
+            days -= 1
+    return at
+
+
+def review_due(checklist: Checklist) -> datetime | None:
+    if checklist.submitted_at is None:
+        return None
+    return add_working_days(checklist.submitted_at, 1)
+
+
+def is_overdue(checklist: Checklist, *, now: datetime) -> bool:
+    """`overdue-review`: an urgent flag and no lead decision a working day after submission."""
+    due = review_due(checklist)
+    return (checklist.status == ChecklistStatus.SUBMITTED and due is not None and now > due
+            and any(f.severity == "urgent" for f in flags_of(checklist)))
+
+
+def age_words(since: datetime | None, *, now: datetime) -> str:
+    if since is None:
+        return "not given"
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 3600:
+        minutes = seconds // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if seconds < 86400:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    days = seconds // 86400
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+    flag: str = ""
+    severity: str = ""
+    practitioner: str = ""  # user public id
+    household: str = ""  # household public id
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "urgency"
+    page: int = 1
+
+
 @dataclass(frozen=True)
 class QueueRow:
     id: str
@@ -40,7 +210,202 @@ class QueueRow:
     household: str
     visit_at: str | None
     status: str
+    status_words: str
     submitted_at: datetime | None
+    age: str
+    flags: list[Flag]
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    """A draft, shown only as "not yet submitted": never its content."""
+
+    practitioner: str
+    household: str
+    started: datetime
+    age: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class QueueChoices:
+    practitioners: list[Choice]
+    households: list[Choice]
+    flags: list[Choice]
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    overdue: list[QueueRow]
+    stale_drafts: list[DraftRow]
+    flag_counts: list[tuple[Flag, int]]
+    total: int
+    page: int
+    pages: int
+    filters: QueueFilters = field(default_factory=QueueFilters)
+
+
+class _Addresses:
+    """Household addresses decrypted once per request, only for the lead's own team."""
+
+    def __init__(self, keyring: Keyring):
+        self.keyring = keyring
+        self.cache: dict[int, str] = {}
+
+    def __call__(self, household: Household) -> str:
+        if household.id not in self.cache:
+            self.cache[household.id] = people.household_address(household, keyring=self.keyring)
+        return self.cache[household.id]
+
+
+def queue_choices(session: Session, *, lead: User, keyring: Keyring) -> QueueChoices:
+    """What the queue's filters offer: the team's practitioners and households, and flags."""
+    _require_lead(lead)
+    practitioners = session.scalars(
+        select(User).where(User.team_id == lead.team_id,
+                           User.role.in_([Role.HEALTH_VISITOR.value, Role.SCHOOL_NURSE.value]))
+        .order_by(User.name)).all()
+    households = session.scalars(
+        select(Household).where(Household.team_id == lead.team_id,
+                                Household.id.in_(select(Checklist.household_id)))
+        .order_by(Household.id)).all()
+    address = _Addresses(keyring)
+    rules: set[str] = {OVERDUE_RULE}
+    for summary in session.scalars(select(Checklist.flag_summary).where(
+            Checklist.team_id == lead.team_id)):
+        try:
+            rules |= {f["rule"] for f in json.loads(summary or "[]") if isinstance(f, dict)}
+        except (ValueError, KeyError, TypeError):
+            continue
+    return QueueChoices(
+        practitioners=[Choice(u.uuid, u.name) for u in practitioners],
+        households=sorted((Choice(h.uuid, address(h)) for h in households),
+                          key=lambda c: c.label),
+        flags=[Choice(r, r.replace("-", " ").capitalize()) for r in sorted(rules)],
+    )
+
+
+def _row(checklist: Checklist, *, now: datetime, address: _Addresses) -> QueueRow:
+    overdue = is_overdue(checklist, now=now)
+    flags = flags_of(checklist)
+    if overdue:
+        flags = [Flag(OVERDUE_RULE, "urgent"), *flags]
+    return QueueRow(
+        id=checklist.uuid,
+        practitioner=checklist.author.name,
+        household=address(checklist.household),
+        visit_at=checklist.visit_at,
+        status=checklist.status,
+        status_words=STATUS_WORDS.get(checklist.status, checklist.status),
+        submitted_at=checklist.submitted_at,
+        age=age_words(checklist.submitted_at, now=now),
+        flags=flags,
+        overdue=overdue,
+    )
+
+
+def _matches_scope(checklist: Checklist, filters: QueueFilters) -> bool:
+    """Status, practitioner, household and visit dates: what flag counts are taken over."""
+    if filters.status and checklist.status != filters.status:
+        return False
+    if filters.practitioner and checklist.author.uuid != filters.practitioner:
+        return False
+    if filters.household and checklist.household.uuid != filters.household:
+        return False
+    visit_day = (checklist.visit_at or "")[:10]
+    if filters.date_from and (not visit_day or visit_day < filters.date_from.isoformat()):
+        return False
+    return not (filters.date_to and (not visit_day or visit_day > filters.date_to.isoformat()))
+
+
+def _sort_key(sort: str):
+    def urgency(row: QueueRow):
+        best = min((_severity_rank(f.severity) for f in row.flags), default=len(SEVERITIES))
+        awaiting = row.status in DECIDABLE
+        submitted = row.submitted_at.timestamp() if row.submitted_at else math.inf
+        return (not row.overdue, not awaiting, best, submitted)
+
+    keys = {
+        "urgency": (urgency, False),
+        "oldest": (lambda r: r.submitted_at.timestamp() if r.submitted_at else math.inf, False),
+        "newest": (lambda r: r.submitted_at.timestamp() if r.submitted_at else -math.inf, True),
+        "visit": (lambda r: r.visit_at or "", True),
+    }
+    return keys.get(sort, keys["urgency"])
+
+
+def team_queue(session: Session, *, lead: User, keyring: Keyring,
+               filters: QueueFilters | None = None, now: datetime | None = None) -> QueuePage:
+    """The team's checklists awaiting or past review, filtered, sorted and in pages; the
+    overdue ones apart at the top; drafts older than two days apart, as "not yet
+    submitted" only."""
+    _require_lead(lead)
+    filters = filters or QueueFilters()
+    now = now or utcnow()
+    address = _Addresses(keyring)
+    checklists_ = session.scalars(
+        select(Checklist).where(Checklist.team_id == lead.team_id,
+                                Checklist.status.in_(REVIEWABLE))
+        .order_by(Checklist.submitted_at, Checklist.id)).all()
+
+    in_scope = [c for c in checklists_ if _matches_scope(c, filters)]
+    overdue_rows = [_row(c, now=now, address=address)
+                    for c in checklists_ if is_overdue(c, now=now)]
+    counts: dict[Flag, int] = {}
+    selected: list[tuple[Checklist, list[Flag], bool]] = []
+    for checklist in in_scope:
+        flags = flags_of(checklist)
+        overdue = is_overdue(checklist, now=now)
+        if overdue:
+            flags = [Flag(OVERDUE_RULE, "urgent"), *flags]
+        for flag in flags:
+            counts[flag] = counts.get(flag, 0) + 1
+        if filters.flag and all(f.rule != filters.flag for f in flags):
+            continue
+        if filters.severity and all(f.severity != filters.severity for f in flags):
+            continue
+        selected.append((checklist, flags, overdue))
+
+    # Sort on what needs no decryption, then decrypt the addresses of one page only.
+    light = [QueueRow(c.uuid, "", "", c.visit_at, c.status, "", c.submitted_at, "", flags,
+                      overdue) for c, flags, overdue in selected]
+    key, reverse = _sort_key(filters.sort)
+    order = sorted(range(len(light)), key=lambda i: key(light[i]), reverse=reverse)
+    pages = max(1, math.ceil(len(order) / PER_PAGE))
+    page = min(max(1, filters.page), pages)
+    shown = [selected[i][0] for i in order[(page - 1) * PER_PAGE: page * PER_PAGE]]
+    rows = [_row(c, now=now, address=address) for c in shown]
+
+    drafts = session.scalars(
+        select(Checklist).where(Checklist.team_id == lead.team_id,
+                                Checklist.status == ChecklistStatus.DRAFT,
+                                Checklist.created_at < now - STALE_DRAFT_AGE)
+        .order_by(Checklist.created_at)).all()
+    stale = [DraftRow(d.author.name, address(d.household), d.created_at,
+                      age_words(d.created_at, now=now)) for d in drafts]
+
+    audit.record(session, action="review.queue", actor=lead, detail={
+        "shown": [r.id for r in rows], "overdue": len(overdue_rows), "page": page,
+        "filters": {k: v for k, v in {
+            "status": filters.status, "flag": filters.flag, "severity": filters.severity,
+            "practitioner": filters.practitioner, "household": filters.household,
+        }.items() if v}})
+    return QueuePage(
+        rows=rows, overdue=overdue_rows, stale_drafts=stale,
+        flag_counts=sorted(counts.items(), key=lambda kv: (_severity_rank(kv[0].severity),
+                                                           kv[0].rule)),
+        total=len(order), page=page, pages=pages, filters=filters,
+    )
+
+
+# --- one checklist ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -57,42 +422,64 @@ class AnswerSection:
 
 
 @dataclass(frozen=True)
+class ConcernLine:
+    id: str
+    basis: str
+    source: str
+    source_withheld: bool
+    details: list[AnswerLine]
+    contact: list[AnswerLine]  # child name -> kind of contact
+
+
+@dataclass(frozen=True)
+class PersonLine:
+    id: str
+    name: str
+    is_child: bool
+    residence: str
+    concerns: list[ConcernLine]
+
+
+@dataclass(frozen=True)
+class EarlierChecklist:
+    id: str
+    visit_at: str | None
+    status_words: str
+    practitioner: str
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    decision: str
+    words: str
+    procedure: str | None
+    comment: str
+    lead: str
+    decided_at: datetime
+    supervision_date: date | None
+
+
+@dataclass(frozen=True)
 class ChecklistDetail:
     id: str
+    household_id: str
     practitioner: str
     household: str
     status: str
+    status_words: str
     rev: int
     template: str
     template_version: int
     saved_at: str
+    submitted_at: datetime | None
+    overdue: bool
     sections: list[AnswerSection]
-
-
-def _require_lead(user: User) -> None:
-    if user.role != Role.TEAM_LEAD:
-        raise ReviewForbidden()
-
-
-def team_queue(session: Session, *, lead: User, keyring: Keyring) -> list[QueueRow]:
-    _require_lead(lead)
-    rows = session.scalars(
-        select(Checklist)
-        .where(Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE))
-        .order_by(Checklist.submitted_at.desc(), Checklist.id.desc())
-    ).all()
-    audit.record(session, action="review.queue", actor=lead, detail={"shown": len(rows)})
-    return [
-        QueueRow(
-            id=c.uuid,
-            practitioner=c.author.name,
-            household=people.household_address(c.household, keyring=keyring),
-            visit_at=c.visit_at,
-            status=c.status,
-            submitted_at=c.submitted_at,
-        )
-        for c in rows
-    ]
+    flags: list[Flag]
+    earlier: list[EarlierChecklist]
+    persons: list[PersonLine]
+    decisions: list[DecisionLine]
+    alerts: list[sharing.AlertGroup]
+    can_decide: bool
 
 
 def _format(field: dict[str, Any], value: Any) -> str:
@@ -107,30 +494,90 @@ def _format(field: dict[str, Any], value: Any) -> str:
 def _lines(fields: list[dict[str, Any]], answers: dict[str, Any],
            names: dict[str, str], prefix: str = "") -> list[AnswerLine]:
     lines: list[AnswerLine] = []
-    for field in fields:
-        if field["id"] not in answers:
+    for field_ in fields:
+        if field_["id"] not in answers:
             continue
-        value = answers[field["id"]]
-        if field["type"] == "group" and field.get("repeat") == "children":
+        value = answers[field_["id"]]
+        if field_["type"] == "group" and field_.get("repeat") == "children":
             for person_id, child_answers in value.items():
                 child = names.get(person_id, "Child")
-                lines += _lines(field["fields"], child_answers, names, f"{prefix}{child}: ")
-        elif field["type"] == "group":
-            lines += _lines(field["fields"], value, names, f"{prefix}{field['label']}: ")
+                lines += _lines(field_["fields"], child_answers, names, f"{prefix}{child}: ")
+        elif field_["type"] == "group" and isinstance(value, dict):
+            lines += _lines(field_["fields"], value, names, f"{prefix}{field_['label']}: ")
+        elif field_["type"] == "group" and isinstance(value, list):
+            for i, item in enumerate(value, start=1):
+                if isinstance(item, dict):
+                    lines += _lines(field_["fields"], item, names,
+                                    f"{prefix}{field_['label']} {i}: ")
         else:
-            lines.append(AnswerLine(prefix + field["label"], _format(field, value)))
+            lines.append(AnswerLine(prefix + field_["label"], _format(field_, value)))
     return lines
 
 
-def open_for_review(
-    session: Session, *, lead: User, public_id: str, keyring: Keyring
-) -> ChecklistDetail:
+def _team_checklist(session: Session, *, lead: User, public_id: str) -> Checklist:
     _require_lead(lead)
     checklist = checklists.checklist_by_public_id(session, public_id)
     if checklist is None or checklist.team_id != lead.team_id:
         raise ChecklistNotFound()  # another team's checklist is not even said to exist
     if checklist.status not in REVIEWABLE:
         raise ChecklistNotFound()  # drafts are the practitioner's until submitted
+    return checklist
+
+
+def _concern_line(concern: Concern, *, viewer: User, names: dict[str, str],
+                  keyring: Keyring) -> ConcernLine:
+    data = sharing.concern_for_viewer(people.concern_view(concern, keyring=keyring),
+                                      viewer=viewer)
+    yes_no = {True: "Yes", False: "No", None: "Not recorded"}
+    details = [
+        AnswerLine("Source date", data.get("source_date") or "Not recorded"),
+        AnswerLine("Verified", yes_no.get(data.get("verified"), "Not recorded")),
+        AnswerLine("Fact or opinion", (data.get("fact_or_opinion") or "not recorded")
+                   .capitalize()),
+        AnswerLine("MAPPA category", data.get("mappa_category") or "unknown"),
+        AnswerLine("MAPPA level", data.get("mappa_level") or "unknown"),
+        AnswerLine("Works or volunteers with children",
+                   (data.get("works_with_children") or "unknown").capitalize()),
+    ]
+    if data.get("orders"):
+        details.append(AnswerLine("Orders", data["orders"]))
+    if data.get("notes"):
+        details.append(AnswerLine("Notes", data["notes"]))
+    contact = [AnswerLine(names.get(child, "A child not in this household"),
+                          sharing.CONTACT_WORDS.get(level, level))
+               for child, level in sorted((data.get("contact") or {}).items())]
+    return ConcernLine(id=concern.uuid, basis=sharing.basis_words(data.get("basis", [])),
+                       source=data.get("source", ""),
+                       source_withheld=data["source_withheld"], details=details,
+                       contact=contact)
+
+
+def _decision_lines(session: Session, checklist: Checklist, *,
+                    keyring: Keyring) -> list[DecisionLine]:
+    rows = session.scalars(select(ReviewDecision).where(
+        ReviewDecision.checklist_id == checklist.id)
+        .order_by(ReviewDecision.decided_at.desc(), ReviewDecision.id.desc())).all()
+    return [DecisionLine(
+        decision=r.decision, words=DECISION_WORDS.get(r.decision, r.decision),
+        procedure=PROCEDURE_WORDS.get(r.procedure) if r.procedure else None,
+        comment=decrypt_fields(r, keyring=keyring).get("comment", ""),
+        lead=r.lead.name, decided_at=r.decided_at, supervision_date=r.supervision_date,
+    ) for r in rows]
+
+
+def _rule_actions(template: dict[str, Any]) -> dict[str, str]:
+    return {r["id"]: r.get("action", "") for r in template.get("rules", [])
+            if isinstance(r, dict) and "id" in r}
+
+
+def open_for_review(
+    session: Session, *, lead: User, public_id: str, keyring: Keyring,
+    now: datetime | None = None,
+) -> ChecklistDetail:
+    """One checklist on one screen, for a lead of its team. Every opening is audited,
+    and so is each concern shown."""
+    checklist = _team_checklist(session, lead=lead, public_id=public_id)
+    now = now or utcnow()
     content = checklists.checklist_content(checklist, keyring=keyring)
     audit.record(session, action="checklist.read", actor=lead, object_type="checklist",
                  object_id=checklist.uuid, detail={"rev": checklist.rev})
@@ -138,20 +585,161 @@ def open_for_review(
         session, template=checklist.template, version=checklist.template_version
     )
     household = people.household_view(checklist.household, keyring=keyring)
+    audit.record(session, action="household.read", actor=lead, object_type="household",
+                 object_id=checklist.household.uuid)
     names = {m["person_id"]: m["name"] for m in household["members"]}
     sections = [
         AnswerSection(s.get("code", ""), s["title"],
                       _lines(s["fields"], content["answers"].get(s["id"], {}), names))
         for s in template["sections"]
     ]
+    actions = _rule_actions(template)
+    overdue = is_overdue(checklist, now=now)
+    flags = [Flag(f.rule, f.severity, actions.get(f.rule, "")) for f in flags_of(checklist)]
+    if overdue:
+        flags.insert(0, Flag(OVERDUE_RULE, "urgent", "Review now."))
+
+    persons = []
+    for member in checklist.household.memberships:
+        concerns = session.scalars(select(Concern).where(
+            Concern.person_id == member.person_id, Concern.team_id == lead.team_id)
+            .order_by(Concern.id)).all()
+        lines = []
+        for concern in concerns:
+            lines.append(_concern_line(concern, viewer=lead, names=names, keyring=keyring))
+            audit.record(session, action="concern.read", actor=lead, object_type="concern",
+                         object_id=concern.uuid)
+        persons.append(PersonLine(id=member.person.uuid, name=names.get(member.person.uuid, ""),
+                                  is_child=member.person.is_child,
+                                  residence=residence_words(member.residence),
+                                  concerns=lines))
+    persons.sort(key=lambda p: (not p.concerns, p.is_child, p.name))
+
+    earlier = session.scalars(select(Checklist).where(
+        Checklist.household_id == checklist.household_id, Checklist.id != checklist.id,
+        Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE))
+        .order_by(Checklist.submitted_at.desc(), Checklist.id.desc())).all()
+
     return ChecklistDetail(
         id=checklist.uuid,
+        household_id=checklist.household.uuid,
         practitioner=checklist.author.name,
         household=household["address"],
         status=checklist.status,
+        status_words=STATUS_WORDS.get(checklist.status, checklist.status),
         rev=checklist.rev,
         template=checklist.template,
         template_version=checklist.template_version,
         saved_at=content["saved_at"],
+        submitted_at=checklist.submitted_at,
+        overdue=overdue,
         sections=sections,
+        flags=flags,
+        earlier=[EarlierChecklist(c.uuid, c.visit_at, STATUS_WORDS.get(c.status, c.status),
+                                  c.author.name) for c in earlier],
+        persons=persons,
+        decisions=_decision_lines(session, checklist, keyring=keyring),
+        alerts=sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
+                                    household=checklist.household),
+        can_decide=checklist.status in DECIDABLE,
     )
+
+
+def residence_words(residence: str) -> str:
+    from ..people.network import RESIDENCE_WORDS
+
+    return RESIDENCE_WORDS.get(residence, residence.replace("_", " "))
+
+
+# --- decisions ------------------------------------------------------------------------------
+
+
+def decide(
+    session: Session, *, lead: User, public_id: str, decision: Decision | str,
+    keyring: Keyring, comment: str = "", procedure: Procedure | str | None = None,
+    supervision_date: date | None = None, expected_rev: int | None = None,
+) -> ReviewDecision:
+    """Approve, return with a comment, or escalate naming the procedure. Sets the
+    checklist's status, bumps its revision and announces it to the author's devices,
+    so a returned checklist comes back to the tablet as a task. Flushes, never commits.
+
+    `expected_rev` is the revision the lead read; a checklist changed since is refused.
+    """
+    # Take the feed's write lock first, as every sync op does, so a resubmission from a
+    # device and this decision never both act on the same revision.
+    changes.serialise_writers(session)
+    checklist = _team_checklist(session, lead=lead, public_id=public_id)
+    decision = Decision(decision)
+    comment = (comment or "").strip()
+    procedure = Procedure(procedure) if procedure else None
+    if expected_rev is not None and checklist.rev != expected_rev:
+        raise ChecklistChanged()
+    if checklist.status not in DECIDABLE:
+        raise NotAwaitingDecision(checklist.status)
+    if decision == Decision.RETURN and not comment:
+        raise CommentRequired()
+    if decision == Decision.ESCALATE and procedure is None:
+        raise ProcedureRequired()
+    if decision != Decision.ESCALATE:
+        procedure = None
+
+    now = utcnow()
+    checklist.status = STATUS_AFTER[decision].value
+    checklist.rev += 1
+    checklist.updated_at = now
+    row = ReviewDecision(uuid=new_uuid(), checklist_id=checklist.id, lead_id=lead.id,
+                         decision=decision.value,
+                         procedure=procedure.value if procedure else None,
+                         supervision_date=supervision_date, checklist_rev=checklist.rev,
+                         decided_at=now)
+    encrypt_fields(row, {"comment": comment}, keyring=keyring)
+    session.add(row)
+    session.flush()
+    changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
+                   user_id=checklist.author_id)
+    audit.record(session, action=f"review.{decision.value}", actor=lead,
+                 object_type="checklist", object_id=checklist.uuid,
+                 detail={"rev": checklist.rev, "procedure": row.procedure,
+                         "supervision_date": supervision_date.isoformat()
+                         if supervision_date else None})
+    return row
+
+
+def latest_decision(session: Session, checklist: Checklist) -> ReviewDecision | None:
+    return session.scalars(select(ReviewDecision).where(
+        ReviewDecision.checklist_id == checklist.id)
+        .order_by(ReviewDecision.decided_at.desc(), ReviewDecision.id.desc())).first()
+
+
+def decision_view(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any] | None:
+    """The latest decision as the author's device receives it (the `review` key of the
+    pull's checklist data), or None before any."""
+    session = object_session(checklist)
+    row = latest_decision(session, checklist) if session is not None else None
+    if row is None:
+        return None
+    return {
+        "decision": row.decision,
+        "comment": decrypt_fields(row, keyring=keyring).get("comment", ""),
+        "procedure": row.procedure,
+        "supervision_date": row.supervision_date.isoformat() if row.supervision_date else None,
+        "decided_at": row.decided_at.isoformat(),
+        "lead": row.lead.name,
+    }
+
+
+def escalation_candidates(session: Session, *, lead: User, household_ids: list[str],
+                          keyring: Keyring) -> list[Choice]:
+    """Checklists awaiting a decision for any of these households: what an escalation
+    from the family map can be recorded on."""
+    _require_lead(lead)
+    if not household_ids:
+        return []
+    rows = session.scalars(
+        select(Checklist).join(Household, Household.id == Checklist.household_id)
+        .where(Checklist.team_id == lead.team_id, Household.uuid.in_(household_ids),
+               Checklist.status.in_(DECIDABLE))
+        .order_by(Checklist.submitted_at.desc())).all()
+    address = _Addresses(keyring)
+    return [Choice(c.uuid, f"{address(c.household)}: visit {c.visit_at or 'date not given'}, "
+                           f"{c.author.name}") for c in rows]

@@ -47,20 +47,27 @@ def _apply_in_own_transaction(device_id: str, op) -> dict:
         try:
             answer = service.apply_op(db.session, user=current_user, device_id=device_id,
                                       op=op, keyring=keyring())
-            if answer["status"] in ("applied", "conflict"):
-                db.session.commit()
-            else:
-                db.session.rollback()
+            db.session.commit()
             return answer
-        except IntegrityError:
-            # The same op (or entity) committed by a concurrent request: answer again.
-            db.session.rollback()
-        except OperationalError:
+        except (IntegrityError, OperationalError):
+            # A copy of the op committed by a concurrent request, or a lock timeout.
             db.session.rollback()
             if attempt == OP_ATTEMPTS - 1:
                 raise
-    return service.apply_op(db.session, user=current_user, device_id=device_id, op=op,
-                            keyring=keyring())
+    raise AssertionError("unreachable")
+
+
+def _apply_all(device_id: str, ops: list) -> list[dict]:
+    """All ops in one transaction (one commit, one turn of the feed lock); if
+    anything unexpected happens, roll it all back and take them one by one."""
+    try:
+        answers = service.apply_ops(db.session, user=current_user, device_id=device_id,
+                                    ops=ops, keyring=keyring())
+        db.session.commit()
+        return answers
+    except (IntegrityError, OperationalError):
+        db.session.rollback()
+        return [_apply_in_own_transaction(device_id, op) for op in ops]
 
 
 @bp.post("/sync/push")
@@ -82,7 +89,7 @@ def push():
         return device_revoked(revoked.mode.value)
     device_id = body["device_id"]
     db.session.rollback()
-    results = [_apply_in_own_transaction(device_id, op) for op in body["ops"]]
+    results = _apply_all(device_id, body["ops"])
     return {"results": results}
 
 

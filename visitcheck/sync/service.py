@@ -24,6 +24,7 @@ from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
 from ..keys.service import open_envelope
 from ..people import service as people
 from ..problems import Problem
+from ..sharing import service as sharing
 from . import changes
 from .models import SyncConflict, SyncOp
 
@@ -88,6 +89,7 @@ OP_HANDLERS = {
     "person.put": people.put_person,
     "membership.put": people.put_membership,
     "concern.put": people.put_concern,
+    "alert.ack": sharing.acknowledge,
 }
 
 
@@ -107,32 +109,67 @@ def _apply(session: Session, *, user: User, op: dict[str, Any], payload: Any,
     return {"op_id": op["op_id"], "status": "applied", "rev": row.rev}
 
 
-def apply_op(
-    session: Session, *, user: User, device_id: str, op: Any, keyring: Keyring
-) -> dict[str, Any]:
-    """Answer one op. Flushes the effect and its answer together; the caller commits.
-
-    `applied` is recorded with its answer, so a retry is a `duplicate`; a
-    conflict is recorded (once) but decided again on a retry, where it can only
-    stay a conflict; a rejected op stores nothing.
-    """
+def _open(session: Session, op: Any, *, keyring: Keyring) -> tuple[Any, dict | None]:
+    """Check an op's shape and open its envelope: (payload, None) or (None, rejection).
+    No database writes: this runs before the feed lock is taken."""
     problem = _shape_problem(op)
     if problem:
-        return _rejected(op.get("op_id") if isinstance(op, dict) else None, problem)
-    earlier = replay(session, op=op)
-    if earlier:
-        return earlier
+        return None, _rejected(op.get("op_id") if isinstance(op, dict) else None, problem)
     aad = sealed_aad(op["type"], op["entity_id"], op["op_id"], op["base_rev"])
     try:
         plaintext = open_envelope(session, op["sealed"], aad=aad, keyring=keyring)
-        payload = json.loads(plaintext)
+        return json.loads(plaintext), None
     except SealedEnvelopeInvalid as error:
-        return _rejected(op["op_id"], Problem("sealed-invalid", "Sealed content does not open",
-                                              str(error)))
+        return None, _rejected(op["op_id"], Problem(
+            "sealed-invalid", "Sealed content does not open", str(error)))
     except ValueError:
-        return _rejected(op["op_id"], Problem("sealed-invalid", "Sealed content is not JSON",
-                                              "the sealed plaintext must be UTF-8 JSON"))
-    changes.serialise_writers(session)
+        return None, _rejected(op["op_id"], Problem(
+            "sealed-invalid", "Sealed content is not JSON",
+            "the sealed plaintext must be UTF-8 JSON"))
+
+
+def apply_ops(
+    session: Session, *, user: User, device_id: str, ops: list[Any], keyring: Keyring
+) -> list[dict[str, Any]]:
+    """Answer ops in order, in one transaction the caller commits (or rolls back whole).
+
+    Envelopes are opened first, outside the feed lock; then, under it, each op
+    is checked against the recorded answers (a copy of it may have committed
+    while we waited) and applied. `applied` is recorded with its answer, so a
+    retry is a `duplicate`; a conflict is recorded once and decided again on a
+    retry, where it can only stay a conflict; a rejected op writes nothing.
+    """
+    opened = [_open(session, op, keyring=keyring) for op in ops]
+    if any(rejection is None for _, rejection in opened):
+        changes.serialise_writers(session)
+    answers = []
+    for op, (payload, rejection) in zip(ops, opened, strict=True):
+        if rejection:
+            answers.append(rejection)
+            continue
+        # A savepoint per op: a refused op leaves nothing behind, whatever it wrote.
+        savepoint = session.begin_nested()
+        answer = _apply_opened(session, user=user, device_id=device_id, op=op,
+                               payload=payload, keyring=keyring)
+        if answer["status"] == "rejected":
+            savepoint.rollback()
+        else:
+            savepoint.commit()
+        answers.append(answer)
+    return answers
+
+
+def apply_op(
+    session: Session, *, user: User, device_id: str, op: Any, keyring: Keyring
+) -> dict[str, Any]:
+    return apply_ops(session, user=user, device_id=device_id, ops=[op], keyring=keyring)[0]
+
+
+def _apply_opened(session: Session, *, user: User, device_id: str, op: dict[str, Any],
+                  payload: Any, keyring: Keyring) -> dict[str, Any]:
+    earlier = replay(session, op=op)
+    if earlier:
+        return earlier
     answer = _apply(session, user=user, op=op, payload=payload, keyring=keyring)
     if answer["status"] == "applied":
         session.add(SyncOp(
@@ -159,6 +196,8 @@ def _record_conflict(session: Session, *, user: User, device_id: str, op: dict[s
 
 def _resolve_conflicts(session: Session, *, user: User, op: dict[str, Any]) -> None:
     """The user's next applied edit of the entity is their answer to its open conflicts."""
+    if op["base_rev"] == 0:
+        return  # a new entity has had no conflicts
     open_conflicts = session.scalars(select(SyncConflict).where(
         SyncConflict.entity_id == op["entity_id"], SyncConflict.user_id == user.id,
         SyncConflict.resolved_by_op_id.is_(None))).all()
@@ -210,4 +249,7 @@ def _current_data(session: Session, *, change: Any, keyring: Keyring) -> dict[st
     if change.type == "checklist":
         checklist = checklists.checklist_by_public_id(session, change.entity_id)
         return checklists.checklist_content(checklist, keyring=keyring) if checklist else None
+    if change.type == "alert":
+        return sharing.alert_data(session, entity_id=change.entity_id, user_id=change.user_id,
+                                  keyring=keyring)
     return None

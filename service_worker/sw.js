@@ -1,0 +1,129 @@
+/* visitcheck service worker, served at /sw.js with scope "/".
+ *
+ * The server replaces the two tokens below: the shell version (a hash of the
+ * shell files) and the JSON list of shell URLs to precache. Only the shell
+ * (HTML, JS, CSS, icons, manifest, offline page) ever goes into Cache
+ * Storage; /api/* is never cached: personal data lives only encrypted in
+ * IndexedDB.
+ */
+
+const SHELL_VERSION = "__SHELL_VERSION__";
+const SHELL_FILES = __SHELL_FILES__;
+const CACHE_PREFIX = "visitcheck-shell-";
+const CACHE_NAME = CACHE_PREFIX + SHELL_VERSION;
+const APP_URL = "/app";
+const OFFLINE_URL = "/offline";
+const NAVIGATION_TIMEOUT_MS = 5000;
+
+const SHELL_PATHS = new Set(SHELL_FILES.map((url) => new URL(url, self.location.origin).pathname));
+
+// A redirected response cannot answer a navigation; keep only its body and headers.
+async function cleanResponse(response) {
+  if (!response.redirected) return response;
+  const body = await response.blob();
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+async function precache() {
+  const cache = await caches.open(CACHE_NAME);
+  await Promise.all(SHELL_FILES.map(async (url) => {
+    const response = await fetch(new Request(url, { cache: "reload", credentials: "same-origin" }));
+    if (!response.ok) throw new Error(`precache of ${url} failed: ${response.status}`);
+    await cache.put(url, await cleanResponse(response));
+  }));
+}
+
+self.addEventListener("install", (event) => {
+  // No skipWaiting here: a new version waits until the page asks for it.
+  event.waitUntil(precache());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names
+      .filter((name) => name !== CACHE_NAME)
+      .map((name) => caches.delete(name)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+});
+
+function fetchWithTimeout(request, ms) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("timeout")), ms);
+    fetch(request).then((response) => {
+      clearTimeout(timer);
+      resolve(response);
+    }, (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+// Navigations to the shell: network first, the precached shell when offline,
+// slow (lie-fi) or when the server is failing.
+async function shellNavigation(request) {
+  let response = null;
+  try {
+    response = await fetchWithTimeout(request, NAVIGATION_TIMEOUT_MS);
+    if (response.status < 500) return response;
+  } catch {
+    response = null;
+  }
+  const cache = await caches.open(CACHE_NAME);
+  const cached = await cache.match(APP_URL, { ignoreVary: true });
+  return cached || response || offlinePage();
+}
+
+// Shell files: from the versioned cache, the network if missing.
+async function shellFile(request) {
+  const cache = await caches.open(CACHE_NAME);
+  const cached = await cache.match(request, { ignoreVary: true });
+  return cached || fetch(request);
+}
+
+// Other navigations (server pages): network, the offline page if that fails.
+async function otherNavigation(request) {
+  try {
+    return await fetch(request);
+  } catch {
+    return offlinePage();
+  }
+}
+
+async function offlinePage() {
+  const cache = await caches.open(CACHE_NAME);
+  const cached = await cache.match(OFFLINE_URL, { ignoreVary: true });
+  return cached || new Response("You are offline.", {
+    status: 503, headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
+}
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  if (request.method !== "GET") return; // sign-in, sign-out, pushes: straight to the network
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+
+  // API: network only, never cached (the browser handles it as if we were not here).
+  if (url.pathname.startsWith("/api/")) return;
+
+  if (request.mode === "navigate") {
+    if (url.pathname === APP_URL || url.pathname === `${APP_URL}/`) {
+      event.respondWith(shellNavigation(request));
+    } else {
+      event.respondWith(otherNavigation(request));
+    }
+    return;
+  }
+
+  if (url.pathname.startsWith("/static/") && SHELL_PATHS.has(url.pathname)) {
+    event.respondWith(shellFile(request));
+  }
+  // Anything else: the network, untouched.
+});

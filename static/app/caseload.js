@@ -1,0 +1,59 @@
+// Reading the caseload from the vault: households, the people of concern
+// linked to them, and each household's visits (local drafts over server copies).
+
+import { readAllSecrets, readSecret } from "./vault.js";
+
+/** Households sorted by address. */
+export async function listHouseholds() {
+  const households = await readAllSecrets("household");
+  return households.sort((a, b) => String(a.address || "").localeCompare(String(b.address || "")));
+}
+
+export function getHousehold(id) {
+  return readSecret("household", id);
+}
+
+/**
+ * Every visit the device knows: server copies, replaced by the local draft
+ * unless the server's revision is newer.
+ */
+export async function listVisits() {
+  const drafts = await readAllSecrets("draft");
+  const copies = await readAllSecrets("checklist");
+  const byId = new Map();
+  for (const copy of copies) byId.set(copy.id, { ...copy, source: "server" });
+  for (const draft of drafts) {
+    const server = byId.get(draft.id);
+    if (server && (server.rev || 0) > (draft.rev || 0)) continue;
+    byId.set(draft.id, { ...draft, source: "local" });
+  }
+  return [...byId.values()];
+}
+
+/** The visit to open: the local draft, or the server copy if that is newer. */
+export async function getVisit(id) {
+  const draft = await readSecret("draft", id);
+  const copy = await readSecret("checklist", id);
+  if (draft && (!copy || (copy.rev || 0) <= (draft.rev || 0))) return draft;
+  return copy ? { ...copy, rev: copy.rev || 0 } : null;
+}
+
+/** Concerns about people linked to a household, each with the person's name: [{person_id, name, ...}]. */
+export async function concernsFor(household) {
+  if (!household) return [];
+  const [concerns, persons] = await Promise.all([readAllSecrets("concern"), readAllSecrets("person")]);
+  const byId = new Map(persons.map((p) => [p.id, p]));
+  const members = new Set((household.members || []).map((m) => m.person_id));
+  return concerns
+    .filter((concern) => {
+      if (members.has(concern.person_id)) return true;
+      const person = byId.get(concern.person_id);
+      return Boolean(person && (person.households || []).some((h) => h.household_id === household.id));
+    })
+    .map((concern) => {
+      const person = byId.get(concern.person_id);
+      const member = (household.members || []).find((m) => m.person_id === concern.person_id);
+      const name = (person && Array.isArray(person.names) && person.names[0]) || (member && member.name) || "";
+      return { ...concern, name };
+    });
+}

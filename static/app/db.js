@@ -1,0 +1,153 @@
+// IndexedDB access for the "visitcheck" database.
+//
+// Two stores:
+//   meta     small non-personal items (vault salt, wrapped key, device id,
+//            pull cursor, ...), out-of-line keys.
+//   records  every personal record, exactly {id, kind, iv, ciphertext},
+//            key path ["kind", "id"], index "kind". Encryption happens in
+//            vault.js before a transaction is opened here: nothing in this
+//            module awaits anything but IndexedDB itself.
+
+export const DB_NAME = "visitcheck";
+const DB_VERSION = 1;
+
+let dbPromise = null;
+
+function upgrade(db, oldVersion) {
+  if (oldVersion < 1) {
+    db.createObjectStore("meta");
+    const records = db.createObjectStore("records", { keyPath: ["kind", "id"] });
+    records.createIndex("kind", "kind", { unique: false });
+  }
+}
+
+function requestToPromise(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+/** The shared connection (opened once, reopened if the browser closes it). */
+export function openDb() {
+  if (dbPromise) return dbPromise;
+  dbPromise = new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, DB_VERSION);
+    request.onupgradeneeded = (event) => upgrade(request.result, event.oldVersion);
+    request.onblocked = () => reject(new Error("The local database is open in an older tab; close it and retry."));
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const db = request.result;
+      // Another tab wants to upgrade or delete the database: let it.
+      db.onversionchange = () => {
+        db.close();
+        dbPromise = null;
+      };
+      // The browser closed the connection (storage cleared, crash): reopen lazily.
+      db.onclose = () => {
+        dbPromise = null;
+      };
+      resolve(db);
+    };
+  });
+  dbPromise.catch(() => {
+    dbPromise = null;
+  });
+  return dbPromise;
+}
+
+async function withStores(names, mode, body) {
+  const db = await openDb();
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction(names, mode);
+    let result;
+    tx.oncomplete = () => resolve(result);
+    tx.onerror = () => reject(tx.error);
+    tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
+    // body only issues requests synchronously or chains on request callbacks.
+    Promise.resolve(body(tx)).then((value) => {
+      result = value;
+    }, (error) => {
+      try { tx.abort(); } catch { /* already finished */ }
+      reject(error);
+    });
+  });
+}
+
+/** Read one meta value (undefined when absent). */
+export async function getMeta(key) {
+  return withStores(["meta"], "readonly", (tx) => requestToPromise(tx.objectStore("meta").get(key)));
+}
+
+/** Read several meta values as an object {key: value}. */
+export async function getMetaMany(keys) {
+  return withStores(["meta"], "readonly", async (tx) => {
+    const store = tx.objectStore("meta");
+    const values = await Promise.all(keys.map((key) => requestToPromise(store.get(key))));
+    return Object.fromEntries(keys.map((key, i) => [key, values[i]]));
+  });
+}
+
+/** Write several meta values in one transaction. */
+export async function setMeta(values) {
+  return writeBatch({ meta: values });
+}
+
+/** One record {id, kind, iv, ciphertext} or undefined. */
+export async function getRecord(kind, id) {
+  return withStores(["records"], "readonly", (tx) => requestToPromise(tx.objectStore("records").get([kind, id])));
+}
+
+/** Every record of a kind. */
+export async function getRecordsByKind(kind) {
+  return withStores(["records"], "readonly", (tx) =>
+    requestToPromise(tx.objectStore("records").index("kind").getAll(IDBKeyRange.only(kind))));
+}
+
+/** How many records of a kind (readable without the key). */
+export async function countRecords(kind) {
+  return withStores(["records"], "readonly", (tx) =>
+    requestToPromise(tx.objectStore("records").index("kind").count(IDBKeyRange.only(kind))));
+}
+
+/**
+ * Apply writes atomically in one transaction.
+ * put: [{id, kind, iv, ciphertext}], remove: [[kind, id]],
+ * meta: {key: value}, metaRemove: [key].
+ * Everything must already be encrypted: no awaiting inside.
+ */
+export async function writeBatch({ put = [], remove = [], meta = {}, metaRemove = [] } = {}) {
+  return withStores(["records", "meta"], "readwrite", (tx) => {
+    const records = tx.objectStore("records");
+    const metaStore = tx.objectStore("meta");
+    for (const key of remove) records.delete(key);
+    for (const record of put) records.put(record);
+    for (const [key, value] of Object.entries(meta)) metaStore.put(value, key);
+    for (const key of metaRemove) metaStore.delete(key);
+  });
+}
+
+/** Empty both stores (used when the vault is wiped). */
+export async function clearAll() {
+  return withStores(["records", "meta"], "readwrite", (tx) => {
+    tx.objectStore("records").clear();
+    tx.objectStore("meta").clear();
+  });
+}
+
+/** Close our connection and delete the whole database. */
+export async function deleteDatabase() {
+  if (dbPromise) {
+    try {
+      (await dbPromise).close();
+    } catch { /* never opened */ }
+    dbPromise = null;
+  }
+  await new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(DB_NAME);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+    // Other tabs close on versionchange; if one does not, the delete waits.
+    request.onblocked = () => {};
+  });
+}

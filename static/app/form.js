@@ -1,0 +1,546 @@
+// Renders a checklist form generically from its template JSON, reads the
+// answers back, checks required fields (on submit only) and shows errors
+// next to the field they belong to. No per-section HTML: every section is
+// built from its field types.
+//
+// Answers shape: answers[section.id][field.id]. A group is an object of its
+// sub-fields. A repeated group is an object keyed by what it repeats over:
+// person ids for children / members / adults / parents / persons_of_concern,
+// a row id made here for "rows" (a list the practitioner adds to).
+// Fields of type "note" and "age_band" are shown, never answered.
+
+import { ageBand } from "./rules.js";
+
+const PERSON_REPEATS = new Set(["children", "members", "adults", "parents", "persons_of_concern"]);
+const DISPLAY_ONLY = new Set(["note", "age_band"]);
+
+let formCounter = 0;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) {
+    if (child !== null && child !== undefined) node.append(child);
+  }
+  return node;
+}
+
+function pad(n) {
+  return String(n).padStart(2, "0");
+}
+
+/** ISO string -> the value a datetime-local input shows (local time). */
+export function isoToLocalInput(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** datetime-local value -> ISO 8601 UTC string. */
+export function localInputToIso(value) {
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+function isEmpty(value) {
+  if (value === undefined || value === null) return true;
+  if (typeof value === "string") return value.trim() === "";
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === "object") return Object.keys(value).length === 0;
+  return false;
+}
+
+function hasParentalResponsibility(member) {
+  const value = member.parental_responsibility ?? member.has_parental_responsibility;
+  return value === true || value === "yes";
+}
+
+/**
+ * The people a repeated group runs over, as [{key, title, person}].
+ * context: {household: {members}, concerns: [{person_id, name}]}.
+ */
+export function repeatInstances(repeat, context) {
+  const household = context.household || {};
+  const members = Array.isArray(household.members) ? household.members : [];
+  const asInstance = (m) => ({ key: m.person_id, title: m.name || "Name not recorded", person: m });
+  switch (repeat) {
+    case "children":
+      return members.filter((m) => m.is_child).map(asInstance);
+    case "members":
+      return members.map(asInstance);
+    case "adults":
+      return members.filter((m) => !m.is_child).map(asInstance);
+    case "parents": {
+      const adults = members.filter((m) => !m.is_child);
+      const known = members.some((m) => "parental_responsibility" in m || "has_parental_responsibility" in m);
+      // Until the household record says who holds parental responsibility, offer every adult.
+      return (known ? members.filter(hasParentalResponsibility) : adults).map(asInstance);
+    }
+    case "persons_of_concern": {
+      const seen = new Set();
+      const out = [];
+      for (const concern of context.concerns || []) {
+        if (!concern.person_id || seen.has(concern.person_id)) continue;
+        seen.add(concern.person_id);
+        const member = members.find((m) => m.person_id === concern.person_id);
+        out.push({ key: concern.person_id, title: concern.name || (member && member.name) || "Person of concern", person: member || null });
+      }
+      return out;
+    }
+    default:
+      return [];
+  }
+}
+
+function emptyNote(repeat) {
+  return {
+    children: "No children are recorded in this household.",
+    members: "No members are recorded in this household.",
+    adults: "No adults are recorded in this household.",
+    parents: "Nobody with parental responsibility is recorded in this household.",
+    persons_of_concern: "No person of concern is recorded for this household.",
+  }[repeat] || "Nothing to record here.";
+}
+
+function newRowId() {
+  return crypto.randomUUID();
+}
+
+class Renderer {
+  constructor({ context, prefix, onChange }) {
+    this.context = context;
+    this.prefix = prefix;
+    this.onChange = onChange;
+    this.byPath = new Map();
+    this.displays = []; // age bands to recompute
+  }
+
+  id(path, suffix = "") {
+    return `${this.prefix}-${path.replace(/[^A-Za-z0-9_-]/g, "_")}${suffix}`;
+  }
+
+  // A scope is a section or one instance of a group: show_if looks up siblings here.
+  scope(path, person = null) {
+    return { path, person, entries: new Map() };
+  }
+
+  // One instance of a repeated group, so errors about it (e.g. "required for each child") land on it.
+  instance(path, wrapper) {
+    const errorEl = el("p", { class: "field-error", id: this.id(path, "-error"), hidden: true });
+    wrapper.firstChild.after(errorEl);
+    wrapper.setAttribute("aria-describedby", errorEl.id);
+    wrapper.dataset.path = path;
+    this.byPath.set(path, { field: { id: path, type: "instance" }, path, scope: null, inputs: [], errorEl, wrapper });
+  }
+
+  forget(scope) {
+    this.byPath.delete(scope.path);
+    for (const entry of scope.entries.values()) {
+      this.byPath.delete(entry.path);
+      this.displays = this.displays.filter((d) => d.entry !== entry);
+      if (entry.subScopes) for (const sub of entry.subScopes.values()) this.forget(sub);
+    }
+  }
+
+  field(field, scope) {
+    const path = `${scope.path}.${field.id}`;
+    const entry = { field, path, scope, inputs: [], errorEl: null, wrapper: null, subScopes: null };
+    scope.entries.set(field.id, entry);
+    this.byPath.set(path, entry);
+    const errorId = this.id(path, "-error");
+    const helpId = field.help ? this.id(path, "-help") : null;
+    const describedBy = [helpId, errorId].filter(Boolean).join(" ");
+    entry.errorEl = el("p", { class: "field-error", id: errorId, hidden: true });
+    const help = field.help ? el("p", { class: "help", id: helpId, text: field.help }) : null;
+    const requiredMark = field.required ? el("span", { class: "required", text: " (required)" }) : null;
+
+    switch (field.type) {
+      case "text":
+      case "date":
+      case "datetime":
+      case "number": {
+        const inputId = this.id(path);
+        let input;
+        if (field.type === "text" && field.multiline) {
+          input = el("textarea", { id: inputId, name: path, rows: 4, autocomplete: "off", "aria-describedby": describedBy });
+        } else {
+          const type = { text: "text", date: "date", datetime: "datetime-local", number: "number" }[field.type];
+          input = el("input", {
+            id: inputId, name: path, type, autocomplete: "off", "aria-describedby": describedBy,
+            inputmode: field.type === "number" ? "decimal" : null, step: field.type === "number" ? "any" : null,
+          });
+        }
+        entry.inputs.push(input);
+        entry.wrapper = el("div", { class: `field field-${field.type}` },
+          el("label", { for: inputId }, field.label, requiredMark), help, entry.errorEl, input);
+        break;
+      }
+      case "boolean":
+      case "choice":
+      case "multi": {
+        const options = field.type === "boolean"
+          ? [{ value: "true", label: "Yes" }, { value: "false", label: "No" }]
+          : (field.options || []);
+        const inputType = field.type === "multi" ? "checkbox" : "radio";
+        const list = el("div", { class: `options options-${inputType}` });
+        options.forEach((option, index) => {
+          const optionId = this.id(path, `-${index}`);
+          const input = el("input", {
+            id: optionId, type: inputType, name: path, value: String(option.value), autocomplete: "off",
+          });
+          entry.inputs.push(input);
+          list.append(el("div", { class: "option" }, input, el("label", { for: optionId, text: option.label })));
+        });
+        entry.wrapper = el("fieldset", { class: `field field-${field.type}`, "aria-describedby": describedBy },
+          el("legend", {}, field.label, requiredMark), help, entry.errorEl, list);
+        break;
+      }
+      case "note":
+        entry.wrapper = el("div", { class: "field field-note", role: "note" },
+          el("p", {}, el("strong", { text: `${field.label}: ` }), field.text || ""), help);
+        break;
+      case "age_band": {
+        const value = el("span", { class: "age-band-value" });
+        entry.wrapper = el("div", { class: "field field-age-band" },
+          el("p", {}, el("strong", { text: `${field.label}: ` }), value), help);
+        this.displays.push({ entry, value, person: scope.person });
+        break;
+      }
+      case "group":
+        entry.wrapper = this.group(field, entry, { path, describedBy, help, requiredMark });
+        break;
+      default:
+        entry.wrapper = el("p", { class: "note", text: `${field.label} (this question needs a newer version of the app)` });
+    }
+    entry.wrapper.dataset.path = path;
+    return entry.wrapper;
+  }
+
+  group(field, entry, { path, describedBy, help, requiredMark }) {
+    entry.subScopes = new Map();
+    const wrapper = el("fieldset", { class: "field field-group", "aria-describedby": describedBy },
+      el("legend", {}, field.label, requiredMark), help, entry.errorEl);
+    const repeat = field.repeat;
+    if (!repeat) {
+      const sub = this.scope(path, entry.scope.person);
+      for (const child of field.fields || []) wrapper.append(this.field(child, sub));
+      entry.subScopes.set(null, sub);
+      return wrapper;
+    }
+    if (repeat === "rows") {
+      const rows = el("div", { class: "rows" });
+      const add = el("button", { type: "button", class: "button secondary add-row", text: field.add_label || `Add to ${field.label}` });
+      entry.addRow = (key = newRowId()) => {
+        if (entry.subScopes.has(key)) return entry.subScopes.get(key);
+        const sub = this.scope(`${path}.${key}`);
+        const number = entry.subScopes.size + 1;
+        const legend = `${field.label}: ${number}`;
+        const remove = el("button", { type: "button", class: "button secondary remove-row", text: "Remove", "aria-label": `Remove ${legend}` });
+        const inner = el("fieldset", { class: "group-instance row", "data-row": key }, el("legend", { text: legend }));
+        for (const child of field.fields || []) inner.append(this.field(child, sub));
+        inner.append(remove);
+        this.instance(sub.path, inner);
+        remove.addEventListener("click", () => {
+          this.forget(sub);
+          entry.subScopes.delete(key);
+          inner.remove();
+          this.onChange();
+          add.focus();
+        });
+        entry.subScopes.set(key, sub);
+        rows.append(inner);
+        return sub;
+      };
+      add.addEventListener("click", () => {
+        const sub = entry.addRow();
+        this.onChange();
+        const first = [...sub.entries.values()].find((e) => e.inputs.length);
+        if (first) first.inputs[0].focus();
+      });
+      wrapper.append(rows, add);
+      return wrapper;
+    }
+    if (!PERSON_REPEATS.has(repeat)) {
+      wrapper.append(el("p", { class: "note", text: "This question needs a newer version of the app." }));
+      return wrapper;
+    }
+    const instances = repeatInstances(repeat, this.context);
+    if (!instances.length) wrapper.append(el("p", { class: "note", text: emptyNote(repeat) }));
+    for (const instance of instances) {
+      const sub = this.scope(`${path}.${instance.key}`, instance.person);
+      const inner = el("fieldset", { class: "group-instance", "data-key": instance.key }, el("legend", { text: instance.title }));
+      for (const child of field.fields || []) inner.append(this.field(child, sub));
+      this.instance(sub.path, inner);
+      entry.subScopes.set(instance.key, sub);
+      wrapper.append(inner);
+    }
+    return wrapper;
+  }
+}
+
+// ---- reading and writing values ---------------------------------------------
+
+function readEntry(entry) {
+  const { field, inputs } = entry;
+  switch (field.type) {
+    case "text":
+    case "date": {
+      const value = inputs[0].value;
+      return value === "" ? undefined : value;
+    }
+    case "datetime":
+      return inputs[0].value === "" ? undefined : localInputToIso(inputs[0].value);
+    case "number": {
+      const input = inputs[0];
+      if (input.value === "") return undefined;
+      const number = Number(input.value);
+      return Number.isFinite(number) ? number : undefined;
+    }
+    case "boolean": {
+      const checked = inputs.find((input) => input.checked);
+      return checked ? checked.value === "true" : undefined;
+    }
+    case "choice": {
+      const checked = inputs.find((input) => input.checked);
+      return checked ? checked.value : undefined;
+    }
+    case "multi": {
+      const values = inputs.filter((input) => input.checked).map((input) => input.value);
+      return values.length ? values : undefined;
+    }
+    case "group": {
+      if (field.repeat) {
+        const out = {};
+        for (const [key, scope] of entry.subScopes) {
+          const value = readScope(scope);
+          // A row the user added is kept even while empty; a person with no answers is left out.
+          if (!isEmpty(value) || field.repeat === "rows") out[key] = value;
+        }
+        return isEmpty(out) ? undefined : out;
+      }
+      const value = readScope(entry.subScopes.get(null));
+      return isEmpty(value) ? undefined : value;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function writeEntry(entry, value) {
+  const { field, inputs } = entry;
+  if (value === undefined || value === null) return;
+  switch (field.type) {
+    case "text":
+    case "date":
+    case "number":
+      inputs[0].value = String(value);
+      break;
+    case "datetime":
+      inputs[0].value = isoToLocalInput(value);
+      break;
+    case "boolean":
+      for (const input of inputs) input.checked = input.value === String(Boolean(value));
+      break;
+    case "choice":
+      for (const input of inputs) input.checked = input.value === String(value);
+      break;
+    case "multi": {
+      const wanted = new Set((Array.isArray(value) ? value : [value]).map(String));
+      for (const input of inputs) input.checked = wanted.has(input.value);
+      break;
+    }
+    case "group":
+      if (typeof value !== "object") return;
+      if (field.repeat === "rows" && entry.addRow) {
+        for (const key of Object.keys(value)) writeScope(entry.addRow(key), value[key]);
+      } else if (field.repeat) {
+        for (const [key, scope] of entry.subScopes) writeScope(scope, value[key]);
+      } else {
+        writeScope(entry.subScopes.get(null), value);
+      }
+      break;
+    default:
+  }
+}
+
+function isVisible(entry, seen = new Set()) {
+  const rule = entry.field.show_if;
+  if (!rule || !entry.scope) return true;
+  const other = entry.scope.entries.get(rule.field);
+  if (!other || seen.has(other)) return false;
+  seen.add(entry);
+  if (!isVisible(other, seen)) return false;
+  return readEntry(other) === rule.equals;
+}
+
+function readScope(scope) {
+  const out = {};
+  for (const entry of scope.entries.values()) {
+    if (DISPLAY_ONLY.has(entry.field.type) || !isVisible(entry)) continue;
+    const value = readEntry(entry);
+    if (value !== undefined) out[entry.field.id] = value;
+  }
+  return out;
+}
+
+function writeScope(scope, values) {
+  if (!values || typeof values !== "object") return;
+  for (const entry of scope.entries.values()) writeEntry(entry, values[entry.field.id]);
+}
+
+function findVisitDateEntry(renderer) {
+  for (const entry of renderer.byPath.values()) {
+    if (entry.field.type === "datetime" && entry.field.id === "visit_at") return entry;
+  }
+  return null;
+}
+
+// ---- the public form object ----------------------------------------------------
+
+/**
+ * Build the form for a template, for a household (its members) and the
+ * concerns about people linked to it. onChange() runs after every edit.
+ * Returns a ChecklistForm:
+ *   element            the <div> holding one <fieldset> per section
+ *   answers()          collect the visible answers
+ *   validate()         required checks -> [{field, message}]
+ *   showErrors(list)   show [{field, message}] next to the fields; returns the
+ *                      errors that matched no field
+ *   clearErrors()      remove every field error
+ *   focusField(path)   move focus to a field
+ *   setDisabled(bool)  read-only view
+ *   dirty / markClean()
+ */
+export function renderChecklist({ template, household = null, concerns = [], answers = {}, onChange = null }) {
+  formCounter += 1;
+  const element = el("div", { class: "checklist-sections" });
+  const form = { element, dirty: false };
+  const renderer = new Renderer({
+    context: { household: household || { members: [] }, concerns },
+    prefix: `f${formCounter}`,
+    onChange: () => {
+      form.dirty = true;
+      refresh();
+      if (onChange) onChange();
+    },
+  });
+  const sectionScopes = [];
+  for (const section of template.sections || []) {
+    const scope = renderer.scope(section.id);
+    sectionScopes.push({ section, scope });
+    const headingText = section.code ? `${section.code} · ${section.title}` : section.title;
+    const fieldset = el("fieldset", { class: "section", "data-section": section.id },
+      el("legend", { class: "section-title", text: headingText }));
+    if (section.help) fieldset.append(el("p", { class: "help", text: section.help }));
+    for (const field of section.fields || []) fieldset.append(renderer.field(field, scope));
+    element.append(fieldset);
+  }
+  for (const { section, scope } of sectionScopes) writeScope(scope, answers[section.id]);
+
+  const visitDate = findVisitDateEntry(renderer);
+  function refresh() {
+    for (const entry of renderer.byPath.values()) {
+      if (entry.wrapper) entry.wrapper.hidden = !isVisible(entry);
+    }
+    const at = (visitDate && readEntry(visitDate)) || new Date().toISOString();
+    for (const display of renderer.displays) {
+      const birth = display.person && display.person.date_of_birth;
+      const band = birth ? ageBand(birth, at) : null;
+      display.value.textContent = band || (birth ? "not a child on the visit date" : "date of birth not recorded");
+    }
+  }
+  refresh();
+
+  Object.assign(form, {
+    answers() {
+      const out = {};
+      for (const { section, scope } of sectionScopes) out[section.id] = readScope(scope);
+      return out;
+    },
+    validate() {
+      const errors = [];
+      const visit = (entry) => {
+        const { field } = entry;
+        if (DISPLAY_ONLY.has(field.type) || !isVisible(entry)) return;
+        if (field.type === "number" && entry.inputs[0].validity && entry.inputs[0].validity.badInput) {
+          errors.push({ field: entry.path, message: "Enter a number." });
+          return;
+        }
+        if (field.type === "group") {
+          if (field.required && field.repeat === "rows" && entry.subScopes.size === 0) {
+            errors.push({ field: entry.path, message: `Add at least one: ${field.label}.` });
+          }
+          for (const scope of entry.subScopes.values()) for (const child of scope.entries.values()) visit(child);
+          return;
+        }
+        if (field.required && isEmpty(readEntry(entry))) {
+          const verb = ["boolean", "choice"].includes(field.type) ? "Choose an answer"
+            : field.type === "multi" ? "Choose at least one" : "Fill in this answer";
+          const who = entry.scope.person && entry.scope.person.name ? ` (${entry.scope.person.name})` : "";
+          errors.push({ field: entry.path, message: `${verb}: ${field.label}${who}.` });
+        }
+      };
+      for (const { scope } of sectionScopes) for (const entry of scope.entries.values()) visit(entry);
+      return errors;
+    },
+    clearErrors() {
+      for (const entry of renderer.byPath.values()) setError(entry, null);
+    },
+    showErrors(list) {
+      const unmatched = [];
+      for (const error of list || []) {
+        const entry = renderer.byPath.get(error.field);
+        if (entry) {
+          setError(entry, error.message || "Check this answer.");
+          // Make sure it can be seen even if a show_if hid it.
+          entry.wrapper.hidden = false;
+        } else {
+          unmatched.push(error);
+        }
+      }
+      return unmatched;
+    },
+    focusField(path) {
+      const entry = renderer.byPath.get(path);
+      if (!entry) return;
+      const target = entry.inputs[0] || entry.wrapper.querySelector("input, textarea, select, button");
+      if (target) target.focus();
+      entry.wrapper.scrollIntoView({ block: "center" });
+    },
+    setDisabled(disabled) {
+      for (const fieldset of element.querySelectorAll("fieldset.section")) fieldset.disabled = disabled;
+    },
+    markClean() {
+      form.dirty = false;
+    },
+  });
+
+  const onEdit = (event) => {
+    form.dirty = true;
+    refresh();
+    const wrapper = event.target.closest("[data-path]");
+    const entry = wrapper && renderer.byPath.get(wrapper.dataset.path);
+    if (entry) setError(entry, null);
+    if (onChange) onChange();
+  };
+  element.addEventListener("input", onEdit);
+  element.addEventListener("change", onEdit);
+  return form;
+}
+
+function setError(entry, message) {
+  if (!entry.errorEl) return;
+  entry.errorEl.textContent = message ? `Error: ${message}` : "";
+  entry.errorEl.hidden = !message;
+  entry.wrapper.classList.toggle("has-error", Boolean(message));
+  for (const input of entry.inputs) {
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  }
+}

@@ -1,0 +1,895 @@
+// Boot, screens and the status line of the app shell.
+
+import { fetchBootstrap, hasCsrfToken, ApiError, NetworkError } from "./api.js";
+import {
+  vaultInfo, createVault, unlockVault, lockVault, wipeVault, isUnlocked, onLockChange,
+  readSecret, readAllSecrets, UnlockError, VaultLockedError, MIN_PASSPHRASE_LENGTH,
+} from "./vault.js";
+import {
+  adoptBootstrap, currentBootstrap, loadStoredBootstrap, saveBootstrap, clearSession, refreshSession,
+} from "./session.js";
+import {
+  saveChecklist, syncNow, startSync, stopSync, onSyncState, refreshCounts, outboxByEntity,
+  resolveAttention, syncState,
+} from "./sync.js";
+import { renderChecklist } from "./form.js";
+import { listHouseholds, getHousehold, listVisits, getVisit, concernsFor } from "./caseload.js";
+import { buildContext, flagsFor, SEVERITY_WORDS } from "./flags.js";
+import { registerServiceWorker, applyUpdate } from "./update.js";
+import { startIdleLock } from "./idle.js";
+
+const $ = (id) => document.getElementById(id);
+
+const SCREENS = ["loading", "online-first", "set-passphrase", "unlock", "list", "form", "message"];
+const STATUS_LABELS = {
+  draft: "Draft",
+  submitted: "Submitted",
+  returned: "Returned for changes",
+  approved: "Approved",
+  escalated: "Escalated",
+};
+
+let currentScreen = "loading";
+let openVisit = null; // {draft, form, editable, releaseLock, template, household}
+let stopIdle = null;
+let signedOutOnServer = false;
+let lockNotice = null;
+let leaving = false;
+
+// ---- small DOM helpers --------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (value === true) node.setAttribute(key, "");
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
+  return node;
+}
+
+function button(text, onClick, { variant = "", label = null, id = null, describedBy = null } = {}) {
+  const node = el("button", {
+    type: "button", class: `button ${variant}`.trim(), "aria-label": label, id, text, "aria-describedby": describedBy,
+  });
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+function timeOf(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const today = new Date();
+  const sameDay = date.toDateString() === today.toDateString();
+  const time = date.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+  return sameDay ? time : `${date.toLocaleDateString("en-GB", { day: "numeric", month: "short" })} ${time}`;
+}
+
+function dateTimeOf(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return date.toLocaleString("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+function showScreen(name) {
+  currentScreen = name;
+  for (const screen of SCREENS) $(`screen-${screen}`).hidden = screen !== name;
+  const unlocked = isUnlocked();
+  $("lock").hidden = !unlocked;
+  $("sign-out").hidden = !(unlocked || name === "unlock");
+  $("user-name").hidden = !unlocked;
+  $("sync-now").hidden = !unlocked;
+  if (name !== "form") $("form-errors").hidden = true;
+}
+
+function showMessage(title, text) {
+  $("message-title").textContent = title;
+  $("message-text").textContent = text;
+  showScreen("message");
+  $("main").focus();
+}
+
+function setFieldError(id, message) {
+  const node = $(id);
+  node.textContent = message ? `Error: ${message}` : "";
+  node.hidden = !message;
+}
+
+// ---- status line and storage footer ------------------------------------------
+
+function renderStatus(state) {
+  const status = $("sync-status");
+  const offline = !navigator.onLine || state.phase === "offline";
+  const parts = [];
+  const last = state.lastSyncAt ? `last synced ${timeOf(state.lastSyncAt)}` : "not synced yet";
+  if (offline) {
+    parts.push("Offline", state.waiting ? `${state.waiting} waiting` : "nothing waiting");
+  } else if (state.phase === "syncing") {
+    parts.push(state.waiting ? `Syncing · ${state.waiting} waiting` : "Syncing…", last);
+  } else if (state.waiting) {
+    parts.push(`${state.waiting} waiting to sync`, last);
+  } else if (state.lastSyncAt) {
+    parts.push("All synced", last);
+  } else {
+    parts.push("Nothing waiting", last);
+  }
+  if (state.attention) parts.push(`${state.attention} need${state.attention === 1 ? "s" : ""} attention`);
+  if (state.phase === "signed-out" || signedOutOnServer) parts.push("signed out on the server: sign in to sync");
+  if (state.phase === "wrong-user") parts.push("signed in as someone else: sync paused");
+  if (state.phase === "error" && state.message) parts.push(`sync problem: ${state.message}`);
+  status.textContent = parts.join(" · ");
+  status.dataset.waiting = String(state.waiting || 0);
+  status.dataset.attention = String(state.attention || 0);
+  status.dataset.phase = offline ? "offline" : state.phase;
+  $("signin-link").hidden = !(state.phase === "signed-out" || signedOutOnServer) || offline;
+}
+
+async function renderStorage() {
+  if (!navigator.storage || !navigator.storage.estimate) return;
+  try {
+    const { usage = 0, quota = 0 } = await navigator.storage.estimate();
+    const persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+    const mb = (bytes) => (bytes >= 1024 ** 3
+      ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`);
+    $("storage-info").textContent = `Storage on this device: ${mb(usage)} used of ${mb(quota)}`
+      + (persisted ? " · kept by the browser (persistent)" : " · the browser may clear it when space is short");
+  } catch {
+    $("storage-info").textContent = "";
+  }
+}
+
+// ---- boot ------------------------------------------------------------------------
+
+function supported() {
+  return Boolean(window.isSecureContext && window.crypto && crypto.subtle && window.indexedDB && crypto.randomUUID);
+}
+
+async function boot() {
+  showScreen("loading");
+  if (!supported()) {
+    showMessage("This browser cannot keep visits safely",
+      "visitcheck needs a browser with WebCrypto and IndexedDB over a secure connection to keep visits encrypted on this device. It will not store them unencrypted.");
+    return;
+  }
+  let info;
+  try {
+    info = await vaultInfo();
+  } catch (error) {
+    console.error(error);
+    showMessage("This browser cannot keep visits offline",
+      "Its local database is not available (for example in a private window). visitcheck will not store visits without encryption; use a normal window.");
+    return;
+  }
+  await refreshCounts().catch(() => {});
+
+  let bootstrap = null;
+  let problem = null;
+  try {
+    bootstrap = await fetchBootstrap();
+  } catch (error) {
+    problem = error;
+  }
+
+  if (bootstrap) {
+    signedOutOnServer = false;
+    adoptBootstrap(bootstrap);
+    if (info.exists && info.userId === bootstrap.user.id) {
+      showUnlock();
+    } else {
+      if (info.exists) await wipeVault();
+      showSetPassphrase();
+    }
+    return;
+  }
+  if (problem instanceof ApiError && problem.wipe) {
+    await wipeVault();
+    showMessage("This device was signed out", "An administrator revoked this device, so its offline data has been deleted.");
+    return;
+  }
+  if (problem instanceof ApiError && problem.signedOut) {
+    if (!info.exists) {
+      window.location.assign("/login?next=/app");
+      return;
+    }
+    signedOutOnServer = true;
+    showUnlock({ notice: "You are signed out on the server. You can still work offline; sign in again to sync." });
+    return;
+  }
+  // Offline, or the server is unwell.
+  if (info.exists) {
+    showUnlock({ notice: problem instanceof NetworkError ? "You are offline. Visits you record will sync when you are back online." : null });
+  } else {
+    showScreen("online-first");
+  }
+}
+
+// ---- passphrase and unlock -------------------------------------------------------
+
+function showSetPassphrase() {
+  $("set-passphrase-form").reset();
+  setFieldError("passphrase-error", "");
+  setFieldError("passphrase-confirm-error", "");
+  $("set-passphrase-message").textContent = "";
+  showScreen("set-passphrase");
+  $("passphrase").focus();
+}
+
+async function onSetPassphrase(event) {
+  event.preventDefault();
+  const first = $("passphrase").value;
+  const second = $("passphrase-confirm").value;
+  setFieldError("passphrase-error", "");
+  setFieldError("passphrase-confirm-error", "");
+  if (first.length < MIN_PASSPHRASE_LENGTH) {
+    setFieldError("passphrase-error", `Use at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+    $("passphrase").focus();
+    return;
+  }
+  if (first !== second) {
+    setFieldError("passphrase-confirm-error", "The two passphrases are not the same.");
+    $("passphrase-confirm").focus();
+    return;
+  }
+  const bootstrap = currentBootstrap();
+  if (!bootstrap) {
+    await boot();
+    return;
+  }
+  const submit = $("set-passphrase");
+  submit.disabled = true;
+  $("set-passphrase-message").textContent = "Setting up encryption on this device…";
+  try {
+    await createVault({
+      passphrase: first,
+      userId: bootstrap.user.id,
+      iterations: bootstrap.policy?.pbkdf2_iterations,
+      maxFailures: bootstrap.policy?.max_unlock_failures,
+    });
+    $("set-passphrase-form").reset();
+    if (navigator.storage && navigator.storage.persist) {
+      try { await navigator.storage.persist(); } catch { /* not granted */ }
+    }
+    await afterUnlock();
+  } catch (error) {
+    console.error(error);
+    $("set-passphrase-message").textContent = error.name === "DataCloneError"
+      ? "This browser cannot store the encryption key (private mode?). visitcheck will not keep visits offline here."
+      : `Could not set up the vault: ${error.message}`;
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+function showUnlock({ notice = null } = {}) {
+  $("unlock-form").reset();
+  setFieldError("unlock-error", "");
+  $("unlock-message").textContent = "";
+  $("unlock-notice").textContent = notice || "";
+  $("unlock-notice").hidden = !notice;
+  showScreen("unlock");
+  $("unlock-passphrase").focus();
+}
+
+async function onUnlock(event) {
+  event.preventDefault();
+  const passphrase = $("unlock-passphrase").value;
+  setFieldError("unlock-error", "");
+  if (!passphrase) {
+    setFieldError("unlock-error", "Enter your offline passphrase.");
+    return;
+  }
+  const submit = $("unlock");
+  submit.disabled = true;
+  $("unlock-message").textContent = "Unlocking…";
+  try {
+    await unlockVault(passphrase);
+    $("unlock-form").reset();
+    $("unlock-message").textContent = "";
+    await afterUnlock();
+  } catch (error) {
+    $("unlock-message").textContent = "";
+    $("unlock-passphrase").value = "";
+    if (error instanceof UnlockError) {
+      if (error.reason === "wiped") {
+        showMessage("Offline data deleted",
+          "Too many wrong passphrases: the offline data on this device has been deleted. Sign in online to start again.");
+        return;
+      }
+      if (error.reason === "no-vault") {
+        await boot();
+        return;
+      }
+      if (error.reason === "wait") {
+        setFieldError("unlock-error", `Too many wrong tries. Wait ${Math.ceil(error.waitMs / 1000)} seconds and try again.`);
+      } else {
+        let text = "That passphrase is not right.";
+        if (error.remaining !== null && error.remaining <= 5) {
+          text += ` ${error.remaining} more wrong ${error.remaining === 1 ? "try deletes" : "tries delete"} this device's offline data.`;
+        }
+        if (error.waitMs) text += ` Wait ${Math.ceil(error.waitMs / 1000)} seconds before the next try.`;
+        setFieldError("unlock-error", text);
+      }
+    } else {
+      console.error(error);
+      setFieldError("unlock-error", `Could not unlock: ${error.message}`);
+    }
+    $("unlock-passphrase").focus();
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+async function afterUnlock() {
+  let bootstrap = await loadStoredBootstrap();
+  if (currentBootstrap() && hasCsrfToken()) await saveBootstrap();
+  if (!bootstrap) {
+    // Set-up was interrupted before the bootstrap was stored: fetch it if we can.
+    try {
+      bootstrap = await refreshSession();
+    } catch {
+      bootstrap = null;
+    }
+  }
+  if (!bootstrap) {
+    // A vault without a stored bootstrap (interrupted set-up): need the server once.
+    showMessage("Sign in online first", "This device has not finished setting up. Connect and sign in again.");
+    return;
+  }
+  $("user-name").textContent = `${bootstrap.user.name}`;
+  if (stopIdle) stopIdle();
+  stopIdle = startIdleLock({
+    seconds: bootstrap.policy?.idle_lock_seconds ?? 300,
+    onIdle: () => { lockNow({ reason: "You were inactive, so visitcheck locked itself." }); },
+  });
+  await renderList();
+  renderStorage();
+  startSync({ onRevoked });
+}
+
+async function lockNow({ reason = null } = {}) {
+  if (!isUnlocked()) return;
+  await saveOpenDraftQuietly();
+  closeVisit();
+  stopSync();
+  if (stopIdle) { stopIdle(); stopIdle = null; }
+  lockNotice = reason;
+  lockVault();
+}
+
+function clearPersonalDom() {
+  $("households").replaceChildren();
+  $("attention").replaceChildren();
+  $("checklist-body").replaceChildren();
+  $("form-household").textContent = "";
+  $("form-attention").replaceChildren();
+  $("form-errors").replaceChildren();
+  $("form-review").replaceChildren();
+  $("user-name").textContent = "";
+}
+
+async function onRevoked() {
+  leaving = true;
+  closeVisit();
+  stopSync();
+  await wipeVault();
+  clearSession();
+  clearPersonalDom();
+  showMessage("This device was signed out", "An administrator revoked this device, so its offline data has been deleted.");
+}
+
+// ---- the household list -------------------------------------------------------------
+
+function visitSummary(visit, outbox) {
+  const when = visit.answers?.visit?.visit_at || visit.saved_at;
+  const label = STATUS_LABELS[visit.status] || visit.status || "Draft";
+  const entry = outbox.get(visit.id);
+  let sync = "synced";
+  if (entry && entry.attention.length) sync = "needs attention";
+  else if (entry && entry.pending) sync = "waiting to sync";
+  else if (!visit.rev) sync = "not synced";
+  return { title: when ? `Visit ${dateTimeOf(when)}` : "Visit (no date yet)", label, sync };
+}
+
+async function renderList() {
+  if (!isUnlocked()) return;
+  let households;
+  let visits;
+  let outbox;
+  try {
+    [households, visits, outbox] = await Promise.all([listHouseholds(), listVisits(), outboxByEntity()]);
+  } catch (error) {
+    if (error instanceof VaultLockedError) return;
+    throw error;
+  }
+  if (!isUnlocked()) return; // locked while reading: show nothing
+  const container = $("households");
+  container.replaceChildren();
+  const known = new Set(households.map((h) => h.id));
+  const byHousehold = new Map();
+  for (const visit of visits) {
+    const key = known.has(visit.household_id) ? visit.household_id : "__other__";
+    if (!byHousehold.has(key)) byHousehold.set(key, []);
+    byHousehold.get(key).push(visit);
+  }
+  for (const list of byHousehold.values()) {
+    list.sort((a, b) => String(b.saved_at || "").localeCompare(String(a.saved_at || "")));
+  }
+  households.forEach((household, index) => {
+    container.append(householdCard(household, byHousehold.get(household.id) || [], outbox, index));
+  });
+  const others = byHousehold.get("__other__");
+  if (others && others.length) {
+    container.append(householdCard({ id: null, address: "Other visits", members: [] }, others, outbox, households.length));
+  }
+  $("households-empty").hidden = households.length > 0 || Boolean(others && others.length);
+  renderAttention(visits, outbox, households);
+  if (currentScreen !== "form") showScreen("list");
+}
+
+function householdCard(household, visits, outbox, index) {
+  const headingId = `household-${index}`;
+  const card = el("article", { class: "household", "aria-labelledby": headingId, "data-household": household.id || "" });
+  card.append(el("h2", { id: headingId, text: household.address || "Address not recorded" }));
+  const children = (household.members || []).filter((m) => m.is_child);
+  const adults = (household.members || []).filter((m) => !m.is_child);
+  if (household.members && household.members.length) {
+    card.append(el("p", { class: "members", text:
+      `${children.length} ${children.length === 1 ? "child" : "children"}`
+      + (children.length ? `: ${children.map((c) => c.name).join(", ")}` : "")
+      + ` · ${adults.length} ${adults.length === 1 ? "adult" : "adults"}` }));
+  }
+  if (visits.length) {
+    const list = el("ul", { class: "visits" });
+    visits.forEach((visit, position) => {
+      const summary = visitSummary(visit, outbox);
+      const titleId = `${headingId}-visit-${position}`;
+      const item = el("li", { class: "visit", "data-entity": visit.id, "data-status": visit.status || "draft", "data-sync": summary.sync });
+      item.append(el("span", { class: "visit-text", id: titleId },
+        el("span", { class: "visit-title", text: summary.title }),
+        el("span", { class: `badge status-${visit.status || "draft"}`, text: summary.label }),
+        el("span", { class: `badge sync-${summary.sync.replace(/\s+/g, "-")}`, text: summary.sync })));
+      item.append(button("Open", () => openExisting(visit.id), { variant: "secondary", describedBy: titleId }));
+      list.append(item);
+    });
+    card.append(list);
+  }
+  if (household.id) {
+    card.append(button("New visit", () => openNew(household.id), { describedBy: headingId }));
+  }
+  return card;
+}
+
+function describeAttention(op) {
+  const reason = op.reason || {};
+  if (reason.status === "conflict") return "Changed on the server since you last synced it.";
+  const error = reason.error || {};
+  const fieldMessages = (error.errors || []).map((e) => e.message).filter(Boolean);
+  return [error.title, error.detail, ...fieldMessages].filter(Boolean).join(" ") || "The server did not accept it.";
+}
+
+function renderAttention(visits, outbox, households) {
+  const box = $("attention");
+  box.replaceChildren();
+  const items = [];
+  const addresses = new Map(households.map((h) => [h.id, h.address]));
+  for (const [entityId, entry] of outbox) {
+    if (!entry.attention.length) continue;
+    const op = entry.attention[0];
+    const visit = visits.find((v) => v.id === entityId);
+    const where = addresses.get(op.household_id) || "a household";
+    const item = el("li", { class: "attention-item", "data-entity": entityId });
+    item.append(el("p", {},
+      el("strong", { text: `Needs attention: visit at ${where}. ` }), describeAttention(op)));
+    const actions = el("div", { class: "actions" });
+    if (visit) actions.append(button("Open", () => openExisting(entityId), { variant: "secondary" }));
+    if (op.reason?.status === "conflict") {
+      actions.append(button("Keep my version", async () => { await resolveAttention(entityId, "mine"); await renderList(); syncIfOnline(); }));
+      if (op.reason.current) {
+        actions.append(button("Use the server's version", async () => { await resolveAttention(entityId, "theirs"); await renderList(); }, { variant: "secondary" }));
+      }
+    }
+    item.append(actions);
+    items.push(item);
+  }
+  box.hidden = items.length === 0;
+  if (items.length) {
+    box.append(el("h2", { text: "Needs your attention" }), el("ul", {}, ...items));
+  }
+}
+
+// ---- the checklist form -------------------------------------------------------------
+
+function findTemplate(name, version) {
+  const templates = currentBootstrap()?.templates || [];
+  return templates.find((t) => t.template === name && (version === undefined || t.version === version)) || null;
+}
+
+function latestTemplate(name) {
+  const templates = (currentBootstrap()?.templates || []).filter((t) => t.template === name);
+  return templates.sort((a, b) => b.version - a.version)[0] || (currentBootstrap()?.templates || [])[0] || null;
+}
+
+async function openNew(householdId) {
+  const template = latestTemplate("home-visit");
+  if (!template) {
+    showMessage("No checklist available", "This device has no checklist templates yet. Sync online once.");
+    return;
+  }
+  const draft = {
+    id: crypto.randomUUID(),
+    household_id: householdId,
+    template: template.template,
+    template_version: template.version,
+    status: "draft",
+    answers: {},
+    saved_at: null,
+    rev: 0,
+  };
+  await showVisit(draft, { isNew: true });
+}
+
+async function openExisting(entityId) {
+  const visit = await getVisit(entityId);
+  if (!visit) return;
+  await showVisit(visit, { isNew: false });
+}
+
+function acquireDraftLock(entityId) {
+  if (!navigator.locks || !navigator.locks.request) return Promise.resolve(() => {});
+  return new Promise((resolve) => {
+    navigator.locks.request(`visitcheck-draft-${entityId}`, { ifAvailable: true }, (lock) => {
+      if (!lock) {
+        resolve(null);
+        return undefined;
+      }
+      return new Promise((release) => resolve(release));
+    });
+  });
+}
+
+function closeVisit() {
+  if (openVisit && openVisit.releaseLock) openVisit.releaseLock();
+  openVisit = null;
+  renderFlags();
+  $("section-nav").replaceChildren();
+  renderReview(null);
+  $("flags-list").replaceChildren();
+  $("checklist-body").replaceChildren();
+  $("form-attention").replaceChildren();
+  $("form-errors").replaceChildren();
+  $("form-errors").hidden = true;
+  $("form-message").textContent = "";
+}
+
+async function showVisit(draft, { isNew }) {
+  closeVisit();
+  const template = findTemplate(draft.template, draft.template_version);
+  if (!template) {
+    showMessage("Checklist version not available",
+      `This visit uses ${draft.template} version ${draft.template_version}, which this device does not have yet. Sync online and try again.`);
+    return;
+  }
+  const household = (await getHousehold(draft.household_id)) || { id: draft.household_id, members: [] };
+  const concerns = await concernsFor(household);
+  const outbox = await outboxByEntity();
+  const entry = outbox.get(draft.id);
+  const needsAttention = Boolean(entry && entry.attention.length);
+  // A visit the server set aside can be corrected and sent again, even if it was submitted.
+  const editableStatus = needsAttention || ["draft", "returned"].includes(draft.status || "draft");
+  const releaseLock = editableStatus ? await acquireDraftLock(draft.id) : () => {};
+  const lockedElsewhere = editableStatus && releaseLock === null;
+  const editable = editableStatus && !lockedElsewhere;
+
+  const [allHouseholds, persons, visits] = await Promise.all([listHouseholds(), readAllSecrets("person"), listVisits()]);
+  let flagTimer = null;
+  const form = renderChecklist({
+    template, household, concerns, answers: draft.answers || {},
+    onChange: () => {
+      clearTimeout(flagTimer);
+      flagTimer = setTimeout(renderFlags, 250);
+    },
+  });
+  form.setDisabled(!editable);
+  openVisit = {
+    draft: { ...draft }, form, editable, releaseLock: releaseLock || null, template, household, isNew,
+    rulesInput: { household, allHouseholds, persons, concerns, visits },
+  };
+  renderFlags();
+
+  $("form-title").textContent = template.title || "Visit";
+  $("form-household").textContent = household.address || "";
+  let state = STATUS_LABELS[draft.status] || "Draft";
+  if (draft.saved_at) state += ` · last saved ${dateTimeOf(draft.saved_at)}`;
+  if (lockedElsewhere) state += " · open in another tab, so read-only here";
+  else if (!editable) state += " · read-only";
+  $("form-state").textContent = state;
+  $("checklist-body").replaceChildren(form.element);
+  renderSectionNav(form);
+  renderReview(draft.review);
+  $("save-draft").hidden = !editable;
+  $("submit").hidden = !editable;
+  $("form-message").textContent = "";
+
+  const box = $("form-attention");
+  box.replaceChildren();
+  box.hidden = true;
+  if (needsAttention) {
+    const op = entry.attention[0];
+    box.hidden = false;
+    box.append(el("p", {}, el("strong", { text: "Needs attention: " }), describeAttention(op)));
+    const errors = op.reason?.error?.errors || [];
+    if (errors.length) showFormErrors(errors, { heading: "The server could not accept this visit" });
+    if (op.reason?.status === "conflict") {
+      box.append(el("div", { class: "actions" },
+        button("Keep my version", async () => { await resolveAttention(draft.id, "mine"); closeVisit(); await renderList(); syncIfOnline(); }),
+        op.reason.current ? button("Use the server's version", async () => {
+          await resolveAttention(draft.id, "theirs"); closeVisit(); await renderList();
+        }, { variant: "secondary" }) : null));
+    }
+  }
+  showScreen("form");
+  $("form-title").focus();
+  window.scrollTo(0, 0);
+}
+
+const DECISION_WORDS = { approve: "approved it", return: "returned it for changes", escalate: "escalated it" };
+
+// The team lead's latest decision on this checklist, with their comment.
+function renderReview(review) {
+  const box = $("form-review");
+  if (!review) {
+    box.replaceChildren();
+    box.hidden = true;
+    return;
+  }
+  const who = review.lead || "The team lead";
+  const what = DECISION_WORDS[review.decision] || `decided: ${review.decision}`;
+  const when = review.decided_at ? ` on ${dateTimeOf(review.decided_at)}` : "";
+  box.replaceChildren(
+    el("p", {}, el("strong", { text: `${who} ${what}${when}.` })),
+    review.comment ? el("p", { class: "review-comment", text: review.comment }) : null,
+  );
+  box.hidden = false;
+}
+
+// Buttons that jump to each section (no URL fragments: nothing about the visit in the URL).
+function renderSectionNav(form) {
+  const sections = [...form.element.querySelectorAll("fieldset.section")];
+  const buttons = sections.map((fieldset) => {
+    const legend = fieldset.querySelector("legend");
+    return button(legend.textContent, () => {
+      fieldset.scrollIntoView({ block: "start" });
+      const first = fieldset.querySelector("input:not([type=hidden]), textarea, button");
+      if (first) first.focus({ preventScroll: true });
+    }, { variant: "secondary small" });
+  });
+  $("section-nav").replaceChildren(...buttons);
+  $("section-nav").hidden = sections.length < 2;
+}
+
+let shownFlags = "";
+
+function renderFlags() {
+  const section = $("form-flags");
+  if (!openVisit) {
+    section.hidden = true;
+    shownFlags = "";
+    return;
+  }
+  const { form, draft, template, rulesInput } = openVisit;
+  const visit = { ...draft, answers: form.answers() };
+  const flags = flagsFor(template, buildContext({ ...rulesInput, visit }));
+  const key = JSON.stringify(flags);
+  if (key === shownFlags) return;
+  shownFlags = key;
+  const list = $("flags-list");
+  list.replaceChildren(...flags.map((flag) => el("li", { class: `flag severity-${flag.severity}`, "data-rule": flag.rule },
+    el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
+    el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action))));
+  section.hidden = flags.length === 0;
+}
+
+function showFormErrors(errors, { heading = "There is a problem" } = {}) {
+  const { form } = openVisit;
+  form.clearErrors();
+  const unmatched = form.showErrors(errors);
+  const summary = $("form-errors");
+  const list = el("ul");
+  for (const error of errors) {
+    const item = el("li");
+    if (unmatched.includes(error)) {
+      item.textContent = error.message || String(error.field);
+    } else {
+      item.append(button(error.message || "Check this answer", () => form.focusField(error.field), { variant: "link" }));
+    }
+    list.append(item);
+  }
+  summary.replaceChildren(el("h2", { text: heading }), list);
+  summary.hidden = false;
+}
+
+function collectDraft(status) {
+  const { draft, form } = openVisit;
+  return { ...draft, answers: form.answers(), status, saved_at: new Date().toISOString() };
+}
+
+async function persist(status) {
+  const next = collectDraft(status);
+  await saveChecklist(next);
+  const stored = await readSecret("draft", next.id);
+  openVisit.draft = stored || next;
+  openVisit.isNew = false;
+  openVisit.form.markClean();
+}
+
+function syncIfOnline() {
+  if (!navigator.onLine) return;
+  syncNow("save");
+}
+
+async function onSaveDraft() {
+  if (!openVisit || !openVisit.editable) return;
+  const buttonNode = $("save-draft");
+  buttonNode.disabled = true;
+  try {
+    await persist("draft");
+    $("form-message").textContent = `Draft saved on this device at ${timeOf(openVisit.draft.saved_at)}.`;
+    $("form-state").textContent = `Draft · last saved ${dateTimeOf(openVisit.draft.saved_at)}`;
+    syncIfOnline();
+  } catch (error) {
+    console.error(error);
+    $("form-message").textContent = `Could not save: ${error.message}`;
+  } finally {
+    buttonNode.disabled = false;
+  }
+}
+
+async function onSubmit(event) {
+  event.preventDefault();
+  if (!openVisit || !openVisit.editable) return;
+  const { form } = openVisit;
+  form.clearErrors();
+  $("form-errors").hidden = true;
+  const errors = form.validate();
+  if (errors.length) {
+    showFormErrors(errors);
+    $("form-message").textContent = "Not submitted yet: some answers are missing.";
+    form.focusField(errors[0].field);
+    return;
+  }
+  const submitButton = $("submit");
+  submitButton.disabled = true;
+  try {
+    await persist("submitted");
+    closeVisit();
+    await renderList();
+    showScreen("list");
+    $("main").focus();
+    syncIfOnline();
+  } catch (error) {
+    console.error(error);
+    $("form-message").textContent = `Could not submit: ${error.message}`;
+  } finally {
+    submitButton.disabled = false;
+  }
+}
+
+/** Save the open draft, if it has unsaved edits, without leaving the form. */
+async function saveOpenDraftQuietly() {
+  if (!openVisit || !openVisit.editable || !openVisit.form.dirty || !isUnlocked()) return;
+  try {
+    await persist("draft");
+  } catch (error) {
+    console.error("could not save the open draft", error);
+  }
+}
+
+async function onBackToList() {
+  await saveOpenDraftQuietly();
+  closeVisit();
+  await renderList();
+  showScreen("list");
+  syncIfOnline();
+}
+
+// ---- sign-out ---------------------------------------------------------------------------
+
+async function onSignOut() {
+  const state = syncState();
+  const waiting = (state.waiting || 0) + (state.attention || 0);
+  if (waiting > 0 && $("signout-confirm").hidden) {
+    $("signout-confirm-text").textContent = `${waiting} ${waiting === 1 ? "item has" : "items have"} not reached the server yet. Signing out deletes ${waiting === 1 ? "it" : "them"} from this device.`;
+    $("signout-confirm").hidden = false;
+    $("signout-cancel").focus();
+    return;
+  }
+  await signOut();
+}
+
+async function signOut() {
+  leaving = true;
+  $("signout-confirm").hidden = true;
+  closeVisit();
+  stopSync();
+  if (stopIdle) { stopIdle(); stopIdle = null; }
+  clearPersonalDom();
+  // The vault goes first: this device may be offline.
+  await wipeVault();
+  let token = null;
+  try {
+    token = (await fetchBootstrap()).csrf_token;
+  } catch (error) {
+    if (error instanceof ApiError && error.signedOut) {
+      clearSession();
+      window.location.assign("/login");
+      return;
+    }
+  }
+  clearSession();
+  if (!token) {
+    showMessage("Signed out on this device",
+      "The offline data on this device has been deleted. You are offline, so the server session ends on its own; sign in again when you are back online.");
+    return;
+  }
+  const form = el("form", { method: "post", action: "/logout", class: "hidden-form" },
+    el("input", { type: "hidden", name: "csrf_token", value: token }));
+  document.body.append(form);
+  form.submit();
+}
+
+// ---- wiring ----------------------------------------------------------------------------------
+
+function wire() {
+  $("set-passphrase-form").addEventListener("submit", onSetPassphrase);
+  $("unlock-form").addEventListener("submit", onUnlock);
+  $("checklist-form").addEventListener("submit", onSubmit);
+  $("save-draft").addEventListener("click", onSaveDraft);
+  $("back-to-list").addEventListener("click", onBackToList);
+  $("lock").addEventListener("click", () => lockNow());
+  $("sign-out").addEventListener("click", onSignOut);
+  $("signout-anyway").addEventListener("click", signOut);
+  $("signout-cancel").addEventListener("click", () => { $("signout-confirm").hidden = true; $("sign-out").focus(); });
+  $("retry-start").addEventListener("click", boot);
+  $("sync-now").addEventListener("click", () => {
+    syncNow("manual");
+  });
+  $("update-now").addEventListener("click", async () => {
+    await saveOpenDraftQuietly();
+    if (!applyUpdate()) $("update-now").hidden = true;
+  });
+
+  let seenDataVersion = 0;
+  onSyncState((state) => {
+    renderStatus(state);
+    if (state.dataVersion !== seenDataVersion) {
+      seenDataVersion = state.dataVersion;
+      if (currentScreen === "list" && isUnlocked()) renderList();
+    }
+  });
+  window.addEventListener("online", () => renderStatus(syncState()));
+  window.addEventListener("offline", () => renderStatus(syncState()));
+  onLockChange((unlocked) => {
+    if (unlocked) return;
+    closeVisit();
+    clearSession();
+    clearPersonalDom();
+    if (leaving) return; // wiped: do not reopen (and so recreate) the database
+    refreshCounts().catch(() => {});
+    const notice = lockNotice || "visitcheck is locked.";
+    lockNotice = null;
+    if (currentScreen !== "message") showUnlock({ notice });
+  });
+  // Leaving the app (switching task on the tablet) saves an open draft.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") saveOpenDraftQuietly();
+  });
+  window.addEventListener("pagehide", () => { saveOpenDraftQuietly(); });
+}
+
+wire();
+registerServiceWorker({ onUpdateReady: () => { $("update-now").hidden = false; } });
+boot();

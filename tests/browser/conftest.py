@@ -1,0 +1,74 @@
+"""Real-Chromium fixtures: Debian's chromium, tablet-sized contexts, and the app
+served by the root conftest's live_server."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+CHROMIUM = os.environ.get("VISITCHECK_CHROMIUM", "/usr/bin/chromium")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def pytest_collection_modifyitems(items):
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.fspath).startswith(here):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def base_url():
+    # Each test gets its own live_server URL; this replaces pytest-playwright's
+    # fallback fixture, which pytest 9 warns about (and warnings are errors here).
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # A tablet in landscape; service workers allowed (the default, stated here on purpose).
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1024, "height": 768},
+        "service_workers": "allow",
+        "locale": "en-GB",
+        "timezone_id": "Europe/London",
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_uncaught_page_errors(request):
+    """Fail a browser test whose pages threw an uncaught exception."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    errors: list[str] = []
+    page.context.on("weberror", lambda error: errors.append(str(error.error)))
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(f"console: {msg.text}")
+            if msg.type == "error"
+            and "net::ERR_" not in msg.text
+            and "Failed to load resource" not in msg.text
+            else None
+        ),
+    )
+    yield
+    assert errors == [], errors

@@ -1,0 +1,75 @@
+"""Administration forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..auth.models import Role
+from ..devices.service import RevokeMode
+
+ROLE_WORDS = {
+    Role.HEALTH_VISITOR.value: "Health visitor",
+    Role.SCHOOL_NURSE.value: "School nurse",
+    Role.TEAM_LEAD.value: "Team lead",
+    Role.ADMIN.value: "Administrator",
+}
+ROLE_CHOICES = dict(ROLE_WORDS)
+
+
+class CreateUserForm(FlaskForm):
+    username = StringField("Username", validators=[DataRequired(), Length(max=80)])
+    name = StringField("Display name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
+    team = SelectField("Team", validators=[InputRequired()])
+    password = PasswordField("First password (at least 10 characters)",
+                             validators=[DataRequired(), Length(min=10, max=1024)])
+
+
+class UpdateUserForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
+    team = SelectField("Team", validators=[InputRequired()])
+    active = BooleanField("Account active (untick to deactivate: their sessions end at once)")
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Team name", validators=[DataRequired(), Length(max=200)])
+
+
+class CaseloadForm(FlaskForm):
+    user = SelectField("Practitioner", validators=[InputRequired()])
+    household = SelectField("Household", validators=[InputRequired()])
+
+
+class RevokeForm(FlaskForm):
+    mode = RadioField("How", choices={
+        RevokeMode.RETIRE.value: "Retire: it may send what it holds, then wipes",
+        RevokeMode.LOST.value: "Lost or stolen: refused at once, wipes on contact, "
+                               "the user's sessions end",
+    }, default=RevokeMode.LOST.value, validators=[InputRequired()])
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    who = StringField("Who (username)", validators=[Optional(), Length(max=80)])
+    action = StringField("Action (or its start, e.g. review.)",
+                         validators=[Optional(), Length(max=64)])
+    object_type = SelectField("Object", choices={
+        "": "Any", "checklist": "Checklist", "household": "Household", "concern": "Concern",
+        "user": "User", "device": "Device", "team": "Team",
+    }, validators=[Optional()])
+    object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1)])

@@ -1,0 +1,343 @@
+"""Sharing what is known about adults who may pose a risk (lesson L1).
+
+When a concern about a person exists and that person is linked to a household
+with children, every professional with that household on their caseload gets
+an alert, delivered on their next pull; they acknowledge it on the tablet
+(`alert.ack`, set-like, works offline) and the team lead sees who has and has
+not. One alert per professional x concern x household: raising it again
+changes nothing.
+
+Also here, in one place: who may see a concern's protected source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..audit import service as audit
+from ..auth.models import Role, User
+from ..checklists.validation import FieldError
+from ..database import is_uuid, utcnow
+from ..errors import Forbidden, InvalidEntity
+from ..keys import Keyring, decrypt_fields
+from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
+from ..sync import changes
+from .models import Alert
+
+# --- protected sources ----------------------------------------------------------
+
+# The roles that need a protected source to do their work; everyone else sees that
+# there is one, not who it is.
+ROLES_THAT_SEE_PROTECTED_SOURCES = frozenset({Role.TEAM_LEAD.value})
+PROTECTED_SOURCE_TEXT = "Protected source: ask your team lead"
+
+
+def may_see_protected_source(viewer: User) -> bool:
+    return viewer.role in ROLES_THAT_SEE_PROTECTED_SOURCES
+
+
+def concern_for_viewer(concern: dict[str, Any], *, viewer: User) -> dict[str, Any]:
+    """A decrypted concern as `viewer` may see it: a protected source is withheld
+    from every role that does not need it."""
+    if concern.get("protect_source") and not may_see_protected_source(viewer):
+        return {**concern, "source": PROTECTED_SOURCE_TEXT, "source_withheld": True}
+    return {**concern, "source_withheld": False}
+
+
+# --- words -----------------------------------------------------------------------
+
+BASIS_WORDS = {
+    "convicted_child_offence": "convicted or cautioned for an offence against a child",
+    "charged": "charged",
+    "convicted_other_child_harmed": "convicted of another offence where a child was harmed "
+                                    "or present",
+    "finding_of_fact": "finding of fact in family proceedings",
+    "child_protection_enquiry": "child protection enquiry",
+    "admitted": "admitted",
+    "allegation_no_outcome": "allegation without an outcome",
+    "police_probation_intelligence": "police or probation intelligence",
+    "family_community_report": "report from family or community",
+    "child_account": "a child's account",
+}
+
+CONTACT_WORDS = {
+    "lives_with": "lives with the child",
+    "overnight": "overnight stays",
+    "regular_unsupervised": "regular unsupervised contact",
+    "supervised": "supervised contact",
+    "online_phone": "online or phone contact",
+    "none_known": "no contact known",
+}
+
+
+def basis_words(basis: list[str]) -> str:
+    return "; ".join(BASIS_WORDS.get(b, b.replace("_", " ")) for b in basis) or "not recorded"
+
+
+# --- raising alerts ----------------------------------------------------------------
+
+
+def _children_of(session: Session, household: Household, *, besides: int) -> list[Person]:
+    return list(session.scalars(
+        select(Person).join(HouseholdMember, HouseholdMember.person_id == Person.id)
+        .where(HouseholdMember.household_id == household.id, Person.is_child.is_(True),
+               Person.id != besides)
+        .order_by(Person.id)))
+
+
+def _caseload_holders(session: Session, household: Household) -> list[int]:
+    return list(session.scalars(
+        select(CaseloadAssignment.user_id)
+        .where(CaseloadAssignment.household_id == household.id)
+        .order_by(CaseloadAssignment.user_id)))
+
+
+def _raise(session: Session, *, concern: Concern, household: Household,
+           user_ids: list[int] | None = None) -> list[Alert]:
+    """Alerts for `concern` at `household` (if it has children), to its caseload holders."""
+    if household.team_id != concern.team_id or not _children_of(
+            session, household, besides=concern.person_id):
+        return []
+    raised = []
+    holders = _caseload_holders(session, household)
+    for user_id in holders if user_ids is None else [u for u in user_ids if u in holders]:
+        exists = session.scalars(select(Alert).where(
+            Alert.user_id == user_id, Alert.concern_id == concern.id,
+            Alert.household_id == household.id)).first()
+        if exists:
+            continue
+        now = utcnow()
+        alert = Alert(user_id=user_id, concern_id=concern.id, household_id=household.id,
+                      rev=1, raised_at=now)
+        if user_id == concern.created_by_id:
+            # Whoever recorded the concern knows of it already.
+            alert.acknowledged_at = alert.acknowledgement_received_at = now
+        session.add(alert)
+        session.flush()
+        changes.record(session, type="alert", entity_id=alert.uuid, rev=alert.rev,
+                       user_id=user_id)
+        raised.append(alert)
+    return raised
+
+
+def _households_of(session: Session, person_id: int) -> list[Household]:
+    return list(session.scalars(
+        select(Household).join(HouseholdMember, HouseholdMember.household_id == Household.id)
+        .where(HouseholdMember.person_id == person_id).order_by(Household.id)))
+
+
+def _concerns_at(session: Session, household: Household) -> list[Concern]:
+    return list(session.scalars(
+        select(Concern).join(HouseholdMember, HouseholdMember.person_id == Concern.person_id)
+        .where(HouseholdMember.household_id == household.id).order_by(Concern.id)))
+
+
+def alert_for_concern(session: Session, *, concern: Concern) -> list[Alert]:
+    """A concern recorded or changed: alert at every household with children its person
+    is linked to."""
+    raised = []
+    for household in _households_of(session, concern.person_id):
+        raised += _raise(session, concern=concern, household=household)
+    return raised
+
+
+def alert_for_link(session: Session, *, household: Household) -> list[Alert]:
+    """Someone linked to a household: a person of concern now there, or a child now
+    living with one. Alerts for every concern about anyone linked to it."""
+    raised = []
+    for concern in _concerns_at(session, household):
+        raised += _raise(session, concern=concern, household=household)
+    return raised
+
+
+def alert_for_caseload(session: Session, *, user: User, household: Household) -> list[Alert]:
+    """A household newly on `user`'s caseload: they learn what the others know."""
+    raised = []
+    for concern in _concerns_at(session, household):
+        raised += _raise(session, concern=concern, household=household, user_ids=[user.id])
+    return raised
+
+
+# --- delivering and acknowledging ----------------------------------------------------
+
+
+def alert_by_public_id(session: Session, public_id: str) -> Alert | None:
+    return session.scalars(select(Alert).where(Alert.uuid == public_id)).first()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _first_name(person: Person, *, keyring: Keyring) -> str:
+    names = decrypt_fields(person, keyring=keyring).get("names") or []
+    return names[0] if names else "Name not known"
+
+
+def alert_view(session: Session, alert: Alert, *, keyring: Keyring) -> dict[str, Any]:
+    """What the recipient's device receives. Never the source of the concern."""
+    concern = decrypt_fields(alert.concern, keyring=keyring)
+    person = alert.concern.person
+    return {
+        "id": alert.uuid,
+        "concern_id": alert.concern.uuid,
+        "person_id": person.uuid,
+        "person_name": _first_name(person, keyring=keyring),
+        "household_id": alert.household.uuid,
+        "household_address": decrypt_fields(alert.household, keyring=keyring)["address"],
+        "children": [_first_name(child, keyring=keyring)
+                     for child in _children_of(session, alert.household, besides=person.id)],
+        "basis": basis_words(concern.get("basis", [])),
+        "raised_at": _iso(alert.raised_at),
+        "acknowledged_at": _iso(alert.acknowledged_at),
+        "rev": alert.rev,
+    }
+
+
+def alert_data(session: Session, *, entity_id: str, user_id: int | None,
+               keyring: Keyring) -> dict[str, Any] | None:
+    """The pull's `data` for an "alert" change: only ever for its recipient."""
+    alert = alert_by_public_id(session, entity_id)
+    if alert is None or alert.user_id != user_id:
+        return None
+    return alert_view(session, alert, keyring=keyring)
+
+
+def _ack_errors(entity_id: str, payload: Any) -> list[FieldError]:
+    if not isinstance(payload, dict):
+        return [FieldError("payload", "must be a JSON object")]
+    errors = [FieldError(k, "is not a field of this record")
+              for k in sorted(set(payload) - {"alert_id", "acknowledged_at"})]
+    if not is_uuid(payload.get("alert_id")) or payload.get("alert_id") != entity_id:
+        errors.append(FieldError("alert_id", "must be the op's entity_id"))
+    try:
+        when = datetime.fromisoformat(payload.get("acknowledged_at"))
+        if when.tzinfo is None:
+            errors.append(FieldError("acknowledged_at", "must give its UTC offset"))
+    except (TypeError, ValueError):
+        errors.append(FieldError("acknowledged_at", "must be an ISO 8601 time"))
+    return errors
+
+
+def acknowledge(session: Session, *, user: User, entity_id: str, base_rev: int,
+                payload: Any, keyring: Keyring) -> Alert:
+    """`alert.ack`: set-like and idempotent, never a conflict; the first time counts.
+
+    The time is the device's (the professional may have read it offline), kept
+    between when the alert was raised and now.
+    """
+    errors = _ack_errors(entity_id, payload)
+    if errors:
+        raise InvalidEntity("the acknowledgement needs attention", errors)
+    alert = alert_by_public_id(session, entity_id)
+    if alert is None or alert.user_id != user.id:
+        raise Forbidden("no such alert for you", [FieldError("alert_id", "is not known")])
+    if alert.acknowledged_at is None:
+        now = utcnow()
+        said = datetime.fromisoformat(payload["acknowledged_at"])
+        alert.acknowledged_at = min(max(said, alert.raised_at), now)
+        alert.acknowledgement_received_at = now
+        alert.rev += 1
+        session.flush()
+        # The recipient's other devices learn it is done.
+        changes.record(session, type="alert", entity_id=alert.uuid, rev=alert.rev,
+                       user_id=user.id)
+    return alert
+
+
+# --- who knows -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnawareProfessional:
+    user_id: str  # public id
+    name: str
+    role: str
+    alert_id: str
+    concern_id: str
+    person_id: str
+    raised_at: datetime
+
+
+def unacknowledged_professionals(session: Session, household: Household
+                                 ) -> list[UnawareProfessional]:
+    """Professionals with this household on their caseload who have not acknowledged an
+    alert about a person of concern linked to it (the `professionals-unaware` rule)."""
+    alerts = session.scalars(
+        select(Alert).where(Alert.household_id == household.id,
+                            Alert.acknowledged_at.is_(None))
+        .order_by(Alert.raised_at, Alert.id)).all()
+    return [UnawareProfessional(user_id=a.user.uuid, name=a.user.name, role=a.user.role,
+                                alert_id=a.uuid, concern_id=a.concern.uuid,
+                                person_id=a.concern.person.uuid, raised_at=a.raised_at)
+            for a in alerts]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    role: str
+    raised_at: datetime
+    acknowledged_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """One concern at one household, and everyone told of it."""
+
+    person_name: str
+    household_id: str
+    household_address: str
+    basis: str
+    recipients: list[Recipient]
+
+    @property
+    def unacknowledged(self) -> int:
+        return sum(1 for r in self.recipients if r.acknowledged_at is None)
+
+
+def alert_groups(session: Session, *, team_id: int, keyring: Keyring,
+                 household: Household | None = None) -> list[AlertGroup]:
+    """Who has and has not acknowledged each alert, for a team (or one household).
+    Decrypts names and addresses: callers check that the viewer is the team's lead."""
+    query = (select(Alert).join(Household, Household.id == Alert.household_id)
+             .where(Household.team_id == team_id)
+             .order_by(Alert.concern_id, Alert.household_id, Alert.raised_at, Alert.id))
+    if household is not None:
+        query = query.where(Alert.household_id == household.id)
+    groups: dict[tuple[int, int], list[Alert]] = {}
+    for alert in session.scalars(query):
+        groups.setdefault((alert.concern_id, alert.household_id), []).append(alert)
+    out = []
+    for alerts in groups.values():
+        first = alerts[0]
+        concern = decrypt_fields(first.concern, keyring=keyring)
+        out.append(AlertGroup(
+            person_name=_first_name(first.concern.person, keyring=keyring),
+            household_id=first.household.uuid,
+            household_address=decrypt_fields(first.household, keyring=keyring)["address"],
+            basis=basis_words(concern.get("basis", [])),
+            recipients=[Recipient(a.user.name, a.user.role, a.raised_at, a.acknowledged_at)
+                        for a in alerts],
+        ))
+    out.sort(key=lambda g: (-g.unacknowledged, g.person_name))
+    return out
+
+
+class AlertsForbidden(Exception):
+    """Only a team lead sees who has acknowledged their team's alerts."""
+
+
+def team_alerts(session: Session, *, lead: User, keyring: Keyring) -> list[AlertGroup]:
+    """The lead's view of every alert in their team: who has and has not acknowledged."""
+    if lead.role != Role.TEAM_LEAD.value:
+        raise AlertsForbidden()
+    groups = alert_groups(session, team_id=lead.team_id, keyring=keyring)
+    audit.record(session, action="alerts.read", actor=lead,
+                 detail={"groups": len(groups)})
+    return groups
