@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from sqlalchemy import func, select
@@ -163,3 +164,40 @@ def test_invalid_records_are_rejected_with_the_field_named(demo, api_client):
 
     assert {e["field"] for e in bad_person["error"]["errors"]} == {"names", "is_child", "x"}
     assert {e["field"] for e in bad_concern["error"]["errors"]} == {"basis", "mappa_category"}
+
+
+def test_a_protected_source_reaches_only_its_recorder_and_survives_others_edits(
+        app, demo, api_client):
+    from tests.review_support import person_id
+
+    hv, sn = api_client("hv"), api_client("sn")
+    school = demo.school_households[0]
+    mother = person_id(app, school, "Leanne Carter")
+    concern = _new_id()
+    # The school nurse records a concern whose source must be protected.
+    assert _apply(sn, "concern.put", concern, _concern(
+        mother, demo.children[school][0], source="Neighbour at no. 29",
+        protect_source=True))["status"] == "applied"
+    # The health visitor takes the household on: she sees the concern, not the source.
+    with app.app_context():
+        from visitcheck.auth.models import User
+        from visitcheck.extensions import db as database
+        from visitcheck.people import service as people
+
+        user = database.session.scalars(select(User).where(User.username == "hv")).one()
+        household = people.household_by_public_id(database.session, school)
+        people.assign_caseload(database.session, user=user, household=household)
+        database.session.commit()
+
+    seen_by_hv = _pulled(hv)[("concern", concern)]
+    seen_by_sn = _pulled(sn)[("concern", concern)]
+    assert "Neighbour" not in json.dumps(seen_by_hv)
+    assert seen_by_hv["source_withheld"] is True
+    assert seen_by_sn["source"] == "Neighbour at no. 29"
+
+    # hv edits what she was shown; the real source is kept.
+    edit = {k: v for k, v in seen_by_hv.items() if k not in ("id", "rev")}
+    edit["orders"] = "Non-molestation order"
+    assert _apply(hv, "concern.put", concern, edit, base_rev=1)["status"] == "applied"
+    after = _pulled(sn)[("concern", concern)]
+    assert (after["source"], after["orders"]) == ("Neighbour at no. 29", "Non-molestation order")

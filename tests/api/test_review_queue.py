@@ -25,6 +25,8 @@ def _three(app, demo, api_client) -> tuple[str, str, str]:
     urgent = submit_checklist(hv, demo.households[1], demo.children[demo.households[1]])
     school = demo.school_households[0]
     action = submit_checklist(sn, school, demo.children[school])
+    # Flags set by hand, whatever the server's rules made of these plain visits.
+    set_checklist(app, quiet, flags=[])
     set_checklist(app, urgent, flags=[("poc-contact", "urgent"), ("mappa-check", "action")])
     set_checklist(app, action, flags=[("mappa-check", "action")])
     return quiet, urgent, action

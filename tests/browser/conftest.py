@@ -20,6 +20,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config):
+    # Unlocking runs PBKDF2 with 600,000 iterations; on a busy 2-core CI machine a
+    # step can take several seconds. Wait longer than Playwright's 5 s default.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+
+
 def pytest_collection_modifyitems(items):
     here = os.path.dirname(__file__)
     for item in items:

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from ..audit import service as audit
 from ..extensions import db, limiter, login_manager
@@ -70,6 +71,9 @@ def login():
             db.session.commit()
             session.clear()
             login_user(user)
+            # Make the session's CSRF token now, in the cookie set with the redirect:
+            # two API calls racing to make it would otherwise each set a different one.
+            generate_csrf()
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
     elif request.method == "POST":
         status = 400

@@ -16,6 +16,7 @@ from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..sync import changes
+from . import flags
 from .models import Checklist, ChecklistStatus, ChecklistTemplate
 from .validation import FieldError, validate_answers
 
@@ -128,6 +129,14 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, An
     }
 
 
+def server_flags(session: Session, checklist: Checklist, *, keyring: Keyring
+                 ) -> list[dict[str, Any]]:
+    """The flags the server's rules raise for a stored checklist, with their reasons."""
+    template = template_definition(session, template=checklist.template,
+                                   version=checklist.template_version)
+    return flags.flags_for_checklist(session, checklist, template=template, keyring=keyring)
+
+
 def _check_payload(payload: Any) -> None:
     if not isinstance(payload, dict):
         raise InvalidChecklist("the sealed content must be a JSON object")
@@ -175,7 +184,9 @@ def put_checklist(
     )
     submitting = payload["status"] == ChecklistStatus.SUBMITTED
     errors = validate_answers(template, payload["answers"],
-                              children=people.child_ids(session, household), complete=submitting)
+                              children=people.child_ids(session, household), complete=submitting,
+                              people=people.household_people(session, household,
+                                                             keyring=keyring))
     if errors:
         raise InvalidChecklist("some answers need attention", errors)
 
@@ -216,6 +227,9 @@ def put_checklist(
         checklist.submitted_at = utcnow()
     encrypt_fields(checklist, payload, keyring=keyring)
     session.flush()
+    # The same rules the tablet ran, over everything the team holds.
+    checklist.flag_summary = flags.summary(
+        flags.flags_for_checklist(session, checklist, template=template, keyring=keyring))
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
                    user_id=user.id)
     return checklist

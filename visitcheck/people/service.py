@@ -260,6 +260,9 @@ def put_membership(session: Session, *, user: User, entity_id: str, base_rev: in
 
 def put_concern(session: Session, *, user: User, entity_id: str, base_rev: int,
                 payload: Any, keyring: Keyring) -> Concern:
+    if isinstance(payload, dict):
+        # What the device was shown, not a field it may set.
+        payload = {k: v for k, v in payload.items() if k != "source_withheld"}
     _refuse_if_invalid(payloads.concern_errors(payload))
     person = person_by_public_id(session, payload["person_id"])
     if person is None or not person_visible(session, user=user, person=person):
@@ -278,6 +281,11 @@ def put_concern(session: Session, *, user: User, entity_id: str, base_rev: int,
         if concern.person_id != person.id:
             raise InvalidEntity("a concern stays about the same person",
                                 [FieldError("person_id", "cannot change")])
+        stored = decrypt_fields(concern, keyring=keyring)
+        if stored.get("protect_source") and concern.created_by_id != user.id and not \
+                sharing.may_see_protected_source(user):
+            # The editor saw a placeholder, never the source: keep the real one.
+            payload = {**payload, "source": stored.get("source")}
         concern.rev += 1
         concern.updated_at = utcnow()
     encrypt_fields(concern, payload, keyring=keyring)
@@ -338,6 +346,29 @@ def person_view(session: Session, person: Person, *, keyring: Keyring) -> dict[s
 def concern_view(concern: Concern, *, keyring: Keyring) -> dict[str, Any]:
     return {**decrypt_fields(concern, keyring=keyring), "id": concern.uuid,
             "person_id": concern.person.uuid, "rev": concern.rev}
+
+
+def household_people(session: Session, household: Household, *, keyring: Keyring
+                     ) -> dict[str, set[str]]:
+    """Who a checklist's per-person questions may be about, by repeat kind."""
+    rows = session.execute(
+        select(Person.uuid, Person.is_child, Person.id)
+        .join(HouseholdMember, HouseholdMember.person_id == Person.id)
+        .where(HouseholdMember.household_id == household.id)).all()
+    members = {uuid for uuid, _, _ in rows}
+    children = {uuid for uuid, is_child, _ in rows if is_child}
+    adults = members - children
+    of_concern = set()
+    for concern in session.scalars(select(Concern).where(Concern.team_id == household.team_id)):
+        person_id = concern.person.uuid
+        if person_id in members:
+            of_concern.add(person_id)
+        elif children & set(decrypt_fields(concern, keyring=keyring).get("contact") or {}):
+            of_concern.add(person_id)
+    # Parental responsibility is recorded per child on the person; until it is,
+    # any adult of the household may be asked about.
+    return {"members": members, "adults": adults, "parents": adults,
+            "persons_of_concern": of_concern}
 
 
 def child_ids(session: Session, household: Household) -> set[str]:

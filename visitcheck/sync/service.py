@@ -229,26 +229,36 @@ def pull(
     rows = rows[:limit]
     out = []
     for change in rows:
-        data = _current_data(session, change=change, keyring=keyring)
+        data = _current_data(session, change=change, user=user, keyring=keyring)
         if data is not None:
             out.append({"seq": change.seq, "type": change.type, "entity_id": change.entity_id,
                         "rev": data.get("rev", change.rev), "data": data})
     return {"changes": out, "cursor": rows[-1].seq if rows else cursor, "more": more}
 
 
-def _current_data(session: Session, *, change: Any, keyring: Keyring) -> dict[str, Any] | None:
+def _current_data(session: Session, *, change: Any, user: User,
+                  keyring: Keyring) -> dict[str, Any] | None:
     if change.type == "person":
         person = people.person_by_public_id(session, change.entity_id)
         return people.person_view(session, person, keyring=keyring) if person else None
     if change.type == "concern":
         concern = people.concern_by_public_id(session, change.entity_id)
-        return people.concern_view(concern, keyring=keyring) if concern else None
+        if concern is None:
+            return None
+        view = people.concern_view(concern, keyring=keyring)
+        # A protected source stays with whoever recorded it and those who need it.
+        return view if concern.created_by_id == user.id else sharing.concern_for_viewer(
+            view, viewer=user)
     if change.type == "household":
         household = people.household_by_public_id(session, change.entity_id)
         return people.household_view(household, keyring=keyring) if household else None
     if change.type == "checklist":
         checklist = checklists.checklist_by_public_id(session, change.entity_id)
-        return checklists.checklist_content(checklist, keyring=keyring) if checklist else None
+        if checklist is None:
+            return None
+        # The server's flags come back to the device with its checklist.
+        return {**checklists.checklist_content(checklist, keyring=keyring),
+                "flags": checklists.server_flags(session, checklist, keyring=keyring)}
     if change.type == "alert":
         return sharing.alert_data(session, entity_id=change.entity_id, user_id=change.user_id,
                                   keyring=keyring)
