@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..keys import Keyring, decrypt_fields
@@ -45,29 +45,31 @@ def _linked_households(session: Session, household: Household) -> list[Household
 
 def _history(session: Session, *, household_ids: list[int], exclude: str,
              keyring: Keyring) -> list[dict[str, Any]]:
-    from ..review.service import latest_decision  # review builds on checklists
+    from ..review.models import ReviewDecision  # review builds on checklists
 
-    items = []
+    rows = []
     for household_id in household_ids:
-        rows = session.scalars(
+        rows += session.scalars(
             select(Checklist).where(Checklist.household_id == household_id,
                                     Checklist.uuid != exclude)
             .order_by(Checklist.updated_at.desc()).limit(HISTORY_PER_HOUSEHOLD)
         ).all()
-        for row in rows:
-            payload = decrypt_fields(row, keyring=keyring)
-            decision = latest_decision(session, row)
-            items.append({
-                "id": row.uuid,
-                "household_id": row.household.uuid,
-                "visit_at": row.visit_at,
-                "status": row.status,
-                "answers": payload.get("answers", {}),
-                "flags": json.loads(row.flag_summary or "[]"),
-                "submitted_at": _iso(row.submitted_at),
-                "lead_decision_at": _iso(decision.decided_at) if decision else None,
-            })
-    return items
+    decided = dict(session.execute(
+        select(ReviewDecision.checklist_id, func.max(ReviewDecision.decided_at))
+        .where(ReviewDecision.checklist_id.in_([row.id for row in rows]))
+        .group_by(ReviewDecision.checklist_id)).all()) if rows else {}
+    households = dict(session.execute(
+        select(Household.id, Household.uuid).where(Household.id.in_(household_ids))).all())
+    return [{
+        "id": row.uuid,
+        "household_id": households[row.household_id],
+        "visit_at": row.visit_at,
+        "status": row.status,
+        "answers": decrypt_fields(row, keyring=keyring).get("answers", {}),
+        "flags": json.loads(row.flag_summary or "[]"),
+        "submitted_at": _iso(row.submitted_at),
+        "lead_decision_at": _iso(decided.get(row.id)),
+    } for row in rows]
 
 
 def _alerts(session: Session, household: Household) -> list[dict[str, Any]]:

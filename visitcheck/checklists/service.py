@@ -227,9 +227,12 @@ def put_checklist(
         checklist.submitted_at = utcnow()
     encrypt_fields(checklist, payload, keyring=keyring)
     session.flush()
-    # The same rules the tablet ran, over everything the team holds.
-    checklist.flag_summary = flags.summary(
-        flags.flags_for_checklist(session, checklist, template=template, keyring=keyring))
+    if submitting:
+        # The same rules the tablet ran, over everything the team holds, for the
+        # lead's queue. (A draft's flags are the tablet's own until it is submitted;
+        # the server's are computed on pull.)
+        checklist.flag_summary = flags.summary(
+            flags.flags_for_checklist(session, checklist, template=template, keyring=keyring))
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
                    user_id=user.id)
     return checklist
