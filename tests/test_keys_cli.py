@@ -94,3 +94,54 @@ def test_templates_load_adds_a_version_and_refuses_to_change_one(app, tmp_path):
         assert ("home-visit", 2) in versions
         assert checklists.template_definition(db.session, template="home-visit",
                                               version=1) == v1
+
+
+def test_version_1_entries_keep_rendering_validating_and_evaluating_after_version_2(
+        app, demo, api_client, tmp_path):
+    from tests.conftest import sign_in
+    from tests.sealing import complete_visit
+    from visitcheck.checklists.models import Checklist
+
+    hv = api_client("hv")
+    household = demo.households[0]
+    draft = sealed_op(hv.bootstrap, checklist_payload(
+        household, answers={"visit": {"no_access": False, "present": "made with v1"}}))
+    assert hv.push([draft]).get_json()["results"][0]["status"] == "applied"
+
+    v1 = next(t for t in checklists.builtin_template_files() if t["template"] == "home-visit")
+    v2 = json.loads(json.dumps(v1))
+    v2["version"] = 2
+    v2["sections"][0]["fields"].append({"id": "interpreter", "type": "boolean",
+                                        "label": "Interpreter used", "required": True})
+    (tmp_path / "v2.json").write_text(json.dumps(v2))
+    assert app.test_cli_runner().invoke(
+        args=["templates", "load", str(tmp_path / "v2.json")]).exit_code == 0
+
+    # The v1 entry is submitted under v1's questions: v2's required one is not asked.
+    submit = sealed_op(hv.bootstrap, checklist_payload(
+        household, status="submitted", answers=complete_visit(demo.children[household])),
+        entity_id=draft["entity_id"], base_rev=1)
+    assert hv.push([submit]).get_json()["results"][0]["status"] == "applied"
+    # A v1 entry answering a v2 question is refused; a v2 entry must answer it.
+    wrong = complete_visit(demo.children[household])
+    wrong["visit"]["interpreter"] = False
+    v1_with_v2_answer = sealed_op(hv.bootstrap, checklist_payload(
+        household, status="submitted", answers=wrong))
+    v2_without = sealed_op(hv.bootstrap, {**checklist_payload(
+        household, status="submitted", answers=complete_visit(demo.children[household])),
+        "template_version": 2})
+    results = hv.push([v1_with_v2_answer, v2_without]).get_json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert results[1]["error"]["errors"] == [{"field": "visit.interpreter",
+                                              "message": "is required"}]
+
+    with app.app_context():
+        row = db.session.scalars(select(Checklist).where(
+            Checklist.uuid == draft["entity_id"])).one()
+        assert (row.template_version, row.status) == (1, "submitted")
+        assert isinstance(checklists.server_flags(db.session, row, keyring=keyring()), list)
+    lead = app.test_client()
+    sign_in(lead, "lead", "demo-password-1")
+    page = lead.get(f"/review/{draft['entity_id']}").get_data(as_text=True)
+    assert "Interpreter used" not in page
+    assert "version 1" in page
