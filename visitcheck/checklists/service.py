@@ -175,18 +175,18 @@ def put_checklist(
     (the op is rejected) or StaleRevision (a conflict the user must see).
     """
     _check_payload(payload)
-    household = people.household_by_public_id(session, str(payload["household_id"]))
-    if household is None or not people.on_caseload(session, user=user, household=household):
+    facts = people.household_facts(session, user=user, household_id=str(payload["household_id"]),
+                                   keyring=keyring)
+    if facts is None or not facts.on_caseload:
         raise ChecklistForbidden("the household is not on your caseload",
                                  [FieldError("household_id", "is not on your caseload")])
+    household = facts.household
     template = template_definition(
         session, template=payload["template"], version=payload["template_version"]
     )
     submitting = payload["status"] == ChecklistStatus.SUBMITTED
-    errors = validate_answers(template, payload["answers"],
-                              children=people.child_ids(session, household), complete=submitting,
-                              people=people.household_people(session, household,
-                                                             keyring=keyring))
+    errors = validate_answers(template, payload["answers"], children=facts.children,
+                              complete=submitting, people=facts.people)
     if errors:
         raise InvalidChecklist("some answers need attention", errors)
 

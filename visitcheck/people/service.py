@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from ..auth.models import Team, User
@@ -36,6 +36,46 @@ class MemberSpec:
 
 
 # --- who may see what --------------------------------------------------------
+
+# session.info key: household facts looked up in this transaction (see household_facts).
+_FACTS = "visitcheck.household_facts"
+
+
+@dataclass(frozen=True)
+class HouseholdFacts:
+    """What checking a checklist needs to know about its household, for one user."""
+
+    household: Household
+    on_caseload: bool
+    children: set[str]
+    people: dict[str, set[str]]
+
+
+def household_facts(session: Session, *, user: User, household_id: str,
+                    keyring: Keyring) -> HouseholdFacts | None:
+    """Looked up once per transaction: a push of fifty visits to one family asks once.
+    Every write in this module forgets what was looked up."""
+    memo = session.info.setdefault(_FACTS, {})
+    key = (user.id, household_id)
+    if key not in memo:
+        household = household_by_public_id(session, household_id)
+        memo[key] = None if household is None else HouseholdFacts(
+            household=household,
+            on_caseload=on_caseload(session, user=user, household=household),
+            children=child_ids(session, household),
+            people=household_people(session, household, keyring=keyring),
+        )
+    return memo[key]
+
+
+def _forget_facts(session: Session) -> None:
+    session.info.pop(_FACTS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction) -> None:
+    if transaction.parent is None:
+        _forget_facts(session)
 
 
 def caseload_household_ids(session: Session, *, user: User) -> list[int]:
@@ -128,6 +168,7 @@ def create_person(
 def create_household(
     session: Session, *, team: Team, address: str, members: list[MemberSpec], keyring: Keyring
 ) -> Household:
+    _forget_facts(session)
     household = Household(uuid=new_uuid(), team_id=team.id)
     encrypt_fields(household, {"address": address, "professionals": []}, keyring=keyring)
     session.add(household)
@@ -141,6 +182,7 @@ def create_household(
 
 
 def assign_caseload(session: Session, *, user: User, household: Household) -> None:
+    _forget_facts(session)
     exists = session.scalars(
         select(CaseloadAssignment).where(
             CaseloadAssignment.user_id == user.id,
@@ -174,6 +216,7 @@ def _check_revision(row: Any, base_rev: int, current: dict[str, Any]) -> None:
 
 def put_household(session: Session, *, user: User, entity_id: str, base_rev: int,
                   payload: Any, keyring: Keyring) -> Household:
+    _forget_facts(session)
     _refuse_if_invalid(payloads.household_errors(payload))
     household = household_by_public_id(session, entity_id)
     if household is None:
@@ -201,6 +244,7 @@ def put_household(session: Session, *, user: User, entity_id: str, base_rev: int
 
 def put_person(session: Session, *, user: User, entity_id: str, base_rev: int,
                payload: Any, keyring: Keyring) -> Person:
+    _forget_facts(session)
     _refuse_if_invalid(payloads.person_errors(payload))
     person = person_by_public_id(session, entity_id)
     if person is None:
@@ -230,6 +274,7 @@ def put_membership(session: Session, *, user: User, entity_id: str, base_rev: in
                    payload: Any, keyring: Keyring) -> HouseholdMember:
     """Link a person to a household. Set-like: never a conflict; the same pair is one link,
     whichever device made it first, and a later residence replaces an earlier one."""
+    _forget_facts(session)
     _refuse_if_invalid(payloads.membership_errors(payload))
     household = household_by_public_id(session, payload["household_id"])
     person = person_by_public_id(session, payload["person_id"])
@@ -260,6 +305,7 @@ def put_membership(session: Session, *, user: User, entity_id: str, base_rev: in
 
 def put_concern(session: Session, *, user: User, entity_id: str, base_rev: int,
                 payload: Any, keyring: Keyring) -> Concern:
+    _forget_facts(session)
     if isinstance(payload, dict):
         # What the device was shown, not a field it may set.
         payload = {k: v for k, v in payload.items() if k != "source_withheld"}

@@ -1,45 +1,68 @@
-"""The ordered change feed behind `GET /api/v1/sync/pull`."""
+"""The ordered change feed behind `GET /api/v1/sync/pull`.
+
+Change numbers come from a one-row counter. Whoever writes takes the row's
+lock first (`serialise_writers`) and holds it until commit, so writers are
+serialised and numbers become visible in order: a pull that has seen N never
+later finds a new change below N. While a transaction holds the lock it hands
+out numbers from memory and writes the counter once, just before commit.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from .models import Change, SyncCounter
 
 COUNTER_ID = 1
+# session.info key: the last number handed out by a transaction holding the lock.
+_HELD = "visitcheck.feed_seq"
 
 
-def next_seq(session: Session) -> int:
-    """Take the next change number.
-
-    The UPDATE locks the counter row until commit (a write lock on SQLite),
-    so writers are serialised and numbers become visible in order: a pull
-    that has seen N never later finds a new change below N.
-    """
+def _take_lock(session: Session, *, increment: int) -> int:
     result = session.execute(
         update(SyncCounter)
         .where(SyncCounter.id == COUNTER_ID)
-        .values(value=SyncCounter.value + 1)
+        .values(value=SyncCounter.value + increment)
         .returning(SyncCounter.value)
     ).first()
-    if result is None:
-        session.add(SyncCounter(id=COUNTER_ID, value=1))
+    if result is None:  # a database made without the first migration's counter row
+        session.add(SyncCounter(id=COUNTER_ID, value=increment))
         session.flush()
-        return 1
+        return increment
     return int(result[0])
 
 
 def serialise_writers(session: Session) -> None:
-    """Take the feed's write lock now, before reading what the op will change.
+    """Take the feed's write lock now, before reading what the ops will change.
 
     Every op that may write takes it first, so two ops on the same entity
     never both read the same revision (on SQLite this also starts the write
     transaction before the reads).
     """
-    session.execute(
-        update(SyncCounter).where(SyncCounter.id == COUNTER_ID).values(value=SyncCounter.value)
-    )
+    if _HELD not in session.info:
+        session.info[_HELD] = _take_lock(session, increment=0)
+
+
+def next_seq(session: Session) -> int:
+    if _HELD in session.info:
+        session.info[_HELD] += 1
+        return session.info[_HELD]
+    return _take_lock(session, increment=1)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_counter(session: Session) -> None:
+    # Savepoints commit too (one per op): only the outermost commit writes.
+    if _HELD in session.info and not session.in_nested_transaction():
+        session.execute(update(SyncCounter).where(SyncCounter.id == COUNTER_ID)
+                        .values(value=session.info[_HELD]))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the database transaction ended: so did the lock
+        session.info.pop(_HELD, None)
 
 
 def record(

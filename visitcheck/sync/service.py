@@ -67,9 +67,12 @@ def _recorded_answer(session: Session, op_id: str) -> SyncOp | None:
     return session.scalars(select(SyncOp).where(SyncOp.op_id == op_id)).first()
 
 
-def replay(session: Session, *, op: dict[str, Any]) -> dict[str, Any] | None:
-    """The answer for an op seen before: `duplicate`, or `rejected` if its body changed."""
-    seen = _recorded_answer(session, op["op_id"])
+def replay(session: Session, *, op: dict[str, Any],
+           recorded: dict[str, SyncOp] | None = None) -> dict[str, Any] | None:
+    """The answer for an op seen before: `duplicate`, or `rejected` if its body changed.
+    `recorded` holds the batch's answers already looked up, so a batch asks once."""
+    seen = recorded.get(op["op_id"]) if recorded is not None else _recorded_answer(
+        session, op["op_id"])
     if seen is None:
         return None
     if seen.body_hash != _canonical(op):
@@ -140,8 +143,13 @@ def apply_ops(
     retry, where it can only stay a conflict; a rejected op writes nothing.
     """
     opened = [_open(session, op, keyring=keyring) for op in ops]
-    if any(rejection is None for _, rejection in opened):
-        changes.serialise_writers(session)
+    if not any(rejection is None for _, rejection in opened):
+        return [rejection for _, rejection in opened]
+    changes.serialise_writers(session)
+    # Under the lock: the answers recorded for these op ids, in one query.
+    recorded = {row.op_id: row for row in session.scalars(select(SyncOp).where(
+        SyncOp.op_id.in_({op["op_id"] for op, (_, r) in zip(ops, opened, strict=True)
+                          if r is None})))}
     answers = []
     for op, (payload, rejection) in zip(ops, opened, strict=True):
         if rejection:
@@ -150,7 +158,7 @@ def apply_ops(
         # A savepoint per op: a refused op leaves nothing behind, whatever it wrote.
         savepoint = session.begin_nested()
         answer = _apply_opened(session, user=user, device_id=device_id, op=op,
-                               payload=payload, keyring=keyring)
+                               payload=payload, keyring=keyring, recorded=recorded)
         if answer["status"] == "rejected":
             savepoint.rollback()
         else:
@@ -166,16 +174,18 @@ def apply_op(
 
 
 def _apply_opened(session: Session, *, user: User, device_id: str, op: dict[str, Any],
-                  payload: Any, keyring: Keyring) -> dict[str, Any]:
-    earlier = replay(session, op=op)
+                  payload: Any, keyring: Keyring, recorded: dict[str, SyncOp]
+                  ) -> dict[str, Any]:
+    earlier = replay(session, op=op, recorded=recorded)
     if earlier:
         return earlier
     answer = _apply(session, user=user, op=op, payload=payload, keyring=keyring)
     if answer["status"] == "applied":
-        session.add(SyncOp(
+        recorded[op["op_id"]] = SyncOp(
             op_id=op["op_id"], user_id=user.id, device_id=device_id, type=op["type"],
             entity_id=op["entity_id"], body_hash=_canonical(op), answer=json.dumps(answer),
-        ))
+        )
+        session.add(recorded[op["op_id"]])
         _resolve_conflicts(session, user=user, op=op)
         session.flush()
     elif answer["status"] == "conflict":
