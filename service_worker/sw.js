@@ -52,6 +52,19 @@ self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
 });
 
+// Background Sync (Chromium): the page registers this tag while ops wait.
+// The worker holds no key and cannot read the encrypted outbox, so it only
+// asks the open pages to flush; with no page open, the next start flushes.
+const OUTBOX_SYNC_TAG = "visitcheck-outbox";
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== OUTBOX_SYNC_TAG) return;
+  event.waitUntil((async () => {
+    const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+    for (const page of pages) page.postMessage({ type: "visitcheck-flush" });
+  })());
+});
+
 function fetchWithTimeout(request, ms) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("timeout")), ms);

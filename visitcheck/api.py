@@ -48,8 +48,16 @@ DEVICE_HEADER = "X-Visitcheck-Device"
 
 
 def device_revoked(mode: str) -> Response:
+    extra = {}
+    if mode == "retire" and current_user.is_authenticated:
+        # A retired device may still push its outbox: after a restart it holds no
+        # CSRF token and bootstrap answers 410, so the token comes with the answer.
+        from flask_wtf.csrf import generate_csrf
+
+        extra["csrf_token"] = generate_csrf()
     return problem(410, "device-revoked", "This device has been revoked",
-                   "delete everything visitcheck holds on this device", wipe=True, mode=mode)
+                   "delete everything visitcheck holds on this device", wipe=True, mode=mode,
+                   **extra)
 
 
 @bp.before_request

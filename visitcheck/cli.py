@@ -21,6 +21,7 @@ from .keys import service as keys
 from .keys.keyring import add_master_key_to_file
 from .models_registry import ENCRYPTED_MODELS
 from .setup_service import init_database
+from .sync import export as sync_export
 
 
 def _read_password(prompt: str) -> str:
@@ -76,6 +77,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(devices_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(templates_group)
+    app.cli.add_command(sync_group)
 
 
 @click.group("devices", cls=AppGroup)
@@ -179,3 +181,31 @@ def templates_load_command(file: Path):
         raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Template {row.template} version {row.version} loaded.")
+
+
+@click.group("sync", cls=AppGroup)
+def sync_group():
+    """Device sync: the last-resort export files."""
+
+
+@sync_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--username", required=True,
+              help="The practitioner whose device made the export (checked against the file).")
+def sync_import_command(file: Path, username: str):
+    """Apply a device's export file as that device's push would; importing twice is harmless."""
+    try:
+        result = sync_export.import_export(db.session, data=file.read_bytes(), username=username,
+                                           keyring=keyring(), actor_username="cli")
+    except (sync_export.UnknownUser, sync_export.ExportInvalid,
+            sync_export.ExportForAnotherUser) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    counts = ", ".join(f"{count} {status}" for status, count in result.counts.items())
+    click.echo(f"Export {result.export_id} from device {result.device_id} for {username}: "
+               f"{len(result.answers)} ops: {counts}.")
+    for answer in result.answers:
+        if answer["status"] in ("conflict", "rejected"):
+            detail = answer.get("error", {}).get("title") or f"server revision {answer.get('rev')}"
+            click.echo(f"  {answer['op_id']}: {answer['status']} ({detail})")

@@ -4,6 +4,9 @@
 
 const TIMEOUT_MS = 20000;
 let csrfToken = null;
+// Every call names this device (X-Visitcheck-Device), so a revoked device
+// learns to wipe on its next contact, even once its session has ended.
+let deviceId = null;
 
 /** The server could not be reached (offline, DNS, reset, timeout). */
 export class NetworkError extends Error {
@@ -52,8 +55,14 @@ export function hasCsrfToken() {
   return csrfToken !== null;
 }
 
+/** The device id sent in X-Visitcheck-Device on every call (null: none yet). */
+export function setDeviceId(id) {
+  deviceId = id || null;
+}
+
 async function request(method, path, body) {
   const headers = { Accept: "application/json, application/problem+json" };
+  if (deviceId) headers["X-Visitcheck-Device"] = deviceId;
   if (method !== "GET") {
     headers["Content-Type"] = "application/json";
     if (csrfToken) headers["X-CSRFToken"] = csrfToken;

@@ -12,6 +12,7 @@ export const DB_NAME = "visitcheck";
 const DB_VERSION = 1;
 
 let dbPromise = null;
+let openedDb = null;
 
 function upgrade(db, oldVersion) {
   if (oldVersion < 1) {
@@ -38,14 +39,16 @@ export function openDb() {
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
       const db = request.result;
-      // Another tab wants to upgrade or delete the database: let it.
+      openedDb = db;
+      // Another tab wants to upgrade or delete the database: let it, and
+      // open a new connection the next time one is needed.
       db.onversionchange = () => {
         db.close();
-        dbPromise = null;
+        forget(db);
       };
       // The browser closed the connection (storage cleared, crash): reopen lazily.
       db.onclose = () => {
-        dbPromise = null;
+        forget(db);
       };
       resolve(db);
     };
@@ -56,22 +59,53 @@ export function openDb() {
   return dbPromise;
 }
 
-async function withStores(names, mode, body) {
-  const db = await openDb();
+function forget(db) {
+  // Only forget the connection we were told about, not a newer one.
+  if (dbPromise && db === openedDb) {
+    dbPromise = null;
+    openedDb = null;
+  }
+}
+
+function runTransaction(db, names, mode, body) {
   return new Promise((resolve, reject) => {
     const tx = db.transaction(names, mode);
     let result;
     tx.oncomplete = () => resolve(result);
     tx.onerror = () => reject(tx.error);
     tx.onabort = () => reject(tx.error || new Error("transaction aborted"));
-    // body only issues requests synchronously or chains on request callbacks.
-    Promise.resolve(body(tx)).then((value) => {
+    let pending;
+    try {
+      // body only issues requests synchronously or chains on request callbacks.
+      pending = body(tx);
+    } catch (error) {
+      // e.g. a DataCloneError from put(): nothing of this batch may be kept.
+      try { tx.abort(); } catch { /* already finished */ }
+      reject(error);
+      return;
+    }
+    Promise.resolve(pending).then((value) => {
       result = value;
     }, (error) => {
       try { tx.abort(); } catch { /* already finished */ }
       reject(error);
     });
   });
+}
+
+async function withStores(names, mode, body) {
+  const db = await openDb();
+  try {
+    return await runTransaction(db, names, mode, body);
+  } catch (error) {
+    // The connection was closed under us (by the browser, or another tab's
+    // upgrade or delete) before we heard of it: open a new one and try once more.
+    if (error && error.name === "InvalidStateError") {
+      forget(db);
+      return runTransaction(await openDb(), names, mode, body);
+    }
+    throw error;
+  }
 }
 
 /** Read one meta value (undefined when absent). */
@@ -142,6 +176,7 @@ export async function deleteDatabase() {
       (await dbPromise).close();
     } catch { /* never opened */ }
     dbPromise = null;
+    openedDb = null;
   }
   await new Promise((resolve, reject) => {
     const request = indexedDB.deleteDatabase(DB_NAME);

@@ -62,19 +62,29 @@ export function buildContext({ visit, household, allHouseholds = [], persons = [
   for (const member of household.members || []) {
     if (!personMap[member.person_id]) personMap[member.person_id] = personFromMember(member, household.id);
   }
-  // Linked households: those sharing a person with this one.
-  const linkedIds = new Set([household.id]);
-  for (const member of household.members || []) {
-    const person = personMap[member.person_id];
-    for (const link of (person && person.households) || []) linkedIds.add(link.household_id);
-  }
+  // Every household the device holds (complex-abuse looks a person of
+  // concern's other households up here), this one as given.
   const households = {};
-  for (const h of allHouseholds) if (linkedIds.has(h.id)) households[h.id] = h;
+  for (const h of allHouseholds) households[h.id] = h;
   households[household.id] = household;
+  // A person's links are also what the households held say about them.
   for (const h of Object.values(households)) {
     for (const member of h.members || []) {
-      if (!personMap[member.person_id]) personMap[member.person_id] = personFromMember(member, h.id);
+      const person = personMap[member.person_id];
+      if (!person) {
+        personMap[member.person_id] = personFromMember(member, h.id);
+      } else if (!(person.households || []).some((link) => link.household_id === h.id)) {
+        personMap[member.person_id] = {
+          ...person, households: [...(person.households || []), { household_id: h.id, residence: member.residence ?? null }],
+        };
+      }
     }
+  }
+  // Linked households (for history): those sharing a member or a person of concern with this one.
+  const linkedIds = new Set([household.id]);
+  const sharedPeople = [...(household.members || []).map((m) => m.person_id), ...concerns.map((c) => c.person_id)];
+  for (const personId of sharedPeople) {
+    for (const link of (personMap[personId] && personMap[personId].households) || []) linkedIds.add(link.household_id);
   }
   const answers = visit.answers || {};
   return {

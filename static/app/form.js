@@ -78,9 +78,12 @@ export function repeatInstances(repeat, context) {
       return members.filter((m) => !m.is_child).map(asInstance);
     case "parents": {
       const adults = members.filter((m) => !m.is_child);
-      const known = members.some((m) => "parental_responsibility" in m || "has_parental_responsibility" in m);
-      // Until the household record says who holds parental responsibility, offer every adult.
-      return (known ? members.filter(hasParentalResponsibility) : adults).map(asInstance);
+      const holders = adults.filter(hasParentalResponsibility);
+      // Until the person records say who holds parental responsibility, offer
+      // every adult not known to have none.
+      const hasNone = (m) => (m.parental_responsibility ?? m.has_parental_responsibility) === "no"
+        || m.has_parental_responsibility === false;
+      return (holders.length ? holders : adults.filter((m) => !hasNone(m))).map(asInstance);
     }
     case "persons_of_concern": {
       const seen = new Set();

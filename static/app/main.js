@@ -1,26 +1,32 @@
 // Boot, screens and the status line of the app shell.
 
-import { fetchBootstrap, hasCsrfToken, ApiError, NetworkError } from "./api.js";
+import { fetchBootstrap, hasCsrfToken, ApiError, NetworkError, setDeviceId } from "./api.js";
 import {
   vaultInfo, createVault, unlockVault, lockVault, wipeVault, isUnlocked, onLockChange,
   readSecret, readAllSecrets, UnlockError, VaultLockedError, MIN_PASSPHRASE_LENGTH,
+  changePassphrase, OfflineStorageUnavailable, countSecrets,
 } from "./vault.js";
 import {
   adoptBootstrap, currentBootstrap, loadStoredBootstrap, saveBootstrap, clearSession, refreshSession,
 } from "./session.js";
 import {
   saveChecklist, syncNow, startSync, stopSync, onSyncState, refreshCounts, outboxByEntity,
-  resolveAttention, syncState,
+  resolveAttention, syncState, loadOutbox,
 } from "./sync.js";
 import { renderChecklist } from "./form.js";
 import { listHouseholds, getHousehold, listVisits, getVisit, concernsFor } from "./caseload.js";
 import { buildContext, flagsFor, SEVERITY_WORDS } from "./flags.js";
+import { mountConflict, attentionSubject } from "./conflict.js";
+import { listAlerts, acknowledgeAlert, alertsForRules, renderAlerts } from "./alerts.js";
+import { openPeople } from "./people.js";
+import { onEntitiesChanged, householdWithParents } from "./entities.js";
 import { registerServiceWorker, applyUpdate } from "./update.js";
 import { startIdleLock } from "./idle.js";
+import { buildExport, downloadFile } from "./export.js";
 
 const $ = (id) => document.getElementById(id);
 
-const SCREENS = ["loading", "online-first", "set-passphrase", "unlock", "list", "form", "message"];
+const SCREENS = ["loading", "online-first", "set-passphrase", "unlock", "list", "form", "people", "message", "change-passphrase"];
 const STATUS_LABELS = {
   draft: "Draft",
   submitted: "Submitted",
@@ -83,6 +89,8 @@ function showScreen(name) {
   $("sign-out").hidden = !(unlocked || name === "unlock");
   $("user-name").hidden = !unlocked;
   $("sync-now").hidden = !unlocked;
+  $("device-actions").hidden = !unlocked;
+  if (name !== "unlock") $("forgot-confirm").hidden = true;
   if (name !== "form") $("form-errors").hidden = true;
 }
 
@@ -108,6 +116,8 @@ function renderStatus(state) {
   const last = state.lastSyncAt ? `last synced ${timeOf(state.lastSyncAt)}` : "not synced yet";
   if (offline) {
     parts.push("Offline", state.waiting ? `${state.waiting} waiting` : "nothing waiting");
+  } else if (state.phase === "sending") {
+    parts.push(`Sending ${state.sending || state.waiting} of ${state.waiting} waiting`, last);
   } else if (state.phase === "syncing") {
     parts.push(state.waiting ? `Syncing · ${state.waiting} waiting` : "Syncing…", last);
   } else if (state.waiting) {
@@ -166,6 +176,7 @@ async function boot() {
   }
   await refreshCounts().catch(() => {});
 
+  setDeviceId(info.exists ? info.deviceId : null);
   let bootstrap = null;
   let problem = null;
   try {
@@ -186,8 +197,14 @@ async function boot() {
     return;
   }
   if (problem instanceof ApiError && problem.wipe) {
+    const waiting = info.exists ? await countSecrets("outbox").catch(() => 0) : 0;
+    if (problem.problem.mode === "retire" && waiting > 0) {
+      // Retired, not lost: unlock to send what waits; the sync then wipes.
+      showUnlock({ notice: `This device has been retired. Unlock it to send the ${waiting} ${waiting === 1 ? "item" : "items"} waiting; visitcheck then deletes its offline data.` });
+      return;
+    }
     await wipeVault();
-    showMessage("This device was signed out", "An administrator revoked this device, so its offline data has been deleted.");
+    showMessage("This device was signed out", revokedText(problem.problem.mode, 0));
     return;
   }
   if (problem instanceof ApiError && problem.signedOut) {
@@ -250,15 +267,20 @@ async function onSetPassphrase(event) {
       maxFailures: bootstrap.policy?.max_unlock_failures,
     });
     $("set-passphrase-form").reset();
-    if (navigator.storage && navigator.storage.persist) {
-      try { await navigator.storage.persist(); } catch { /* not granted */ }
-    }
+    await requestPersistentStorage();
     await afterUnlock();
   } catch (error) {
-    console.error(error);
-    $("set-passphrase-message").textContent = error.name === "DataCloneError"
-      ? "This browser cannot store the encryption key (private mode?). visitcheck will not keep visits offline here."
-      : `Could not set up the vault: ${error.message}`;
+    $("set-passphrase-message").textContent = "";
+    if (error instanceof OfflineStorageUnavailable) {
+      console.warn("the vault could not be created", error.cause);
+      $("set-passphrase-form").reset();
+      showMessage("This browser cannot keep visits offline",
+        "It would not store the encrypted vault (this happens in private windows and some restricted browsers). "
+        + "visitcheck never keeps visits unencrypted, so it will not work offline here. Use a normal window of a supported browser.");
+    } else {
+      console.error(error);
+      $("set-passphrase-message").textContent = `Could not set up the vault: ${error.message}`;
+    }
   } finally {
     submit.disabled = false;
   }
@@ -346,8 +368,19 @@ async function afterUnlock() {
     onIdle: () => { lockNow({ reason: "You were inactive, so visitcheck locked itself." }); },
   });
   await renderList();
-  renderStorage();
+  requestPersistentStorage().then(renderStorage);
   startSync({ onRevoked });
+}
+
+/** Ask the browser not to evict this origin's storage (at sign-in and each unlock; no prompt in Chromium). */
+async function requestPersistentStorage() {
+  if (!navigator.storage || !navigator.storage.persist) return false;
+  try {
+    if (navigator.storage.persisted && await navigator.storage.persisted()) return true;
+    return await navigator.storage.persist();
+  } catch {
+    return false;
+  }
 }
 
 async function lockNow({ reason = null } = {}) {
@@ -368,17 +401,27 @@ function clearPersonalDom() {
   $("form-attention").replaceChildren();
   $("form-errors").replaceChildren();
   $("form-review").replaceChildren();
+  $("people-body").replaceChildren();
+  $("alerts").replaceChildren();
   $("user-name").textContent = "";
 }
 
-async function onRevoked() {
+async function onRevoked({ mode = "lost", unsent = 0 } = {}) {
   leaving = true;
   closeVisit();
   stopSync();
   await wipeVault();
   clearSession();
   clearPersonalDom();
-  showMessage("This device was signed out", "An administrator revoked this device, so its offline data has been deleted.");
+  showMessage("This device was signed out", revokedText(mode, unsent));
+}
+
+function revokedText(mode, unsent = 0) {
+  const base = mode === "retire"
+    ? "An administrator retired this device. Everything waiting was sent first; its offline data has now been deleted."
+    : "An administrator revoked this device, so its offline data has been deleted.";
+  if (!unsent) return base;
+  return `${base} ${unsent} ${unsent === 1 ? "item" : "items"} could not be sent and ${unsent === 1 ? "was" : "were"} deleted with it: tell your team lead.`;
 }
 
 // ---- the household list -------------------------------------------------------------
@@ -427,7 +470,8 @@ async function renderList() {
   }
   $("households-empty").hidden = households.length > 0 || Boolean(others && others.length);
   renderAttention(visits, outbox, households);
-  if (currentScreen !== "form") showScreen("list");
+  renderAlerts($("alerts"), isUnlocked() ? await listAlerts().catch(() => []) : [], { outbox, onAcknowledge: onAcknowledgeAlert });
+  if (currentScreen !== "form" && currentScreen !== "people") showScreen("list");
 }
 
 function householdCard(household, visits, outbox, index) {
@@ -458,7 +502,9 @@ function householdCard(household, visits, outbox, index) {
     card.append(list);
   }
   if (household.id) {
-    card.append(button("New visit", () => openNew(household.id), { describedBy: headingId }));
+    card.append(el("div", { class: "actions" },
+      button("New visit", () => openNew(household.id), { describedBy: headingId }),
+      button("People", () => showPeople(household.id), { variant: "secondary", describedBy: headingId })));
   }
   return card;
 }
@@ -471,6 +517,23 @@ function describeAttention(op) {
   return [error.title, error.detail, ...fieldMessages].filter(Boolean).join(" ") || "The server did not accept it.";
 }
 
+// Acknowledged offline too: the alert.ack op waits in the outbox like any other.
+async function onAcknowledgeAlert(alertId) {
+  await acknowledgeAlert(alertId);
+  await renderList();
+  syncIfOnline();
+}
+
+// The two versions side by side (conflict.js); the user's choice queues a new op.
+function conflictHolder(entityId, visit, households, onResolved) {
+  const holder = el("div", { class: "conflict-holder" });
+  const household = households.find((h) => h.id === visit?.household_id);
+  const names = new Map((household?.members || []).map((m) => [m.person_id, m.name]));
+  const template = visit ? findTemplate(visit.template, visit.template_version) : null;
+  mountConflict(holder, entityId, { template, names, onResolved }).catch((error) => console.error(error));
+  return holder;
+}
+
 function renderAttention(visits, outbox, households) {
   const box = $("attention");
   box.replaceChildren();
@@ -480,19 +543,16 @@ function renderAttention(visits, outbox, households) {
     if (!entry.attention.length) continue;
     const op = entry.attention[0];
     const visit = visits.find((v) => v.id === entityId);
-    const where = addresses.get(op.household_id) || "a household";
+    const where = addresses.get(op.household_id || (op.type === "household.put" ? entityId : null)) || "a household";
     const item = el("li", { class: "attention-item", "data-entity": entityId });
     item.append(el("p", {},
-      el("strong", { text: `Needs attention: visit at ${where}. ` }), describeAttention(op)));
+      el("strong", { text: `Needs attention: ${attentionSubject(op, where)}. ` }), describeAttention(op)));
     const actions = el("div", { class: "actions" });
     if (visit) actions.append(button("Open", () => openExisting(entityId), { variant: "secondary" }));
-    if (op.reason?.status === "conflict") {
-      actions.append(button("Keep my version", async () => { await resolveAttention(entityId, "mine"); await renderList(); syncIfOnline(); }));
-      if (op.reason.current) {
-        actions.append(button("Use the server's version", async () => { await resolveAttention(entityId, "theirs"); await renderList(); }, { variant: "secondary" }));
-      }
-    }
     item.append(actions);
+    if (op.reason?.status === "conflict") {
+      item.append(conflictHolder(entityId, visit, households, async () => { await renderList(); syncIfOnline(); }));
+    }
     items.push(item);
   }
   box.hidden = items.length === 0;
@@ -565,6 +625,56 @@ function closeVisit() {
   $("form-message").textContent = "";
 }
 
+// What the form and the live flags need from the vault for one household:
+// the household (members with parental responsibility from the person
+// records), every household, person and visit the device holds, and the
+// concerns about people linked to it.
+async function rulesInputFor(householdId) {
+  const [stored, allHouseholds, persons, visits] = await Promise.all([
+    getHousehold(householdId), listHouseholds(), readAllSecrets("person"), listVisits()]);
+  const household = householdWithParents(stored || { id: householdId, members: [] }, persons);
+  const concerns = await concernsFor(household);
+  const alerts = alertsForRules(await listAlerts(), householdId, currentBootstrap()?.user);
+  return { household, allHouseholds, persons, concerns, visits, alerts };
+}
+
+// Entities changed (here or by a pull) while a visit is open: the flags see it at once.
+async function refreshOpenVisitFlags() {
+  if (!openVisit || !isUnlocked()) return;
+  const visit = openVisit;
+  try {
+    const input = await rulesInputFor(visit.draft.household_id);
+    if (openVisit !== visit) return;
+    visit.rulesInput = input;
+    renderFlags();
+  } catch (error) {
+    if (!(error instanceof VaultLockedError)) console.error(error);
+  }
+}
+
+// ---- people in a household -------------------------------------------------------------
+
+async function showPeople(householdId, { fromVisit = null } = {}) {
+  const onClose = fromVisit
+    ? () => showVisit(fromVisit.draft, { isNew: fromVisit.isNew })
+    : async () => { await renderList(); showScreen("list"); $("main").focus(); syncIfOnline(); };
+  showScreen("people");
+  await openPeople($("people-body"), householdId, {
+    onClose, closeText: fromVisit ? "Back to the visit" : "Back to list",
+  });
+}
+
+/** From an open visit: keep its answers (saved if edited), see the household's people, come back. */
+async function onPeopleFromVisit() {
+  if (!openVisit) return;
+  await saveOpenDraftQuietly();
+  if (!openVisit) return;
+  const { draft, form, isNew } = openVisit;
+  const resume = { draft: { ...draft, answers: form.answers() }, isNew };
+  closeVisit();
+  await showPeople(draft.household_id, { fromVisit: resume });
+}
+
 async function showVisit(draft, { isNew }) {
   closeVisit();
   const template = findTemplate(draft.template, draft.template_version);
@@ -573,8 +683,8 @@ async function showVisit(draft, { isNew }) {
       `This visit uses ${draft.template} version ${draft.template_version}, which this device does not have yet. Sync online and try again.`);
     return;
   }
-  const household = (await getHousehold(draft.household_id)) || { id: draft.household_id, members: [] };
-  const concerns = await concernsFor(household);
+  const rulesInput = await rulesInputFor(draft.household_id);
+  const { household, concerns } = rulesInput;
   const outbox = await outboxByEntity();
   const entry = outbox.get(draft.id);
   const needsAttention = Boolean(entry && entry.attention.length);
@@ -584,7 +694,6 @@ async function showVisit(draft, { isNew }) {
   const lockedElsewhere = editableStatus && releaseLock === null;
   const editable = editableStatus && !lockedElsewhere;
 
-  const [allHouseholds, persons, visits] = await Promise.all([listHouseholds(), readAllSecrets("person"), listVisits()]);
   let flagTimer = null;
   const form = renderChecklist({
     template, household, concerns, answers: draft.answers || {},
@@ -596,7 +705,7 @@ async function showVisit(draft, { isNew }) {
   form.setDisabled(!editable);
   openVisit = {
     draft: { ...draft }, form, editable, releaseLock: releaseLock || null, template, household, isNew,
-    rulesInput: { household, allHouseholds, persons, concerns, visits },
+    rulesInput,
   };
   renderFlags();
 
@@ -604,7 +713,7 @@ async function showVisit(draft, { isNew }) {
   $("form-household").textContent = household.address || "";
   let state = STATUS_LABELS[draft.status] || "Draft";
   if (draft.saved_at) state += ` · last saved ${dateTimeOf(draft.saved_at)}`;
-  if (lockedElsewhere) state += " · open in another tab, so read-only here";
+  if (lockedElsewhere) state += " · being edited in another visitcheck tab or window on this device, so read-only here: close it there to edit it here";
   else if (!editable) state += " · read-only";
   $("form-state").textContent = state;
   $("checklist-body").replaceChildren(form.element);
@@ -624,11 +733,9 @@ async function showVisit(draft, { isNew }) {
     const errors = op.reason?.error?.errors || [];
     if (errors.length) showFormErrors(errors, { heading: "The server could not accept this visit" });
     if (op.reason?.status === "conflict") {
-      box.append(el("div", { class: "actions" },
-        button("Keep my version", async () => { await resolveAttention(draft.id, "mine"); closeVisit(); await renderList(); syncIfOnline(); }),
-        op.reason.current ? button("Use the server's version", async () => {
-          await resolveAttention(draft.id, "theirs"); closeVisit(); await renderList();
-        }, { variant: "secondary" }) : null));
+      box.append(conflictHolder(draft.id, draft, [household], async () => {
+        closeVisit(); await renderList(); showScreen("list"); syncIfOnline();
+      }));
     }
   }
   showScreen("form");
@@ -802,12 +909,164 @@ async function onSignOut() {
   const state = syncState();
   const waiting = (state.waiting || 0) + (state.attention || 0);
   if (waiting > 0 && $("signout-confirm").hidden) {
-    $("signout-confirm-text").textContent = `${waiting} ${waiting === 1 ? "item has" : "items have"} not reached the server yet. Signing out deletes ${waiting === 1 ? "it" : "them"} from this device.`;
+    $("signout-confirm-text").textContent = `${waiting} ${waiting === 1 ? "item has" : "items have"} not reached the server yet. Signing out deletes ${waiting === 1 ? "it" : "them"} from this device. Sync first, or export ${waiting === 1 ? "it" : "them"} to a file for your administrator.`;
+    $("signout-sync-first").hidden = false;
+    $("signout-export").hidden = !isUnlocked();
     $("signout-confirm").hidden = false;
-    $("signout-cancel").focus();
+    $("signout-sync-first").focus();
     return;
   }
   await signOut();
+}
+
+/** From the sign-out warning: sync, and sign out only if nothing is left waiting. */
+async function onSignOutSyncFirst() {
+  const text = $("signout-confirm-text");
+  if (!isUnlocked()) {
+    text.textContent = "Unlock visitcheck first: the outbox can only be sent while it is unlocked.";
+    return;
+  }
+  if (!navigator.onLine) {
+    text.textContent = "You are offline, so nothing can be sent now. Connect and try again, or export to a file.";
+    return;
+  }
+  const buttonNode = $("signout-sync-first");
+  buttonNode.disabled = true;
+  text.textContent = "Syncing…";
+  try {
+    await syncNow("sign-out");
+  } finally {
+    buttonNode.disabled = false;
+  }
+  const state = syncState();
+  const left = (state.waiting || 0) + (state.attention || 0);
+  if (left === 0) {
+    await signOut();
+    return;
+  }
+  const why = state.attention ? `${state.attention} need${state.attention === 1 ? "s" : ""} your attention first` : (state.message || "the server could not be reached");
+  text.textContent = `${left} ${left === 1 ? "item is" : "items are"} still not on the server (${why}). Signing out now deletes ${left === 1 ? "it" : "them"} from this device.`;
+}
+
+/** Save the unsynced outbox as one file sealed to the server (the last resort). */
+async function onExport() {
+  const message = $("export-message");
+  if (!isUnlocked()) return;
+  try {
+    const ops = await loadOutbox();
+    if (!ops.length) {
+      message.textContent = "Nothing is waiting to sync, so there is nothing to export.";
+      return;
+    }
+    const info = await vaultInfo();
+    const file = await buildExport({
+      ops, deviceId: info.deviceId, userId: info.userId, sealingKey: currentBootstrap()?.sealing_key,
+    });
+    downloadFile(file);
+    message.textContent = `Exported ${file.count} unsynced ${file.count === 1 ? "item" : "items"} to ${file.name}. `
+      + "Only the visitcheck server can open it: give it to your administrator to import. The items stay here until they sync.";
+  } catch (error) {
+    console.error(error);
+    message.textContent = `Could not export: ${error.message}`;
+  }
+}
+
+// ---- passphrase change and reset --------------------------------------------------------
+
+function showChangePassphrase() {
+  $("change-passphrase-form").reset();
+  for (const id of ["current-passphrase-error", "new-passphrase-error", "new-passphrase-confirm-error"]) setFieldError(id, "");
+  $("change-passphrase-message").textContent = "";
+  showScreen("change-passphrase");
+  $("current-passphrase").focus();
+}
+
+async function onChangePassphrase(event) {
+  event.preventDefault();
+  const current = $("current-passphrase").value;
+  const next = $("new-passphrase").value;
+  const again = $("new-passphrase-confirm").value;
+  for (const id of ["current-passphrase-error", "new-passphrase-error", "new-passphrase-confirm-error"]) setFieldError(id, "");
+  if (!current) {
+    setFieldError("current-passphrase-error", "Enter your current offline passphrase.");
+    $("current-passphrase").focus();
+    return;
+  }
+  if (next.length < MIN_PASSPHRASE_LENGTH) {
+    setFieldError("new-passphrase-error", `Use at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+    $("new-passphrase").focus();
+    return;
+  }
+  if (next !== again) {
+    setFieldError("new-passphrase-confirm-error", "The two passphrases are not the same.");
+    $("new-passphrase-confirm").focus();
+    return;
+  }
+  const submit = $("change-passphrase");
+  submit.disabled = true;
+  $("change-passphrase-message").textContent = "Changing the passphrase…";
+  try {
+    await changePassphrase({ current, next });
+    $("change-passphrase-form").reset();
+    $("change-passphrase-message").textContent = "";
+    await renderList();
+    showScreen("list");
+    $("export-message").textContent = "Offline passphrase changed. Use the new one from now on.";
+  } catch (error) {
+    $("change-passphrase-message").textContent = "";
+    $("current-passphrase").value = "";
+    if (error instanceof UnlockError && error.reason === "wiped") {
+      showMessage("Offline data deleted",
+        "Too many wrong passphrases: the offline data on this device has been deleted. Sign in online to start again.");
+      return;
+    }
+    if (error instanceof UnlockError && error.reason === "wait") {
+      setFieldError("current-passphrase-error", `Too many wrong tries. Wait ${Math.ceil(error.waitMs / 1000)} seconds and try again.`);
+    } else if (error instanceof UnlockError) {
+      let text = "That is not your current passphrase.";
+      if (error.remaining !== null && error.remaining <= 5) {
+        text += ` ${error.remaining} more wrong ${error.remaining === 1 ? "try deletes" : "tries delete"} this device's offline data.`;
+      }
+      setFieldError("current-passphrase-error", text);
+    } else {
+      console.error(error);
+      setFieldError("current-passphrase-error", `Could not change the passphrase: ${error.message}`);
+    }
+    $("current-passphrase").focus();
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+/**
+ * A forgotten passphrase: nothing on the device can be opened, so the only way
+ * on is to delete the vault, sign in again online with the account password,
+ * set a new passphrase and download again what the server holds. Offline,
+ * that is refused; online, the user is told first how much unsynced work is lost.
+ */
+async function onForgotPassphrase() {
+  const text = $("forgot-confirm-text");
+  setFieldError("unlock-error", "");
+  let online = navigator.onLine;
+  if (online) {
+    try {
+      await fetchBootstrap();
+    } catch (error) {
+      online = !(error instanceof NetworkError);
+    }
+  }
+  if (!online) {
+    setFieldError("unlock-error", "Resetting a forgotten passphrase needs a connection: you must sign in online again. Connect and try again.");
+    return;
+  }
+  const unsynced = await countSecrets("outbox").catch(() => 0);
+  text.textContent = (unsynced
+    ? `${unsynced} ${unsynced === 1 ? "item on this device has" : "items on this device have"} not reached the server and will be lost: without the passphrase nobody can open ${unsynced === 1 ? "it" : "them"}. `
+    : "Everything on this device has reached the server, so nothing is lost. ")
+    + "Resetting deletes this device's offline data and signs you out. Sign in again with your account password, set a new offline passphrase, and your caseload downloads again.";
+  $("forgot-confirm").dataset.unsynced = String(unsynced);
+  $("forgot-confirm").hidden = false;
+  $("forgot-cancel").focus();
 }
 
 async function signOut() {
@@ -849,10 +1108,28 @@ function wire() {
   $("checklist-form").addEventListener("submit", onSubmit);
   $("save-draft").addEventListener("click", onSaveDraft);
   $("back-to-list").addEventListener("click", onBackToList);
+  $("visit-people").addEventListener("click", onPeopleFromVisit);
+  onEntitiesChanged(() => {
+    refreshOpenVisitFlags();
+    syncIfOnline();
+  });
   $("lock").addEventListener("click", () => lockNow());
   $("sign-out").addEventListener("click", onSignOut);
   $("signout-anyway").addEventListener("click", signOut);
   $("signout-cancel").addEventListener("click", () => { $("signout-confirm").hidden = true; $("sign-out").focus(); });
+  $("signout-sync-first").addEventListener("click", onSignOutSyncFirst);
+  $("signout-export").addEventListener("click", onExport);
+  $("export-outbox").addEventListener("click", onExport);
+  $("change-passphrase-open").addEventListener("click", async () => {
+    await saveOpenDraftQuietly();
+    closeVisit();
+    showChangePassphrase();
+  });
+  $("change-passphrase-form").addEventListener("submit", onChangePassphrase);
+  $("change-passphrase-cancel").addEventListener("click", async () => { await renderList(); showScreen("list"); });
+  $("forgot-passphrase").addEventListener("click", onForgotPassphrase);
+  $("forgot-reset").addEventListener("click", signOut);
+  $("forgot-cancel").addEventListener("click", () => { $("forgot-confirm").hidden = true; $("unlock-passphrase").focus(); });
   $("retry-start").addEventListener("click", boot);
   $("sync-now").addEventListener("click", () => {
     syncNow("manual");
@@ -868,6 +1145,7 @@ function wire() {
     if (state.dataVersion !== seenDataVersion) {
       seenDataVersion = state.dataVersion;
       if (currentScreen === "list" && isUnlocked()) renderList();
+      if (currentScreen === "form") refreshOpenVisitFlags();
     }
   });
   window.addEventListener("online", () => renderStatus(syncState()));

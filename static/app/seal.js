@@ -24,10 +24,17 @@ async function importServerKey(publicKey) {
 /**
  * Seal a plaintext (an object, serialised as UTF-8 JSON, or a string/bytes)
  * to the server key. Returns the envelope {v, kid, epk, iv, ct}.
+ *
+ * `ephemeral` (an ECDH P-256 CryptoKeyPair) and `iv` (12 bytes) are for the
+ * test vectors only; the app never passes them, so both are fresh each time.
  */
-export async function sealEnvelope({ kid, publicKey, type, entityId, opId, baseRev, plaintext }) {
+export async function sealEnvelope({ kid, publicKey, type, entityId, opId, baseRev, plaintext, ephemeral = null, iv = null }) {
   const serverKey = await importServerKey(publicKey);
-  const ephemeral = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+  if (!ephemeral) {
+    ephemeral = await crypto.subtle.generateKey({ name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);
+  }
+  if (iv === null) iv = crypto.getRandomValues(new Uint8Array(12));
+  else if (iv.length !== 12) throw new RangeError("iv must be 12 bytes");
   const epk = new Uint8Array(await crypto.subtle.exportKey("raw", ephemeral.publicKey));
   const shared = await crypto.subtle.deriveBits({ name: "ECDH", public: serverKey }, ephemeral.privateKey, 256);
   const ikm = await crypto.subtle.importKey("raw", shared, "HKDF", false, ["deriveKey"]);
@@ -38,7 +45,6 @@ export async function sealEnvelope({ kid, publicKey, type, entityId, opId, baseR
     false,
     ["encrypt"],
   );
-  const iv = crypto.getRandomValues(new Uint8Array(12));
   let bytes;
   if (plaintext instanceof Uint8Array) bytes = plaintext;
   else if (typeof plaintext === "string") bytes = utf8Encode(plaintext);

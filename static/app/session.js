@@ -2,7 +2,7 @@
 // policy, sealing key, templates), held in memory while unlocked and kept
 // encrypted in the vault (kind "bootstrap") for offline starts.
 
-import { fetchBootstrap, registerDevice, setCsrfToken } from "./api.js";
+import { fetchBootstrap, registerDevice, setCsrfToken, setDeviceId } from "./api.js";
 import { isUnlocked, readSecret, writeSecrets, vaultInfo } from "./vault.js";
 
 const BOOTSTRAP_ID = "current";
@@ -25,6 +25,7 @@ export function clearSession() {
   current = null;
   registeredDevice = null;
   setCsrfToken(null);
+  setDeviceId(null);
 }
 
 /** Remember an answer fetched before the vault existed (kept in memory only). */
@@ -60,8 +61,9 @@ function deviceLabel() {
  * store it, and register this device. Throws NetworkError / ApiError / WrongUserError.
  */
 export async function refreshSession() {
-  const data = await fetchBootstrap();
   const info = await vaultInfo();
+  if (info.exists && info.deviceId) setDeviceId(info.deviceId);
+  const data = await fetchBootstrap();
   if (info.exists && info.userId && info.userId !== data.user.id) {
     setCsrfToken(null);
     throw new WrongUserError();
@@ -75,6 +77,7 @@ export async function refreshSession() {
 /** Register this device once per page life (the server treats repeats as no-ops). Needs a CSRF token. */
 export async function ensureDeviceRegistered() {
   const info = await vaultInfo();
+  if (info.exists && info.deviceId) setDeviceId(info.deviceId);
   if (!info.exists || !info.deviceId || registeredDevice === info.deviceId) return;
   await registerDevice({ deviceId: info.deviceId, label: deviceLabel() });
   registeredDevice = info.deviceId;

@@ -12,9 +12,14 @@ import { sealEnvelope } from "./seal.js";
 import { isUnlocked, readAllSecrets, readSecret, writeSecrets, readMeta, countSecrets } from "./vault.js";
 import { currentBootstrap, refreshSession, ensureDeviceRegistered, WrongUserError } from "./session.js";
 
-const MAX_OPS_PER_PUSH = 100;
+// The server takes up to 100 ops a request; smaller batches are answered (and
+// leave the outbox) as they go, so a connection that drops part-way through a
+// long queue costs one small batch, not the whole queue.
+const MAX_OPS_PER_PUSH = 25;
+// The Background Sync tag (Chromium): the service worker asks open pages to flush.
+export const BACKGROUND_SYNC_TAG = "visitcheck-outbox";
 // Pulled entities kept as they come (encrypted), under their type as the record kind.
-const STORED_AS_IS = new Set(["household", "person", "concern"]);
+const STORED_AS_IS = new Set(["household", "person", "concern", "alert"]);
 const PULL_PAGE = 200;
 const BACKOFF_BASE_MS = 5000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
@@ -73,6 +78,24 @@ export async function refreshCounts() {
   const ops = await loadOutbox();
   const attention = ops.filter((op) => op.state === "attention").length;
   emit({ waiting: ops.length - attention, attention, lastSyncAt: meta || null });
+  if (ops.length > attention) requestBackgroundSync();
+}
+
+/**
+ * Ask the browser for a Background Sync (where it has one: Chromium) so that
+ * when the connection returns the service worker wakes and asks open pages
+ * to flush. The worker holds no key, so it cannot read the outbox itself.
+ */
+export async function requestBackgroundSync() {
+  try {
+    if (!("serviceWorker" in navigator)) return false;
+    const registration = await navigator.serviceWorker.getRegistration();
+    if (!registration || !registration.sync || !registration.active) return false;
+    await registration.sync.register(BACKGROUND_SYNC_TAG);
+    return true;
+  } catch {
+    return false; // not allowed here (permission, private mode): the timer and "online" remain
+  }
 }
 
 /** Map entity_id -> {pending, attention: [ops]} for the list and the form. */
@@ -155,6 +178,98 @@ export async function saveChecklist(draft) {
   return op;
 }
 
+// ---- entity ops (household.put, person.put, membership.put, concern.put) ----
+
+// op type -> the vault kind holding the device's copy of that entity
+// (membership.put is set-like: a link has no copy of its own).
+const ENTITY_KINDS = { "household.put": "household", "person.put": "person", "concern.put": "concern" };
+// Set-like ops (a link, an alert acknowledgement) always go with base_rev 0.
+const ENTITY_OPS = new Set([...Object.keys(ENTITY_KINDS), "membership.put", "alert.ack"]);
+
+/**
+ * Queue sealed entity ops and write the device's copies they change, in one
+ * IndexedDB transaction, so the UI and the rules see the change at once,
+ * offline. items: [{type, entityId, payload, baseRev, meta?}] in the order the
+ * server must apply them (e.g. person.put before the membership.put linking
+ * it). local: [{kind, id, value}] copies to write (household/person/concern).
+ *
+ * The base_rev rules are saveChecklist's: the revision the device last saw
+ * (never less than its stored copy's); when earlier ops of the entity still
+ * wait, an unsent one is replaced (same base_rev, new op_id) and a sent one is
+ * followed (its base_rev + 1); a blocked entity is re-queued from the blocked
+ * op's base_rev. Unlike a checklist, a replaced entity op keeps its place in
+ * the queue, since later ops (links, concerns) may need it applied first.
+ * membership.put is set-like and always goes with base_rev 0.
+ */
+export async function saveEntities(items, { local = [] } = {}) {
+  const bootstrap = currentBootstrap();
+  if (!bootstrap || !bootstrap.sealing_key) throw new Error("No sealing key yet: sign in online once.");
+  const { kid, public_key: publicKey } = bootstrap.sealing_key;
+  for (const item of items) {
+    if (!ENTITY_OPS.has(item.type)) throw new TypeError(`not an entity op: ${item.type}`);
+  }
+  const queued = await withLock("visitcheck-outbox", async () => {
+    const outbox = await loadOutbox();
+    const put = [];
+    const remove = [];
+    const made = [];
+    let seq = (await readMeta("outbox_seq")) || 0;
+    for (const item of items) {
+      const kind = ENTITY_KINDS[item.type];
+      const ops = outbox.filter((op) => op.entity_id === item.entityId && !remove.some(([, id]) => id === op.op_id));
+      let baseRev = 0;
+      let keepSeq = null;
+      if (kind) {
+        const stored = await readSecret(kind, item.entityId);
+        const rev = Math.max(item.baseRev || 0, (stored && stored.rev) || 0);
+        const attention = ops.filter((op) => op.state === "attention");
+        if (attention.length) {
+          baseRev = attention[0].base_rev;
+          keepSeq = ops[0].seq;
+          for (const op of ops) remove.push(["outbox", op.op_id]);
+        } else if (ops.length) {
+          const last = ops[ops.length - 1];
+          if (!last.attempts) {
+            baseRev = last.base_rev;
+            keepSeq = last.seq;
+            remove.push(["outbox", last.op_id]);
+          } else {
+            baseRev = last.base_rev + 1;
+          }
+        } else {
+          baseRev = rev;
+        }
+      }
+      const opId = crypto.randomUUID();
+      const sealed = await sealEnvelope({
+        kid, publicKey, type: item.type, entityId: item.entityId, opId, baseRev, plaintext: item.payload,
+      });
+      let opSeq = keepSeq;
+      if (opSeq === null) {
+        seq += 1;
+        opSeq = seq;
+      }
+      const op = {
+        ...(item.meta || {}),
+        op_id: opId, type: item.type, entity_id: item.entityId, base_rev: baseRev, sealed,
+        seq: opSeq, attempts: 0, state: "pending", reason: null, queued_at: new Date().toISOString(),
+      };
+      put.push({ kind: "outbox", id: opId, value: op });
+      made.push(op);
+    }
+    await writeSecrets({ put: [...local, ...put], remove, meta: { outbox_seq: seq } });
+    return made;
+  });
+  await refreshCounts();
+  return queued;
+}
+
+/** One entity op: saveEntities([{type, entityId, payload, baseRev}], {local}). */
+export async function saveEntity({ type, entityId, payload, baseRev = 0, meta = {}, local = [] }) {
+  const [op] = await saveEntities([{ type, entityId, payload, baseRev, meta }], { local });
+  return op;
+}
+
 /**
  * Resolve a conflict or rejection on an entity.
  * choice "mine": re-queue the local draft on top of the server's revision.
@@ -200,6 +315,7 @@ async function applyResults(batch, results) {
     const put = [];
     const remove = [];
     const revs = new Map();
+    const entityRevs = new Map(); // the device's copies of households, persons, concerns
     for (const sent of batch) {
       const result = byId.get(sent.op_id);
       const op = current.get(sent.op_id);
@@ -207,6 +323,7 @@ async function applyResults(batch, results) {
       if (result.status === "applied" || result.status === "duplicate") {
         remove.push(["outbox", op.op_id]);
         if (Number.isInteger(result.rev)) revs.set(op.entity_id, result.rev);
+        if (Number.isInteger(result.rev) && ENTITY_KINDS[op.type]) entityRevs.set(op.entity_id, [ENTITY_KINDS[op.type], result.rev]);
       } else if (result.status === "conflict") {
         put.push({ kind: "outbox", id: op.op_id, value: {
           ...op, state: "attention",
@@ -222,6 +339,10 @@ async function applyResults(batch, results) {
     for (const [entityId, rev] of revs) {
       const draft = await readSecret("draft", entityId);
       if (draft && (draft.rev || 0) < rev) put.push({ kind: "draft", id: entityId, value: { ...draft, rev } });
+    }
+    for (const [entityId, [kind, rev]] of entityRevs) {
+      const copy = await readSecret(kind, entityId);
+      if (copy && (copy.rev || 0) < rev) put.push({ kind, id: entityId, value: { ...copy, rev } });
     }
     await writeSecrets({ put, remove });
   });
@@ -242,6 +363,7 @@ async function flushOutbox(deviceId) {
       return ready;
     });
     if (!batch.length) return;
+    emit({ phase: "sending", sending: batch.length });
     const answer = await pushOps({
       deviceId,
       ops: batch.map((op) => ({
@@ -259,15 +381,45 @@ async function flushOutbox(deviceId) {
 
 // ---- pulling ---------------------------------------------------------------
 
+// A pulled household or person, with the links this device made that the
+// server has not applied yet (membership.put ops carry {link: {household_id,
+// person_id, residence, member}} beside their sealed envelope).
+function withPendingLinks(kind, value, links) {
+  if (!links.length || (kind !== "household" && kind !== "person")) return value;
+  if (kind === "household") {
+    const members = [...(value.members || [])];
+    for (const { link } of links) {
+      if (link.household_id !== value.id) continue;
+      const at = members.findIndex((m) => m.person_id === link.person_id);
+      const member = { ...(at >= 0 ? members[at] : link.member || { person_id: link.person_id }), residence: link.residence };
+      if (at >= 0) members[at] = member;
+      else members.push(member);
+    }
+    return { ...value, members };
+  }
+  const households = [...(value.households || [])];
+  for (const { link } of links) {
+    if (link.person_id !== value.id) continue;
+    const at = households.findIndex((h) => h.household_id === link.household_id);
+    const entry = { household_id: link.household_id, residence: link.residence };
+    if (at >= 0) households[at] = entry;
+    else households.push(entry);
+  }
+  return { ...value, households };
+}
+
 async function applyChanges(changes, cursor) {
   const put = [];
   const remove = [];
   const pending = await outboxByEntity();
+  const links = (await loadOutbox()).filter((op) => op.type === "membership.put" && op.link);
   for (const change of changes) {
     const id = change.entity_id;
     if (STORED_AS_IS.has(change.type)) {
       if (change.data == null) remove.push([change.type, id]);
-      else put.push({ kind: change.type, id, value: change.data });
+      // A local edit still waiting to be sent stays (like a draft); links
+      // made here and not yet sent are kept on the server's copy.
+      else if (!pending.has(id)) put.push({ kind: change.type, id, value: withPendingLinks(change.type, change.data, links) });
     } else if (change.type === "checklist") {
       if (change.data == null) {
         remove.push(["checklist", id]);
@@ -313,9 +465,35 @@ function schedule(delayMs) {
   timer = setTimeout(() => { syncNow("timer"); }, delayMs);
 }
 
+/**
+ * The wait before retry number `failureCount` (1, 2, ...): exponential from
+ * 5 s, capped at 5 minutes, with "equal jitter" (a random half on top of a
+ * fixed half), so devices that failed together do not retry together.
+ */
+export function retryDelayMs(failureCount, random = Math.random) {
+  const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(Math.max(failureCount - 1, 0), 10));
+  return Math.round(exp / 2 + random() * exp / 2);
+}
+
 function backoffDelay() {
-  const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(failures, 10));
-  return Math.round(exp / 2 + Math.random() * exp / 2); // "equal jitter"
+  return retryDelayMs(failures);
+}
+
+/**
+ * A retired device pushes what waits before it wipes. Needs a CSRF token: the
+ * one this page holds, or one the 410 answer carries. "offline" when the
+ * connection failed (try again later, do not wipe yet), else "done".
+ */
+async function drainBeforeRetiring(deviceId, problem) {
+  if (problem && typeof problem.csrf_token === "string") setCsrfToken(problem.csrf_token);
+  if (!hasCsrfToken()) return "done";
+  try {
+    await flushOutbox(deviceId);
+  } catch (error) {
+    if (error instanceof NetworkError || (error instanceof ApiError && error.transient)) return "offline";
+    if (!(error instanceof ApiError)) console.error(error);
+  }
+  return "done";
 }
 
 async function runSync() {
@@ -328,6 +506,7 @@ async function runSync() {
       if (!hasCsrfToken()) await refreshSession();
       await ensureDeviceRegistered();
       await flushOutbox(info);
+      emit({ phase: "syncing" });
       const changed = await pullAll();
       const now = new Date().toISOString();
       await writeSecrets({ meta: { last_sync_at: now } });
@@ -344,8 +523,20 @@ async function runSync() {
       }
       await refreshCounts().catch(() => {});
       if (error instanceof ApiError && error.wipe) {
+        const mode = error.problem.mode === "retire" ? "retire" : "lost";
+        if (mode === "retire") {
+          // Retired: the server still takes pushes, so the outbox goes first.
+          const drained = await drainBeforeRetiring(info, error.problem);
+          if (drained === "offline") {
+            failures += 1;
+            emit({ phase: "offline", message: "" });
+            schedule(backoffDelay());
+            return { changed: false, error };
+          }
+        }
+        const unsent = await countSecrets("outbox").catch(() => 0);
         emit({ phase: "revoked", message: "This device was revoked." });
-        if (onWipe) await onWipe();
+        if (onWipe) await onWipe({ mode, unsent });
         return { changed: false };
       }
       if (error instanceof ApiError && error.signedOut) {
@@ -406,6 +597,15 @@ export function startSync({ onRevoked } = {}) {
     window.addEventListener("offline", () => {
       if (started) emit({ phase: "offline" });
     });
+    // Background Sync: sw.js posts this when the browser fires our sync tag.
+    if ("serviceWorker" in navigator) {
+      navigator.serviceWorker.addEventListener("message", (event) => {
+        if (started && event.data && event.data.type === "visitcheck-flush") {
+          failures = 0;
+          syncNow("background-sync");
+        }
+      });
+    }
   }
   return syncNow("start");
 }

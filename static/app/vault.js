@@ -25,6 +25,19 @@ export class VaultLockedError extends Error {
   }
 }
 
+/**
+ * This browser cannot keep the vault (no usable IndexedDB, a DataCloneError
+ * as in WebKit's private mode, WebCrypto refusing a key operation): the app
+ * must not hold data offline here, and never falls back to storing it in clear.
+ */
+export class OfflineStorageUnavailable extends Error {
+  constructor(cause) {
+    super("This browser cannot keep an encrypted vault.");
+    this.name = "OfflineStorageUnavailable";
+    this.cause = cause;
+  }
+}
+
 export class UnlockError extends Error {
   /** reason: "wrong" | "wiped" | "no-vault" | "wait"; waitMs for "wait". */
   constructor(reason, { failures = 0, remaining = null, waitMs = 0 } = {}) {
@@ -39,6 +52,13 @@ export class UnlockError extends Error {
 
 function randomBytes(length) {
   return crypto.getRandomValues(new Uint8Array(length));
+}
+
+function sameBytes(a, b) {
+  if (!a || !b) return false;
+  const x = new Uint8Array(a.buffer || a, a.byteOffset || 0, a.byteLength);
+  const y = new Uint8Array(b.buffer || b, b.byteOffset || 0, b.byteLength);
+  return x.length === y.length && x.every((value, i) => value === y[i]);
 }
 
 function notify() {
@@ -59,10 +79,10 @@ async function deriveWrappingKey(passphrase, salt, iterations) {
   );
 }
 
-function unwrapDataKey(wrapped, wrappingKey, wrapIv) {
+function unwrapDataKey(wrapped, wrappingKey, wrapIv, { extractable = false } = {}) {
   return crypto.subtle.unwrapKey(
     "raw", wrapped, wrappingKey, { name: "AES-GCM", iv: wrapIv },
-    { name: "AES-GCM", length: 256 }, false, ["encrypt", "decrypt"]);
+    { name: "AES-GCM", length: 256 }, extractable, ["encrypt", "decrypt"]);
 }
 
 /** Called with true/false whenever the vault is unlocked or locked. */
@@ -94,31 +114,42 @@ export async function createVault({ passphrase, userId, iterations = DEFAULT_ITE
     throw new RangeError(`The passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters.`);
   }
   const rounds = Number.isInteger(iterations) && iterations >= 100000 ? iterations : DEFAULT_ITERATIONS;
-  const salt = randomBytes(16);
-  const wrapIv = randomBytes(12);
-  const wrappingKey = await deriveWrappingKey(passphrase, salt, rounds);
-  // Extractable only for the instant it takes to wrap it.
-  const freshKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
-  const wrapped = await crypto.subtle.wrapKey("raw", freshKey, wrappingKey, { name: "AES-GCM", iv: wrapIv });
-  const key = await unwrapDataKey(wrapped, wrappingKey, wrapIv);
-  const deviceId = crypto.randomUUID();
+  let key;
+  let deviceId;
+  try {
+    const salt = randomBytes(16);
+    const wrapIv = randomBytes(12);
+    const wrappingKey = await deriveWrappingKey(passphrase, salt, rounds);
+    // Extractable only for the instant it takes to wrap it.
+    const freshKey = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+    const wrapped = await crypto.subtle.wrapKey("raw", freshKey, wrappingKey, { name: "AES-GCM", iv: wrapIv });
+    key = await unwrapDataKey(wrapped, wrappingKey, wrapIv);
+    deviceId = crypto.randomUUID();
 
-  await wipeVault({ notifyListeners: false });
-  await writeBatch({
-    meta: {
-      vault_format: VAULT_FORMAT,
-      kdf: "PBKDF2-HMAC-SHA256",
-      salt,
-      iterations: rounds,
-      wrap_iv: wrapIv,
-      wrapped_key: wrapped,
-      user_id: userId,
-      device_id: deviceId,
-      unlock_failures: 0,
-      max_unlock_failures: maxFailures,
-      created_at: new Date().toISOString(),
-    },
-  });
+    await wipeVault({ notifyListeners: false });
+    await writeBatch({
+      meta: {
+        vault_format: VAULT_FORMAT,
+        kdf: "PBKDF2-HMAC-SHA256",
+        salt,
+        iterations: rounds,
+        wrap_iv: wrapIv,
+        wrapped_key: wrapped,
+        user_id: userId,
+        device_id: deviceId,
+        unlock_failures: 0,
+        max_unlock_failures: maxFailures,
+        created_at: new Date().toISOString(),
+      },
+    });
+    // Read it back: what the browser stored must open again, or it is no vault.
+    const stored = await getMetaMany(["salt", "wrap_iv", "wrapped_key"]);
+    if (!sameBytes(stored.salt, salt)) throw new Error("the stored salt differs from the one written");
+    await unwrapDataKey(stored.wrapped_key, wrappingKey, stored.wrap_iv);
+  } catch (error) {
+    try { await wipeVault({ notifyListeners: false }); } catch { /* nothing was kept */ }
+    throw new OfflineStorageUnavailable(error);
+  }
   dataKey = key;
   notify();
   return deviceId;
@@ -131,10 +162,12 @@ function failureDelayMs(failures) {
 }
 
 /**
- * Unlock with the passphrase. Throws UnlockError("wrong" | "wait" | "wiped" | "no-vault").
- * After max_unlock_failures wrong attempts the local vault is wiped.
+ * Check a passphrase against the stored wrapped key, counting wrong ones:
+ * growing delays, and a wipe after max_unlock_failures. Returns the data key
+ * (extractable only when asked, for re-wrapping) and the meta read.
+ * Throws UnlockError("wrong" | "wait" | "wiped" | "no-vault").
  */
-export async function unlockVault(passphrase) {
+async function checkPassphrase(passphrase, { extractable = false } = {}) {
   const meta = await getMetaMany([
     "vault_format", "salt", "iterations", "wrap_iv", "wrapped_key",
     "unlock_failures", "max_unlock_failures", "last_failure_at",
@@ -149,7 +182,7 @@ export async function unlockVault(passphrase) {
   const wrappingKey = await deriveWrappingKey(passphrase, meta.salt, meta.iterations);
   let key;
   try {
-    key = await unwrapDataKey(meta.wrapped_key, wrappingKey, meta.wrap_iv);
+    key = await unwrapDataKey(meta.wrapped_key, wrappingKey, meta.wrap_iv, { extractable });
   } catch {
     const count = failures + 1;
     if (count >= maxFailures) {
@@ -162,8 +195,39 @@ export async function unlockVault(passphrase) {
     });
   }
   if (failures) await setMeta({ unlock_failures: 0, last_failure_at: 0 });
+  return { key, meta };
+}
+
+/**
+ * Unlock with the passphrase. Throws UnlockError("wrong" | "wait" | "wiped" | "no-vault").
+ * After max_unlock_failures wrong attempts the local vault is wiped.
+ */
+export async function unlockVault(passphrase) {
+  const { key } = await checkPassphrase(passphrase);
   dataKey = key;
   notify();
+}
+
+/**
+ * Change the offline passphrase while unlocked: the same data key is
+ * re-wrapped under a key derived from the new passphrase (fresh salt and IV),
+ * so no record is re-encrypted. A wrong current passphrase counts like a
+ * wrong unlock. Throws RangeError for a short new passphrase, UnlockError.
+ */
+export async function changePassphrase({ current, next }) {
+  requireKey();
+  if (typeof next !== "string" || next.length < MIN_PASSPHRASE_LENGTH) {
+    throw new RangeError(`The passphrase needs at least ${MIN_PASSPHRASE_LENGTH} characters.`);
+  }
+  // Extractable only inside this function, for the instant it takes to wrap it again.
+  const { key: raw, meta } = await checkPassphrase(current, { extractable: true });
+  const salt = randomBytes(16);
+  const wrapIv = randomBytes(12);
+  const wrappingKey = await deriveWrappingKey(next, salt, meta.iterations);
+  const wrapped = await crypto.subtle.wrapKey("raw", raw, wrappingKey, { name: "AES-GCM", iv: wrapIv });
+  // Check the new wrapping opens before it replaces the old one.
+  await unwrapDataKey(wrapped, wrappingKey, wrapIv);
+  await setMeta({ salt, wrap_iv: wrapIv, wrapped_key: wrapped, unlock_failures: 0, last_failure_at: 0 });
 }
 
 /** Drop the key from memory. */

@@ -65,3 +65,16 @@ def test_revoking_an_unknown_device_says_so(app, demo):
 
     assert result.exit_code != 0
     assert "no device" in result.output
+
+
+def test_a_retired_device_restarting_gets_a_token_to_push_its_outbox_with(app, demo,
+                                                                         api_client):
+    hv = api_client("hv")
+    op = sealed_op(hv.bootstrap, checklist_payload(demo.households[0]))
+    _revoke(app, hv.device_id, "retire")
+
+    answer = hv.get("/api/v1/bootstrap")
+    hv.csrf = answer.get_json()["csrf_token"]
+
+    assert answer.status_code == 410
+    assert hv.push([op]).get_json()["results"][0]["status"] == "applied"

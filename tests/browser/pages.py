@@ -70,6 +70,25 @@ class TabletApp:
     def sign_out(self) -> None:
         self.page.get_by_role("button", name="Sign out").click()
 
+    def change_passphrase(self, current: str, new: str) -> TabletApp:
+        self.page.get_by_role("button", name="Change offline passphrase").click()
+        self.page.locator("#current-passphrase").fill(current)
+        self.page.locator("#new-passphrase").fill(new)
+        self.page.locator("#new-passphrase-confirm").fill(new)
+        self.page.get_by_role("button", name="Change passphrase", exact=True).click()
+        return self
+
+    def forget_passphrase(self) -> Locator:
+        """Say the passphrase is forgotten; returns the confirmation (or error) area."""
+        self.page.get_by_role("button", name="I have forgotten my offline passphrase").click()
+        return self.page.locator("#forgot-confirm")
+
+    def export_unsynced(self):
+        """Export the outbox; returns Playwright's Download for the file."""
+        with self.page.expect_download() as download:
+            self.page.get_by_role("button", name="Export unsynced items").click()
+        return download.value
+
     def expect_caseload(self) -> TabletApp:
         expect(self.page.get_by_role("heading", name="Your caseload")).to_be_visible(timeout=SLOW)
         return self
@@ -114,6 +133,15 @@ class TabletApp:
         form = VisitForm(self.page)
         expect(form.save_button).to_be_visible()
         return form
+
+    def household_index(self, address_part: str) -> int:
+        """The position in the caseload list of the household whose address contains this."""
+        addresses = self.households().get_by_role("heading").all_inner_texts()
+        return next(i for i, text in enumerate(addresses) if address_part in text)
+
+    def open_people(self, index: int = 0) -> PeopleScreen:
+        self.household(index).get_by_role("button", name="People").click()
+        return PeopleScreen(self.page).expect_household()
 
     def open_visit(self, household_index: int = 0, visit_index: int = 0) -> VisitForm:
         visit = self.household(household_index).locator("li.visit").nth(visit_index)
@@ -192,6 +220,31 @@ class VisitForm:
     def error_at(self, name: str) -> Locator:
         return self.page.locator(f'[data-path="{name}"] .field-error')
 
+    # --- people, per-person answers and live flags -------------------------------
+
+    def person_group(self, group_path: str, person_name: str) -> Locator:
+        """One person's instance of a repeated group (e.g. "parents.parents")."""
+        return self.page.locator(f'[data-path="{group_path}"] > fieldset.group-instance').filter(
+            has=self.page.locator("legend", has_text=person_name)
+        )
+
+    def answer_for(self, group_path: str, person_name: str, field: str, value: str) -> VisitForm:
+        key = self.person_group(group_path, person_name).get_attribute("data-key")
+        return self.choose(f"{group_path}.{key}.{field}", value)
+
+    def flag(self, rule: str) -> Locator:
+        return self.page.locator(f'#form-flags [data-rule="{rule}"]')
+
+    def shown_flag_rules(self) -> set[str]:
+        rules = self.page.locator("#form-flags [data-rule]").evaluate_all(
+            "nodes => nodes.map(n => n.dataset.rule)"
+        )
+        return set(rules)
+
+    def open_people(self) -> PeopleScreen:
+        self.page.get_by_role("button", name="People in this household").click()
+        return PeopleScreen(self.page).expect_household()
+
 
 class ReviewSite:
     """The team lead's review pages (server-rendered)."""
@@ -223,4 +276,166 @@ class ReviewSite:
     def open_checklist(self, household: str) -> ReviewSite:
         # The row's first link opens the checklist (its text names the household).
         self.row_for(household).get_by_role("link").first.click()
+        return self
+
+
+class PeopleScreen:
+    """The people of one household on the tablet: add, edit, concerns, links."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.locator("#people-title")
+
+    @property
+    def address(self) -> Locator:
+        return self.page.locator("#people-household")
+
+    def expect_household(self) -> PeopleScreen:
+        expect(self.heading).to_have_text("People in this household", timeout=SLOW)
+        return self
+
+    def person(self, name: str) -> Locator:
+        return self.page.locator("li.person").filter(
+            has=self.page.locator(".person-name", has_text=name)
+        )
+
+    def person_id(self, name: str) -> str:
+        return self.person(name).get_attribute("data-person") or ""
+
+    def back(self) -> None:
+        self.page.locator("#people-body .form-head").get_by_role("button").first.click()
+
+    # --- a person -------------------------------------------------------------------
+
+    def add_person(self, **details) -> PeopleScreen:
+        self.page.get_by_role("button", name="Add a person").click()
+        return self._fill_person(**details)
+
+    def edit_person(self, name: str, **details) -> PeopleScreen:
+        self.person(name).get_by_role("button", name="Edit", exact=True).click()
+        return self._fill_person(**details)
+
+    def _fill_person(
+        self,
+        *,
+        name: str | None = None,
+        aliases: str | None = None,
+        child: bool | None = None,
+        date_of_birth: str | None = None,
+        estimated_age: int | None = None,
+        sex: str | None = None,
+        residence: str | None = None,
+        children: dict[str, dict] | None = None,
+    ) -> PeopleScreen:
+        form = self.page.locator("#person-form")
+        expect(form).to_be_visible()
+        if name is not None:
+            form.get_by_label("Name, or a description").fill(name)
+        if aliases is not None:
+            form.get_by_label("Other names or aliases").fill(aliases)
+        if child is not None:
+            form.locator(f'input[name="is_child"][value="{str(child).lower()}"]').check()
+        if date_of_birth is not None:
+            form.get_by_label("Date of birth", exact=True).fill(date_of_birth)
+        if estimated_age is not None:
+            form.get_by_label("Estimated age").fill(str(estimated_age))
+        if sex is not None:
+            form.locator(f'input[name="sex"][value="{sex}"]').check()
+        if residence is not None:
+            form.locator(f'input[name="residence"][value="{residence}"]').check()
+        for child_name, link in (children or {}).items():
+            self._fill_child_link(form, child_name, link)
+        form.locator("button[type=submit]").click()
+        expect(self.page.locator("#people-message")).to_contain_text("on this device")
+        return self
+
+    def _fill_child_link(self, form: Locator, child_name: str, link: dict) -> None:
+        row = form.locator("fieldset.group-instance").filter(
+            has=self.page.locator("legend", has_text=child_name)
+        )
+        key = f"child.{row.get_attribute('data-child')}"
+        if "relationship" in link:
+            row.get_by_label(f"Relationship to {child_name}").fill(link["relationship"])
+        for field in ("parental_responsibility", "details_source"):
+            if field in link:
+                row.locator(f'input[name="{key}.{field}"][value="{link[field]}"]').check()
+        for field in ("cares_unsupervised", "seen_by_practitioner"):
+            if field in link:
+                value = str(bool(link[field])).lower()
+                row.locator(f'input[name="{key}.{field}"][value="{value}"]').check()
+        if "details_description" in link:
+            row.get_by_label("Description").fill(link["details_description"])
+
+    # --- a concern about an adult ------------------------------------------------------
+
+    def record_concern(
+        self,
+        name: str,
+        *,
+        basis: list[str],
+        source: str,
+        source_date: str | None = None,
+        verified: bool | None = None,
+        protect_source: bool | None = None,
+        fact_or_opinion: str | None = None,
+        mappa_category: str | None = None,
+        mappa_level: str | None = None,
+        orders: str | None = None,
+        works_with_children: str | None = None,
+        contact: dict[str, str] | None = None,
+    ) -> PeopleScreen:
+        self.person(name).get_by_role("button", name=re.compile("concern")).click()
+        form = self.page.locator("#concern-form")
+        expect(form).to_be_visible()
+        for value in basis:
+            form.locator(f'input[name="basis"][value="{value}"]').check()
+        form.get_by_label("Source of the information").fill(source)
+        if source_date is not None:
+            form.get_by_label("Date of the information").fill(source_date)
+        choices = {
+            "verified": None if verified is None else str(verified).lower(),
+            "protect_source": None if protect_source is None else str(protect_source).lower(),
+            "fact_or_opinion": fact_or_opinion,
+            "mappa_category": mappa_category,
+            "mappa_level": mappa_level,
+            "works_with_children": works_with_children,
+        }
+        for field, value in choices.items():
+            if value is not None:
+                form.locator(f'input[name="{field}"][value="{value}"]').check()
+        if orders is not None:
+            form.get_by_label("Orders or conditions").fill(orders)
+        for child_name, level in (contact or {}).items():
+            group = form.get_by_role("group", name=f"Contact with {child_name}")
+            group.locator(f'input[value="{level}"]').check()
+        form.locator("button[type=submit]").click()
+        expect(self.page.locator("#people-message")).to_contain_text("Concern about")
+        return self
+
+    # --- links to other households ------------------------------------------------------
+
+    def link_to_household(
+        self,
+        name: str,
+        *,
+        residence: str,
+        new_address: str | None = None,
+        existing_address: str | None = None,
+    ) -> PeopleScreen:
+        """Link a person to another household; the screen then shows that household."""
+        self.person(name).get_by_role("button", name="Link to another household").click()
+        form = self.page.locator("#link-form")
+        expect(form).to_be_visible()
+        which = form.get_by_role("group", name="Which household")
+        if new_address is not None:
+            which.get_by_label("A new household").check()
+            form.get_by_label("Address of the new household").fill(new_address)
+        else:
+            which.get_by_label(existing_address or "", exact=False).check()
+        form.locator(f'input[name="residence"][value="{residence}"]').check()
+        form.locator("button[type=submit]").click()
+        expect(self.page.locator("#people-message")).to_contain_text("Linked")
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     BooleanField,
     DateField,
@@ -73,3 +74,10 @@ class AuditFilterForm(FlaskForm):
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
     page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1)])
+
+
+class ImportExportForm(FlaskForm):
+    username = StringField("Username of the practitioner whose device made the file",
+                           validators=[DataRequired(), Length(max=80)])
+    file = FileField("Export file (visitcheck-export-….json)",
+                     validators=[FileRequired(), FileSize(max_size=5 * 1024 * 1024)])

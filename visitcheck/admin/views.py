@@ -5,13 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from ..extensions import db
+from ..extensions import db, keyring
+from ..sync import export as sync_export
 from . import service
 from .forms import (
     ROLE_WORDS,
     AuditFilterForm,
     CaseloadForm,
     CreateUserForm,
+    ImportExportForm,
     RevokeForm,
     TeamForm,
     UpdateUserForm,
@@ -182,3 +184,27 @@ def audit():
     db.session.commit()  # reading the trail is itself audited
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("admin/audit.html", form=form, page=page, args=args)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_export():
+    form = ImportExportForm()
+    if not form.validate_on_submit():
+        return render_template("admin/import.html", form=form, result=None), (
+            400 if request.method == "POST" else 200)
+    try:
+        result = sync_export.import_export(
+            db.session, data=form.file.data.read(), username=form.username.data,
+            keyring=keyring(), actor=current_user)
+    except (sync_export.UnknownUser, sync_export.ExportForAnotherUser) as error:
+        db.session.rollback()
+        form.username.errors = [str(error)]
+        return render_template("admin/import.html", form=form, result=None), 400
+    except sync_export.ExportInvalid as error:
+        db.session.rollback()
+        form.file.errors = [str(error)]
+        return render_template("admin/import.html", form=form, result=None), 400
+    db.session.commit()
+    flash(f"Imported export {result.export_id}.")
+    return render_template("admin/import.html", form=ImportExportForm(formdata=None),
+                           result=result)

@@ -40,13 +40,28 @@ def _content_key(shared_x: bytes, epk: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=epk, info=HKDF_INFO).derive(shared_x)
 
 
-def seal(plaintext: bytes, *, public_key: bytes, kid: str, aad: bytes) -> dict[str, Any]:
-    """What a device does, in Python: for other clients, test vectors and benchmarks."""
+def seal(
+    plaintext: bytes,
+    *,
+    public_key: bytes,
+    kid: str,
+    aad: bytes,
+    ephemeral_key: ec.EllipticCurvePrivateKey | None = None,
+    iv: bytes | None = None,
+) -> dict[str, Any]:
+    """What a device does, in Python: for other clients, test vectors and benchmarks.
+
+    `ephemeral_key` and `iv` are for test vectors only (a fixed envelope);
+    real sealing always leaves them out, so both are fresh each time.
+    """
     recipient = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
-    ephemeral = ec.generate_private_key(ec.SECP256R1())
+    ephemeral = ephemeral_key or ec.generate_private_key(ec.SECP256R1())
     epk = public_key_bytes(ephemeral)
     key = _content_key(ephemeral.exchange(ec.ECDH(), recipient), epk)
-    iv = secrets.token_bytes(IV_BYTES)
+    if iv is None:
+        iv = secrets.token_bytes(IV_BYTES)
+    elif len(iv) != IV_BYTES:
+        raise ValueError("iv must be 12 bytes")
     ct = AESGCM(key).encrypt(iv, plaintext, aad)
     return {
         "v": ENVELOPE_VERSION,
