@@ -99,8 +99,8 @@ def rules_context(
 ) -> dict[str, Any]:
     """The context of docs/rules.md, from everything the team holds."""
     linked = _linked_households(session, household)
-    households = {h.uuid: people.household_view(h, keyring=keyring) for h in linked}
-    households[household.uuid] = people.household_view(household, keyring=keyring)
+    households = {h.uuid: people.household_view(h, keyring=keyring)
+                  for h in {*linked, household}}
     persons_rows = session.scalars(
         select(Person).join(HouseholdMember, HouseholdMember.person_id == Person.id)
         .where(HouseholdMember.household_id.in_([h.id for h in linked])).distinct()
