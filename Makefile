@@ -7,7 +7,7 @@ DEMO_PASSWORD ?= demo-password
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast lint bench install install-test chromium clean
+.PHONY: run test test-fast lint bench install install-test chromium clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,8 @@ bench: install-test
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info
+
+# README screenshots from the real app (docs/screenshots/*.png).
+screenshots: install-test chromium
+	$(BIN)/pytest -p no:cacheprovider --rootdir . -o testpaths=docs/screenshots \
+		docs/screenshots/shoot.py -q

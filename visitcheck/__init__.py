@@ -80,7 +80,21 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(shell_bp)
     register_security(app)
     register_commands(app)
+    app.add_template_filter(visit_time)
     return app
+
+
+def visit_time(value: str | None) -> str:
+    """An ISO visit time as people read it: "20 Nov 2026, 10:30" (UTC when it says so)."""
+    from datetime import datetime
+
+    if not value:
+        return "not given"
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return moment.strftime("%-d %b %Y, %H:%M") + (" UTC" if moment.tzinfo else "")
 
 
 def _engine_options(url: str) -> dict:
