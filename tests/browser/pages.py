@@ -273,6 +273,11 @@ class ReviewSite:
         self.page.get_by_role("button", name="Record decision").click()
         return self
 
+    def approve(self) -> ReviewSite:
+        self.page.get_by_label("Approve", exact=True).check()
+        self.page.get_by_role("button", name="Record decision").click()
+        return self
+
     def open_checklist(self, household: str) -> ReviewSite:
         # The row's first link opens the checklist (its text names the household).
         self.row_for(household).get_by_role("link").first.click()

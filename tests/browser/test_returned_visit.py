@@ -1,5 +1,6 @@
 """A checklist the team lead returns comes back to its author's tablet as a task,
-with the lead's comment, and can be corrected and submitted again."""
+with the lead's comment, can be corrected and submitted again, and the lead
+then approves it."""
 
 from __future__ import annotations
 
@@ -46,3 +47,15 @@ def test_returned_checklist_shows_the_comment_and_can_be_resubmitted(
     app.expect_caseload().wait_until_synced()
     expect(app.status).to_have_attribute("data-attention", "0")
     expect(app.visits(0).first).to_have_attribute("data-status", "submitted")
+
+    lead_context = browser.new_context()
+    try:
+        review = ReviewSite(lead_context.new_page(), live_server.url)
+        review.sign_in("lead", demo.PASSWORD).open_queue().open_checklist(address)
+        expect(review.page.get_by_text("baby too young to be seen alone")).to_be_visible()
+        review.approve()
+        expect(review.page.locator("main")).to_contain_text("Approved")
+    finally:
+        lead_context.close()
+    app.sync_now()
+    expect(app.visits(0).first).to_have_attribute("data-status", "approved", timeout=SLOW)
