@@ -52,6 +52,7 @@ test-fast: install-test
 
 lint: install-test
 	$(BIN)/ruff check visitcheck tests bench
+	$(BIN)/mypy
 
 bench: install-test
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"

@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from .problems import Problem
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+URL_PREFIX = "/api/v1"
+bp = Blueprint("api", __name__, url_prefix=URL_PREFIX)
 
 
 def problem(status: int, type_: str, title: str, detail: str = "", **extra: Any) -> Response:
@@ -23,7 +24,7 @@ def problem(status: int, type_: str, title: str, detail: str = "", **extra: Any)
 
 
 def is_api_request() -> bool:
-    return request.path.startswith(bp.url_prefix + "/")
+    return request.path.startswith(URL_PREFIX + "/")
 
 
 def api_login_required(view):

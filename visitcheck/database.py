@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any, TypeAlias
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Stable constraint names so Alembic batch migrations work on SQLite too.
 NAMING_CONVENTION = {
@@ -20,6 +21,14 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# What services take: a plain Session (tests, scripts) or Flask-SQLAlchemy's
+# `db.session`, a scoped_session proxying the same methods.  scoped_session is
+# invariant in its session class and db.session is parameterised with
+# flask_sqlalchemy's Session subclass, which this Flask-free module must not
+# import, hence `scoped_session[Any]`.
+DbSession: TypeAlias = Session | scoped_session[Any]
 
 
 class Base(DeclarativeBase):

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .auth import service as auth
 from .auth.models import Role, Team, User
+from .database import DbSession
 from .keys import Keyring
 from .people import service as people
 from .people.models import Household, Residence
@@ -47,7 +47,7 @@ def _adult(name: str, born: date, residence: Residence = Residence.LIVES_HERE,
     return MemberSpec(name=name, residence=residence, date_of_birth=born, sex=sex)
 
 
-def seed_demo(session: Session, *, password: str, keyring: Keyring) -> DemoTeam | None:
+def seed_demo(session: DbSession, *, password: str, keyring: Keyring) -> DemoTeam | None:
     """Create the demo team; None when it exists already (seeding twice changes nothing)."""
     if session.scalars(select(Team).where(Team.name == DEMO_TEAM)).first():
         return None

@@ -1,9 +1,12 @@
 """Imports every capability's tables so metadata (and Alembic) sees them all."""
 
+from collections.abc import Sequence
+
 from .audit.models import AuditEvent
 from .auth.models import Team, User
 from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
+from .keys import EncryptedFields
 from .keys.models import ServerKey
 from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from .review.models import ReviewDecision
@@ -32,4 +35,6 @@ __all__ = [
 ]
 
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
-ENCRYPTED_MODELS = [Household, Person, Concern, Checklist, ReviewDecision, ServerKey]
+ENCRYPTED_MODELS: Sequence[type[EncryptedFields]] = [
+    Household, Person, Concern, Checklist, ReviewDecision, ServerKey,
+]

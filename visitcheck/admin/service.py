@@ -11,13 +11,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ..audit import service as audit
 from ..audit.models import AuditEvent
 from ..auth import service as auth
 from ..auth.models import Role, Team, User
 from ..checklists.models import Checklist, ChecklistTemplate
+from ..database import DbSession
 from ..devices import service as devices
 from ..devices.models import Device
 from ..people import service as people
@@ -52,7 +52,7 @@ class Overview:
     templates: int
 
 
-def overview(session: Session, *, admin: User) -> Overview:
+def overview(session: DbSession, *, admin: User) -> Overview:
     require_admin(admin)
 
     def count(query) -> int:
@@ -70,29 +70,29 @@ def overview(session: Session, *, admin: User) -> Overview:
 # --- users and teams ---------------------------------------------------------------------
 
 
-def teams(session: Session, *, admin: User) -> list[Team]:
+def teams(session: DbSession, *, admin: User) -> list[Team]:
     require_admin(admin)
     return list(session.scalars(select(Team).order_by(Team.name)))
 
 
-def users(session: Session, *, admin: User) -> list[User]:
+def users(session: DbSession, *, admin: User) -> list[User]:
     require_admin(admin)
     return list(session.scalars(select(User).order_by(User.username)))
 
 
-def user_by_public_id(session: Session, *, admin: User, public_id: str) -> User | None:
+def user_by_public_id(session: DbSession, *, admin: User, public_id: str) -> User | None:
     require_admin(admin)
     return auth.user_by_public_id(session, public_id)
 
 
-def _team(session: Session, team_id: str) -> Team:
+def _team(session: DbSession, team_id: str) -> Team:
     team = session.scalars(select(Team).where(Team.uuid == team_id)).first()
     if team is None:
         raise AdminError("Choose a team.")
     return team
 
 
-def create_team(session: Session, *, admin: User, name: str) -> Team:
+def create_team(session: DbSession, *, admin: User, name: str) -> Team:
     require_admin(admin)
     name = name.strip()
     if not name:
@@ -105,7 +105,7 @@ def create_team(session: Session, *, admin: User, name: str) -> Team:
     return team
 
 
-def create_user(session: Session, *, admin: User, username: str, name: str, role: str,
+def create_user(session: DbSession, *, admin: User, username: str, name: str, role: str,
                 team_id: str, password: str) -> User:
     require_admin(admin)
     try:
@@ -118,7 +118,7 @@ def create_user(session: Session, *, admin: User, username: str, name: str, role
     return user
 
 
-def update_user(session: Session, *, admin: User, public_id: str, role: str, team_id: str,
+def update_user(session: DbSession, *, admin: User, public_id: str, role: str, team_id: str,
                 active: bool) -> User:
     """Change a user's role or team, or deactivate them (their sessions end at once)."""
     require_admin(admin)
@@ -131,7 +131,7 @@ def update_user(session: Session, *, admin: User, public_id: str, role: str, tea
         raise AdminError("You cannot remove your own administration rights; ask another "
                          "administrator.")
     team = _team(session, team_id)
-    changed = {}
+    changed: dict[str, Any] = {}
     if user.role != role:
         changed["role"] = [user.role, role]
     if user.team_id != team.id:
@@ -155,8 +155,8 @@ def update_user(session: Session, *, admin: User, public_id: str, role: str, tea
     return user
 
 
-def assignment_household_team(session: Session, assignment: CaseloadAssignment) -> int:
-    return session.get(Household, assignment.household_id).team_id
+def assignment_household_team(session: DbSession, assignment: CaseloadAssignment) -> int:
+    return session.get_one(Household, assignment.household_id).team_id
 
 
 # --- caseloads ------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ class HouseholdRow:
     caseload: list[str]  # usernames
 
 
-def households(session: Session, *, admin: User) -> list[HouseholdRow]:
+def households(session: DbSession, *, admin: User) -> list[HouseholdRow]:
     require_admin(admin)
     rows = []
     for household in session.scalars(select(Household).order_by(Household.team_id,
@@ -191,7 +191,7 @@ def households(session: Session, *, admin: User) -> list[HouseholdRow]:
     return rows
 
 
-def assign_caseload(session: Session, *, admin: User, user_id: str,
+def assign_caseload(session: DbSession, *, admin: User, user_id: str,
                     household_id: str) -> None:
     require_admin(admin)
     user = auth.user_by_public_id(session, user_id)
@@ -211,13 +211,13 @@ def assign_caseload(session: Session, *, admin: User, user_id: str,
 # --- devices and templates ---------------------------------------------------------------
 
 
-def all_devices(session: Session, *, admin: User) -> list[tuple[Device, str]]:
+def all_devices(session: DbSession, *, admin: User) -> list[tuple[Device, str]]:
     require_admin(admin)
-    return [(d, session.get(User, d.user_id).username)
+    return [(d, session.get_one(User, d.user_id).username)
             for d in devices.devices_of(session)]
 
 
-def revoke_device(session: Session, *, admin: User, device_id: str, mode: str) -> Device:
+def revoke_device(session: DbSession, *, admin: User, device_id: str, mode: str) -> Device:
     require_admin(admin)
     try:
         device = devices.revoke(session, device_id=device_id,
@@ -237,7 +237,7 @@ class TemplateRow:
     checklists: int
 
 
-def template_versions(session: Session, *, admin: User) -> list[TemplateRow]:
+def template_versions(session: DbSession, *, admin: User) -> list[TemplateRow]:
     require_admin(admin)
     rows = session.scalars(select(ChecklistTemplate).order_by(ChecklistTemplate.template,
                                                               ChecklistTemplate.version))
@@ -293,7 +293,7 @@ def _detail_words(detail: str | None) -> str:
                      for k, v in sorted(data.items())) if isinstance(data, dict) else ""
 
 
-def audit_trail(session: Session, *, admin: User, filters: AuditFilters) -> AuditPage:
+def audit_trail(session: DbSession, *, admin: User, filters: AuditFilters) -> AuditPage:
     """Who did or read what, when: ids and actions only, never content."""
     require_admin(admin)
     query = select(AuditEvent)

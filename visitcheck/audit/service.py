@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from ..auth.models import User
+from ..database import DbSession
 from .models import AuditEvent
 
 
 def record(
-    session: Session,
+    session: DbSession,
     *,
     action: str,
     actor: User | None = None,

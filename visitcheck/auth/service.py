@@ -5,8 +5,8 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from ..database import DbSession
 from .models import Role, Team, User
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile.
@@ -37,7 +37,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User:
+def authenticate(session: DbSession, *, username: str, password: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -50,11 +50,11 @@ def authenticate(session: Session, *, username: str, password: str) -> User:
     return user
 
 
-def user_by_public_id(session: Session, public_id: str) -> User | None:
+def user_by_public_id(session: DbSession, public_id: str) -> User | None:
     return session.scalars(select(User).where(User.uuid == public_id)).first()
 
 
-def user_for_session(session: Session, session_id: str) -> User | None:
+def user_for_session(session: DbSession, session_id: str) -> User | None:
     """The user a session cookie names, unless their sessions were ended since."""
     public_id, _, epoch = session_id.partition(".")
     user = user_by_public_id(session, public_id)
@@ -67,7 +67,7 @@ def end_all_sessions(user: User) -> None:
     user.session_epoch += 1
 
 
-def get_or_create_team(session: Session, *, name: str) -> Team:
+def get_or_create_team(session: DbSession, *, name: str) -> Team:
     team = session.scalars(select(Team).where(Team.name == name)).first()
     if team is None:
         team = Team(name=name)
@@ -77,7 +77,7 @@ def get_or_create_team(session: Session, *, name: str) -> Team:
 
 
 def create_user(
-    session: Session, *, username: str, password: str, role: str, team: Team, name: str = ""
+    session: DbSession, *, username: str, password: str, role: str, team: Team, name: str = ""
 ) -> User:
     try:
         role = Role(role).value

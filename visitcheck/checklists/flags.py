@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from ..database import DbSession
 from ..keys import Keyring, decrypt_fields
 from ..people import service as people
 from ..people.models import Concern, Household, HouseholdMember, Person
@@ -31,7 +31,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-def _linked_households(session: Session, household: Household) -> list[Household]:
+def _linked_households(session: DbSession, household: Household) -> list[Household]:
     """The household and every household sharing a person with it."""
     person_ids = select(HouseholdMember.person_id).where(
         HouseholdMember.household_id == household.id)
@@ -43,11 +43,11 @@ def _linked_households(session: Session, household: Household) -> list[Household
     return list(linked) or [household]
 
 
-def _history(session: Session, *, household_ids: list[int], exclude: str,
+def _history(session: DbSession, *, household_ids: list[int], exclude: str,
              keyring: Keyring) -> list[dict[str, Any]]:
     from ..review.models import ReviewDecision  # review builds on checklists
 
-    rows = []
+    rows: list[Checklist] = []
     for household_id in household_ids:
         rows += session.scalars(
             select(Checklist).where(Checklist.household_id == household_id,
@@ -72,7 +72,7 @@ def _history(session: Session, *, household_ids: list[int], exclude: str,
     } for row in rows]
 
 
-def _alerts(session: Session, household: Household) -> list[dict[str, Any]]:
+def _alerts(session: DbSession, household: Household) -> list[dict[str, Any]]:
     from ..sharing.models import Alert  # sharing builds on people and checklists
 
     return [{
@@ -86,7 +86,7 @@ def _alerts(session: Session, household: Household) -> list[dict[str, Any]]:
 
 
 def rules_context(
-    session: Session,
+    session: DbSession,
     *,
     checklist_id: str,
     household: Household,
@@ -148,7 +148,7 @@ def summary(flags: list[dict[str, Any]]) -> str:
     return json.dumps([{"rule": f["rule"], "severity": f["severity"]} for f in flags])
 
 
-def flags_for_checklist(session: Session, checklist: Checklist, *, template: dict[str, Any],
+def flags_for_checklist(session: DbSession, checklist: Checklist, *, template: dict[str, Any],
                         keyring: Keyring, now: datetime | None = None) -> list[dict[str, Any]]:
     """The server's flags for a stored checklist, with their reasons (names included:
     only for those allowed to read the checklist)."""

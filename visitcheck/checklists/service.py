@@ -8,10 +8,9 @@ from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..auth.models import User
-from ..database import utcnow
+from ..database import DbSession, utcnow
 from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
@@ -51,7 +50,7 @@ def builtin_template_files() -> list[dict[str, Any]]:
     ]
 
 
-def load_template(session: Session, *, definition: dict[str, Any]) -> ChecklistTemplate:
+def load_template(session: DbSession, *, definition: dict[str, Any]) -> ChecklistTemplate:
     """Add a template version. An existing version is never changed under old entries."""
     slug, version = definition.get("template"), definition.get("version")
     if not isinstance(slug, str) or not isinstance(version, int) or "sections" not in definition:
@@ -74,12 +73,12 @@ def load_template(session: Session, *, definition: dict[str, Any]) -> ChecklistT
     return row
 
 
-def load_builtin_templates(session: Session) -> None:
+def load_builtin_templates(session: DbSession) -> None:
     for definition in builtin_template_files():
         load_template(session, definition=definition)
 
 
-def all_templates(session: Session) -> list[dict[str, Any]]:
+def all_templates(session: DbSession) -> list[dict[str, Any]]:
     rows = session.scalars(
         select(ChecklistTemplate).order_by(ChecklistTemplate.template, ChecklistTemplate.version)
     )
@@ -91,7 +90,7 @@ def all_templates(session: Session) -> list[dict[str, Any]]:
 _parsed: dict[str, dict[str, Any]] = {}
 
 
-def template_definition(session: Session, *, template: str, version: int) -> dict[str, Any]:
+def template_definition(session: DbSession, *, template: str, version: int) -> dict[str, Any]:
     text = session.scalars(
         select(ChecklistTemplate.definition).where(
             ChecklistTemplate.template == template, ChecklistTemplate.version == version
@@ -110,7 +109,7 @@ def template_definition(session: Session, *, template: str, version: int) -> dic
 # --- checklists ------------------------------------------------------------
 
 
-def checklist_by_public_id(session: Session, public_id: str) -> Checklist | None:
+def checklist_by_public_id(session: DbSession, public_id: str) -> Checklist | None:
     return session.scalars(select(Checklist).where(Checklist.uuid == public_id)).first()
 
 
@@ -129,7 +128,7 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, An
     }
 
 
-def server_flags(session: Session, checklist: Checklist, *, keyring: Keyring
+def server_flags(session: DbSession, checklist: Checklist, *, keyring: Keyring
                  ) -> list[dict[str, Any]]:
     """The flags the server's rules raise for a stored checklist, with their reasons."""
     template = template_definition(session, template=checklist.template,
@@ -161,7 +160,7 @@ def _check_payload(payload: Any) -> None:
 
 
 def put_checklist(
-    session: Session,
+    session: DbSession,
     *,
     user: User,
     entity_id: str,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import enum
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..auth import service as auth
 from ..auth.models import User
-from ..database import utcnow
+from ..database import DbSession, utcnow
 from .models import Device
 
 MAX_LABEL = 200
@@ -36,18 +35,18 @@ class DeviceRevoked(Exception):
         self.mode = mode
 
 
-def device_by_id(session: Session, device_id: str) -> Device | None:
+def device_by_id(session: DbSession, device_id: str) -> Device | None:
     return session.scalars(select(Device).where(Device.device_id == device_id)).first()
 
 
-def device_for_user(session: Session, *, user: User, device_id: str) -> Device | None:
+def device_for_user(session: DbSession, *, user: User, device_id: str) -> Device | None:
     device = device_by_id(session, device_id)
     if device is None or device.user_id != user.id:
         return None
     return device
 
 
-def register(session: Session, *, user: User, device_id: str, label: str) -> tuple[Device, bool]:
+def register(session: DbSession, *, user: User, device_id: str, label: str) -> tuple[Device, bool]:
     """Idempotent: (device, created). A revoked device cannot come back under the same id."""
     device = device_by_id(session, device_id)
     if device is not None:
@@ -69,13 +68,15 @@ def check_not_revoked(device: Device | None, *, pushing: bool) -> None:
     """
     if device is None or device.revoked_at is None:
         return
+    if device.revoke_mode is None:
+        raise ValueError(f"device {device.device_id} is revoked without a revoke mode")
     mode = RevokeMode(device.revoke_mode)
     if mode == RevokeMode.RETIRE and pushing:
         return
     raise DeviceRevoked(mode)
 
 
-def revoke(session: Session, *, device_id: str, mode: RevokeMode) -> Device:
+def revoke(session: DbSession, *, device_id: str, mode: RevokeMode) -> Device:
     device = device_by_id(session, device_id)
     if device is None:
         raise UnknownDevice(device_id)
@@ -83,12 +84,12 @@ def revoke(session: Session, *, device_id: str, mode: RevokeMode) -> Device:
     device.revoke_mode = mode.value
     if mode == RevokeMode.LOST:
         # Whoever holds the tablet holds its session cookie too.
-        auth.end_all_sessions(session.get(User, device.user_id))
+        auth.end_all_sessions(session.get_one(User, device.user_id))
     session.flush()
     return device
 
 
-def devices_of(session: Session, *, user: User | None = None) -> list[Device]:
+def devices_of(session: DbSession, *, user: User | None = None) -> list[Device]:
     query = select(Device).order_by(Device.registered_at)
     if user is not None:
         query = query.where(Device.user_id == user.id)

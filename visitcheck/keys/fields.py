@@ -8,7 +8,7 @@ place where plaintext meets the database.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -18,13 +18,19 @@ from .records import EncryptedRecord, decrypt_record, encrypt_record, rewrap_rec
 
 
 class EncryptedFields:
+    if TYPE_CHECKING:
+        # Declared by every table that mixes this in; only named here for the type checker.
+        __tablename__: str
+        id: Mapped[int]
+        uuid: Mapped[str]
+
     key_id: Mapped[str] = mapped_column(String(32), index=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     sealed_fields: Mapped[bytes] = mapped_column(LargeBinary)
 
     def record_aad(self) -> bytes:
         """Binds the ciphertext to this row: table and public id."""
-        return f"{self.__tablename__}|{self.uuid}".encode()  # type: ignore[attr-defined]
+        return f"{self.__tablename__}|{self.uuid}".encode()
 
 
 def encrypt_fields(row: EncryptedFields, data: dict[str, Any], *, keyring: Keyring) -> None:

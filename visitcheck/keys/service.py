@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from ..database import new_uuid, utcnow
+from ..database import DbSession, new_uuid, utcnow
 from .errors import KeyUnavailable, SealedEnvelopeInvalid
-from .fields import decrypt_fields, encrypt_fields, rewrap_fields
+from .fields import EncryptedFields, decrypt_fields, encrypt_fields, rewrap_fields
 from .keyring import Keyring, b64url_encode
 from .models import ServerKey
 from .sealing import ALGORITHM, envelope_kid, open_sealed, public_key_bytes
@@ -34,7 +34,7 @@ def _sealing_kid(public_key: bytes) -> str:
     return "seal-" + hashlib.sha256(public_key).hexdigest()[:16]
 
 
-def create_sealing_key(session: Session, *, keyring: Keyring) -> SealingPublicKey:
+def create_sealing_key(session: DbSession, *, keyring: Keyring) -> SealingPublicKey:
     """A new P-256 key pair; the newest unretired one is handed to devices."""
     private_key = ec.generate_private_key(ec.SECP256R1())
     public = public_key_bytes(private_key)
@@ -51,7 +51,7 @@ def create_sealing_key(session: Session, *, keyring: Keyring) -> SealingPublicKe
     return SealingPublicKey(row.kid, public)
 
 
-def current_sealing_key(session: Session) -> SealingPublicKey:
+def current_sealing_key(session: DbSession) -> SealingPublicKey:
     row = session.scalars(
         select(ServerKey)
         .where(ServerKey.purpose == SEALING, ServerKey.retired_at.is_(None))
@@ -63,14 +63,14 @@ def current_sealing_key(session: Session) -> SealingPublicKey:
     return SealingPublicKey(row.kid, row.public_key)
 
 
-def ensure_sealing_key(session: Session, *, keyring: Keyring) -> SealingPublicKey:
+def ensure_sealing_key(session: DbSession, *, keyring: Keyring) -> SealingPublicKey:
     try:
         return current_sealing_key(session)
     except KeyUnavailable:
         return create_sealing_key(session, keyring=keyring)
 
 
-def retire_sealing_keys(session: Session) -> int:
+def retire_sealing_keys(session: DbSession) -> int:
     """Stop handing out the current keys; they keep opening what was sealed to them."""
     rows = session.scalars(
         select(ServerKey).where(ServerKey.purpose == SEALING, ServerKey.retired_at.is_(None))
@@ -80,7 +80,7 @@ def retire_sealing_keys(session: Session) -> int:
     return len(rows)
 
 
-def _private_key(session: Session, kid: str, *, keyring: Keyring) -> ec.EllipticCurvePrivateKey:
+def _private_key(session: DbSession, kid: str, *, keyring: Keyring) -> ec.EllipticCurvePrivateKey:
     cached = keyring.sealing_private_keys.get(kid)
     if cached is not None:
         return cached  # type: ignore[return-value]
@@ -96,7 +96,7 @@ def _private_key(session: Session, kid: str, *, keyring: Keyring) -> ec.Elliptic
     return private_key
 
 
-def open_envelope(session: Session, envelope: Any, *, aad: bytes, keyring: Keyring) -> bytes:
+def open_envelope(session: DbSession, envelope: Any, *, aad: bytes, keyring: Keyring) -> bytes:
     """Open a device's sealed envelope with the private key its kid names."""
     private_key = _private_key(session, envelope_kid(envelope), keyring=keyring)
     return open_sealed(envelope, aad=aad, private_key=private_key)
@@ -107,7 +107,9 @@ def open_envelope(session: Session, envelope: Any, *, aad: bytes, keyring: Keyri
 REWRAP_BATCH = 500
 
 
-def rewrap_all(session: Session, *, keyring: Keyring, models: list[type]) -> dict[str, int]:
+def rewrap_all(
+    session: DbSession, *, keyring: Keyring, models: Sequence[type[EncryptedFields]]
+) -> dict[str, int]:
     """Re-wrap every row's data key under the current master key, in batches.
 
     Safe while the app serves: a row is readable under its old key until its
@@ -133,7 +135,9 @@ def rewrap_all(session: Session, *, keyring: Keyring, models: list[type]) -> dic
     return counts
 
 
-def key_usage(session: Session, *, models: list[type]) -> dict[str, dict[str, int]]:
+def key_usage(
+    session: DbSession, *, models: Sequence[type[EncryptedFields]]
+) -> dict[str, dict[str, int]]:
     """Rows per table per master key id."""
     from sqlalchemy import func
 
@@ -146,12 +150,12 @@ def key_usage(session: Session, *, models: list[type]) -> dict[str, dict[str, in
     return usage
 
 
-def sealing_keys(session: Session) -> list[ServerKey]:
+def sealing_keys(session: DbSession) -> list[ServerKey]:
     return list(session.scalars(
         select(ServerKey).where(ServerKey.purpose == SEALING).order_by(ServerKey.created_at)))
 
 
-def rotate_sealing_key(session: Session, *, keyring: Keyring) -> SealingPublicKey:
+def rotate_sealing_key(session: DbSession, *, keyring: Keyring) -> SealingPublicKey:
     """Retire the current sealing key (it still opens what was sealed to it) and make a new one."""
     retire_sealing_keys(session)
     return create_sealing_key(session, keyring=keyring)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..audit import service as audit
 from ..auth.models import Role, User
+from ..database import DbSession
 from ..keys import Keyring, decrypt_fields
 from ..sharing import service as sharing
 from . import service as people
@@ -150,7 +150,7 @@ def _name(fields: dict[str, Any]) -> str:
     return names[0] if names else "Name not known"
 
 
-def _reach(session: Session, start: Household) -> tuple[list[Household], bool]:
+def _reach(session: DbSession, start: Household) -> tuple[list[Household], bool]:
     """Breadth-first over household_members: households sharing a person, same team,
     at most MAX_HOPS away and MAX_HOUSEHOLDS in all."""
     seen = {start.id: start}
@@ -179,7 +179,7 @@ def _reach(session: Session, start: Household) -> tuple[list[Household], bool]:
     return order, truncated
 
 
-def _may_start(session: Session, *, viewer: User, household: Household) -> bool:
+def _may_start(session: DbSession, *, viewer: User, household: Household) -> bool:
     if household.team_id != viewer.team_id:
         return False
     if viewer.role == Role.TEAM_LEAD:
@@ -188,7 +188,7 @@ def _may_start(session: Session, *, viewer: User, household: Household) -> bool:
         session, user=viewer, household=household)
 
 
-def family_map(session: Session, *, viewer: User, household_id: str,
+def family_map(session: DbSession, *, viewer: User, household_id: str,
                keyring: Keyring) -> FamilyMap:
     if viewer.role == Role.ADMIN:
         raise MapForbidden()
@@ -243,10 +243,10 @@ def family_map(session: Session, *, viewer: User, household_id: str,
     for person_id, concerns in concerns_by_person.items():
         if not concerns:
             continue
-        person = persons[person_id]
-        linked = [lk for lk in links if lk.person is person]
+        map_person = persons[person_id]
+        linked = [lk for lk in links if lk.person is map_person]
         with_children = [lk.household for lk in linked if lk.household.children > 0
-                         and not (lk.household.children == 1 and person.is_child)]
+                         and not (lk.household.children == 1 and map_person.is_child)]
         contact_levels: dict[str, str] = {}
         for concern in concerns:
             data = decrypt_fields(concern, keyring=keyring)
@@ -260,23 +260,23 @@ def family_map(session: Session, *, viewer: User, household_id: str,
             for other in links:
                 child = other.person
                 if other.household is not link.household or not child.is_child \
-                        or child is person or child.id in named:
+                        or child is map_person or child.id in named:
                     continue
                 named.add(child.id)
                 level = contact_levels.get(child.id)
                 how = (sharing.CONTACT_WORDS.get(level, level) if level
-                       else f"{person.name} {link.words} at the child's household")
+                       else f"{map_person.name} {link.words} at the child's household")
                 contacts.append(ChildContact(child.name, link.household.label, how))
             if not link.household.visible and link.household.children:
                 contacts.append(ChildContact(
                     f"{link.household.children} child(ren), names not shown",
-                    link.household.label, f"{person.name} {link.words}"))
+                    link.household.label, f"{map_person.name} {link.words}"))
         for child_uuid, level in contact_levels.items():
             if child_uuid not in named and child_uuid in by_uuid:
                 named.add(child_uuid)
                 contacts.append(ChildContact(by_uuid[child_uuid].name, "another household",
                                              sharing.CONTACT_WORDS.get(level, level)))
-        of_concern.append(PersonOfConcern(person, with_children, contacts))
+        of_concern.append(PersonOfConcern(map_person, with_children, contacts))
 
     result = FamilyMap(start=households[start.id], households=list(households.values()),
                        persons=list(persons.values()), links=links, of_concern=of_concern,
@@ -293,7 +293,7 @@ def _lay_out(network: FamilyMap) -> None:
     first), each person next to the first household they link to."""
     for i, household in enumerate(network.households):
         household.y = TOP + i * (HOUSEHOLD_H + HOUSEHOLD_GAP)
-    first_home = {}
+    first_home: dict[str, int] = {}
     for link in network.links:
         first_home.setdefault(link.person.id, network.households.index(link.household))
     network.persons.sort(key=lambda p: (first_home.get(p.id, 0), not p.of_concern,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..auth.models import Team, User
 from ..checklists.validation import FieldError
-from ..database import new_uuid, utcnow
+from ..database import DbSession, new_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..sharing import service as sharing
@@ -51,7 +51,7 @@ class HouseholdFacts:
     people: dict[str, set[str]]
 
 
-def household_facts(session: Session, *, user: User, household_id: str,
+def household_facts(session: DbSession, *, user: User, household_id: str,
                     keyring: Keyring) -> HouseholdFacts | None:
     """Looked up once per transaction: a push of fifty visits to one family asks once.
     Every write in this module forgets what was looked up."""
@@ -68,7 +68,7 @@ def household_facts(session: Session, *, user: User, household_id: str,
     return memo[key]
 
 
-def _forget_facts(session: Session) -> None:
+def _forget_facts(session: DbSession) -> None:
     session.info.pop(_FACTS, None)
 
 
@@ -78,7 +78,7 @@ def _forget_at_transaction_end(session: Session, transaction) -> None:
         _forget_facts(session)
 
 
-def caseload_household_ids(session: Session, *, user: User) -> list[int]:
+def caseload_household_ids(session: DbSession, *, user: User) -> list[int]:
     return list(
         session.scalars(
             select(CaseloadAssignment.household_id).where(CaseloadAssignment.user_id == user.id)
@@ -86,18 +86,18 @@ def caseload_household_ids(session: Session, *, user: User) -> list[int]:
     )
 
 
-def on_caseload(session: Session, *, user: User, household: Household) -> bool:
+def on_caseload(session: DbSession, *, user: User, household: Household) -> bool:
     return session.scalar(select(CaseloadAssignment.id).where(
         CaseloadAssignment.user_id == user.id,
         CaseloadAssignment.household_id == household.id).limit(1)) is not None
 
 
-def person_household_ids(session: Session, person: Person) -> list[int]:
+def person_household_ids(session: DbSession, person: Person) -> list[int]:
     return list(session.scalars(
         select(HouseholdMember.household_id).where(HouseholdMember.person_id == person.id)))
 
 
-def person_visible(session: Session, *, user: User, person: Person) -> bool:
+def person_visible(session: DbSession, *, user: User, person: Person) -> bool:
     if person.team_id != user.team_id:
         return False
     if person.created_by_id == user.id:
@@ -106,27 +106,27 @@ def person_visible(session: Session, *, user: User, person: Person) -> bool:
                 set(caseload_household_ids(session, user=user)))
 
 
-def household_by_public_id(session: Session, public_id: str) -> Household | None:
+def household_by_public_id(session: DbSession, public_id: str) -> Household | None:
     return session.scalars(select(Household).where(Household.uuid == public_id)).first()
 
 
-def person_by_public_id(session: Session, public_id: str) -> Person | None:
+def person_by_public_id(session: DbSession, public_id: str) -> Person | None:
     return session.scalars(select(Person).where(Person.uuid == public_id)).first()
 
 
-def concern_by_public_id(session: Session, public_id: str) -> Concern | None:
+def concern_by_public_id(session: DbSession, public_id: str) -> Concern | None:
     return session.scalars(select(Concern).where(Concern.uuid == public_id)).first()
 
 
 # --- announcing changes ------------------------------------------------------
 
 
-def _announce_household(session: Session, household: Household) -> None:
+def _announce_household(session: DbSession, household: Household) -> None:
     changes.record(session, type="household", entity_id=household.uuid, rev=household.rev,
                    household_id=household.id)
 
 
-def _announce_person_record(session: Session, *, type: str, entity_id: str, rev: int,
+def _announce_person_record(session: DbSession, *, type: str, entity_id: str, rev: int,
                             person: Person, author: User | None) -> None:
     """To everyone who holds one of the person's households, and to the author."""
     for household_id in person_household_ids(session, person):
@@ -136,7 +136,7 @@ def _announce_person_record(session: Session, *, type: str, entity_id: str, rev:
         changes.record(session, type=type, entity_id=entity_id, rev=rev, user_id=author.id)
 
 
-def _announce_person(session: Session, person: Person, author: User | None = None) -> None:
+def _announce_person(session: DbSession, person: Person, author: User | None = None) -> None:
     _announce_person_record(session, type="person", entity_id=person.uuid, rev=person.rev,
                             person=person, author=author)
     for concern in session.scalars(select(Concern).where(Concern.person_id == person.id)):
@@ -148,7 +148,7 @@ def _announce_person(session: Session, person: Person, author: User | None = Non
 
 
 def create_person(
-    session: Session, *, team: Team, spec: MemberSpec, keyring: Keyring
+    session: DbSession, *, team: Team, spec: MemberSpec, keyring: Keyring
 ) -> Person:
     person = Person(uuid=new_uuid(), team_id=team.id, is_child=spec.is_child)
     encrypt_fields(person, {
@@ -166,7 +166,7 @@ def create_person(
 
 
 def create_household(
-    session: Session, *, team: Team, address: str, members: list[MemberSpec], keyring: Keyring
+    session: DbSession, *, team: Team, address: str, members: list[MemberSpec], keyring: Keyring
 ) -> Household:
     _forget_facts(session)
     household = Household(uuid=new_uuid(), team_id=team.id)
@@ -181,7 +181,7 @@ def create_household(
     return household
 
 
-def assign_caseload(session: Session, *, user: User, household: Household) -> None:
+def assign_caseload(session: DbSession, *, user: User, household: Household) -> None:
     _forget_facts(session)
     exists = session.scalars(
         select(CaseloadAssignment).where(
@@ -214,7 +214,7 @@ def _check_revision(row: Any, base_rev: int, current: dict[str, Any]) -> None:
         raise StaleRevision(row.rev, current)
 
 
-def put_household(session: Session, *, user: User, entity_id: str, base_rev: int,
+def put_household(session: DbSession, *, user: User, entity_id: str, base_rev: int,
                   payload: Any, keyring: Keyring) -> Household:
     _forget_facts(session)
     _refuse_if_invalid(payloads.household_errors(payload))
@@ -242,7 +242,7 @@ def put_household(session: Session, *, user: User, entity_id: str, base_rev: int
     return household
 
 
-def put_person(session: Session, *, user: User, entity_id: str, base_rev: int,
+def put_person(session: DbSession, *, user: User, entity_id: str, base_rev: int,
                payload: Any, keyring: Keyring) -> Person:
     _forget_facts(session)
     _refuse_if_invalid(payloads.person_errors(payload))
@@ -266,11 +266,11 @@ def put_person(session: Session, *, user: User, entity_id: str, base_rev: int,
     session.flush()
     _announce_person(session, person, author=user)
     for household_id in person_household_ids(session, person):
-        _announce_household(session, session.get(Household, household_id))
+        _announce_household(session, session.get_one(Household, household_id))
     return person
 
 
-def put_membership(session: Session, *, user: User, entity_id: str, base_rev: int,
+def put_membership(session: DbSession, *, user: User, entity_id: str, base_rev: int,
                    payload: Any, keyring: Keyring) -> HouseholdMember:
     """Link a person to a household. Set-like: never a conflict; the same pair is one link,
     whichever device made it first, and a later residence replaces an earlier one."""
@@ -303,7 +303,7 @@ def put_membership(session: Session, *, user: User, entity_id: str, base_rev: in
     return link
 
 
-def put_concern(session: Session, *, user: User, entity_id: str, base_rev: int,
+def put_concern(session: DbSession, *, user: User, entity_id: str, base_rev: int,
                 payload: Any, keyring: Keyring) -> Concern:
     _forget_facts(session)
     if isinstance(payload, dict):
@@ -372,7 +372,7 @@ def household_view(household: Household, *, keyring: Keyring) -> dict[str, Any]:
     }
 
 
-def person_view(session: Session, person: Person, *, keyring: Keyring) -> dict[str, Any]:
+def person_view(session: DbSession, person: Person, *, keyring: Keyring) -> dict[str, Any]:
     fields = decrypt_fields(person, keyring=keyring)
     links = session.execute(
         select(Household.uuid, HouseholdMember.residence)
@@ -394,7 +394,7 @@ def concern_view(concern: Concern, *, keyring: Keyring) -> dict[str, Any]:
             "person_id": concern.person.uuid, "rev": concern.rev}
 
 
-def household_people(session: Session, household: Household, *, keyring: Keyring
+def household_people(session: DbSession, household: Household, *, keyring: Keyring
                      ) -> dict[str, set[str]]:
     """Who a checklist's per-person questions may be about, by repeat kind."""
     rows = session.execute(
@@ -417,7 +417,7 @@ def household_people(session: Session, household: Household, *, keyring: Keyring
             "persons_of_concern": of_concern}
 
 
-def child_ids(session: Session, household: Household) -> set[str]:
+def child_ids(session: DbSession, household: Household) -> set[str]:
     return set(session.scalars(
         select(Person.uuid).join(HouseholdMember, HouseholdMember.person_id == Person.id)
         .where(HouseholdMember.household_id == household.id, Person.is_child.is_(True))))

@@ -12,13 +12,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import object_session
 
 from ..audit import service as audit
 from ..auth.models import Role, User
 from ..checklists import service as checklists
 from ..checklists.models import Checklist, ChecklistStatus
-from ..database import new_uuid, utcnow
+from ..database import DbSession, new_uuid, utcnow
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..people.models import Concern, Household
@@ -265,7 +265,7 @@ class _Addresses:
         return self.cache[household.id]
 
 
-def queue_choices(session: Session, *, lead: User, keyring: Keyring) -> QueueChoices:
+def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueChoices:
     """What the queue's filters offer: the team's practitioners and households, and flags."""
     _require_lead(lead)
     practitioners = session.scalars(
@@ -341,7 +341,7 @@ def _sort_key(sort: str):
     return keys.get(sort, keys["urgency"])
 
 
-def team_queue(session: Session, *, lead: User, keyring: Keyring,
+def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
                filters: QueueFilters | None = None, now: datetime | None = None) -> QueuePage:
     """The team's checklists awaiting or past review, filtered, sorted and in pages; the
     overdue ones apart at the top; drafts older than two days apart, as "not yet
@@ -514,7 +514,7 @@ def _lines(fields: list[dict[str, Any]], answers: dict[str, Any],
     return lines
 
 
-def _team_checklist(session: Session, *, lead: User, public_id: str) -> Checklist:
+def _team_checklist(session: DbSession, *, lead: User, public_id: str) -> Checklist:
     _require_lead(lead)
     checklist = checklists.checklist_by_public_id(session, public_id)
     if checklist is None or checklist.team_id != lead.team_id:
@@ -552,7 +552,7 @@ def _concern_line(concern: Concern, *, viewer: User, names: dict[str, str],
                        contact=contact)
 
 
-def _decision_lines(session: Session, checklist: Checklist, *,
+def _decision_lines(session: DbSession, checklist: Checklist, *,
                     keyring: Keyring) -> list[DecisionLine]:
     rows = session.scalars(select(ReviewDecision).where(
         ReviewDecision.checklist_id == checklist.id)
@@ -571,7 +571,7 @@ def _rule_actions(template: dict[str, Any]) -> dict[str, str]:
 
 
 def open_for_review(
-    session: Session, *, lead: User, public_id: str, keyring: Keyring,
+    session: DbSession, *, lead: User, public_id: str, keyring: Keyring,
     now: datetime | None = None,
 ) -> ChecklistDetail:
     """One checklist on one screen, for a lead of its team. Every opening is audited,
@@ -655,7 +655,7 @@ def residence_words(residence: str) -> str:
 
 
 def decide(
-    session: Session, *, lead: User, public_id: str, decision: Decision | str,
+    session: DbSession, *, lead: User, public_id: str, decision: Decision | str,
     keyring: Keyring, comment: str = "", procedure: Procedure | str | None = None,
     supervision_date: date | None = None, expected_rev: int | None = None,
 ) -> ReviewDecision:
@@ -705,7 +705,7 @@ def decide(
     return row
 
 
-def latest_decision(session: Session, checklist: Checklist) -> ReviewDecision | None:
+def latest_decision(session: DbSession, checklist: Checklist) -> ReviewDecision | None:
     return session.scalars(select(ReviewDecision).where(
         ReviewDecision.checklist_id == checklist.id)
         .order_by(ReviewDecision.decided_at.desc(), ReviewDecision.id.desc())).first()
@@ -728,7 +728,7 @@ def decision_view(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any] |
     }
 
 
-def escalation_candidates(session: Session, *, lead: User, household_ids: list[str],
+def escalation_candidates(session: DbSession, *, lead: User, household_ids: list[str],
                           keyring: Keyring) -> list[Choice]:
     """Checklists awaiting a decision for any of these households: what an escalation
     from the family map can be recorded on."""

@@ -17,12 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..audit import service as audit
 from ..auth.models import Role, User
 from ..checklists.validation import FieldError
-from ..database import is_uuid, utcnow
+from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity
 from ..keys import Keyring, decrypt_fields
 from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
@@ -82,7 +81,7 @@ def basis_words(basis: list[str]) -> str:
 # --- raising alerts ----------------------------------------------------------------
 
 
-def _children_of(session: Session, household: Household, *, besides: int) -> list[Person]:
+def _children_of(session: DbSession, household: Household, *, besides: int) -> list[Person]:
     return list(session.scalars(
         select(Person).join(HouseholdMember, HouseholdMember.person_id == Person.id)
         .where(HouseholdMember.household_id == household.id, Person.is_child.is_(True),
@@ -90,14 +89,14 @@ def _children_of(session: Session, household: Household, *, besides: int) -> lis
         .order_by(Person.id)))
 
 
-def _caseload_holders(session: Session, household: Household) -> list[int]:
+def _caseload_holders(session: DbSession, household: Household) -> list[int]:
     return list(session.scalars(
         select(CaseloadAssignment.user_id)
         .where(CaseloadAssignment.household_id == household.id)
         .order_by(CaseloadAssignment.user_id)))
 
 
-def _raise(session: Session, *, concern: Concern, household: Household,
+def _raise(session: DbSession, *, concern: Concern, household: Household,
            user_ids: list[int] | None = None) -> list[Alert]:
     """Alerts for `concern` at `household` (if it has children), to its caseload holders."""
     if household.team_id != concern.team_id or not _children_of(
@@ -125,19 +124,19 @@ def _raise(session: Session, *, concern: Concern, household: Household,
     return raised
 
 
-def _households_of(session: Session, person_id: int) -> list[Household]:
+def _households_of(session: DbSession, person_id: int) -> list[Household]:
     return list(session.scalars(
         select(Household).join(HouseholdMember, HouseholdMember.household_id == Household.id)
         .where(HouseholdMember.person_id == person_id).order_by(Household.id)))
 
 
-def _concerns_at(session: Session, household: Household) -> list[Concern]:
+def _concerns_at(session: DbSession, household: Household) -> list[Concern]:
     return list(session.scalars(
         select(Concern).join(HouseholdMember, HouseholdMember.person_id == Concern.person_id)
         .where(HouseholdMember.household_id == household.id).order_by(Concern.id)))
 
 
-def alert_for_concern(session: Session, *, concern: Concern) -> list[Alert]:
+def alert_for_concern(session: DbSession, *, concern: Concern) -> list[Alert]:
     """A concern recorded or changed: alert at every household with children its person
     is linked to."""
     raised = []
@@ -146,7 +145,7 @@ def alert_for_concern(session: Session, *, concern: Concern) -> list[Alert]:
     return raised
 
 
-def alert_for_link(session: Session, *, household: Household) -> list[Alert]:
+def alert_for_link(session: DbSession, *, household: Household) -> list[Alert]:
     """Someone linked to a household: a person of concern now there, or a child now
     living with one. Alerts for every concern about anyone linked to it."""
     raised = []
@@ -155,7 +154,7 @@ def alert_for_link(session: Session, *, household: Household) -> list[Alert]:
     return raised
 
 
-def alert_for_caseload(session: Session, *, user: User, household: Household) -> list[Alert]:
+def alert_for_caseload(session: DbSession, *, user: User, household: Household) -> list[Alert]:
     """A household newly on `user`'s caseload: they learn what the others know."""
     raised = []
     for concern in _concerns_at(session, household):
@@ -166,7 +165,7 @@ def alert_for_caseload(session: Session, *, user: User, household: Household) ->
 # --- delivering and acknowledging ----------------------------------------------------
 
 
-def alert_by_public_id(session: Session, public_id: str) -> Alert | None:
+def alert_by_public_id(session: DbSession, public_id: str) -> Alert | None:
     return session.scalars(select(Alert).where(Alert.uuid == public_id)).first()
 
 
@@ -179,7 +178,7 @@ def _first_name(person: Person, *, keyring: Keyring) -> str:
     return names[0] if names else "Name not known"
 
 
-def alert_view(session: Session, alert: Alert, *, keyring: Keyring) -> dict[str, Any]:
+def alert_view(session: DbSession, alert: Alert, *, keyring: Keyring) -> dict[str, Any]:
     """What the recipient's device receives. Never the source of the concern."""
     concern = decrypt_fields(alert.concern, keyring=keyring)
     person = alert.concern.person
@@ -199,7 +198,7 @@ def alert_view(session: Session, alert: Alert, *, keyring: Keyring) -> dict[str,
     }
 
 
-def alert_data(session: Session, *, entity_id: str, user_id: int | None,
+def alert_data(session: DbSession, *, entity_id: str, user_id: int | None,
                keyring: Keyring) -> dict[str, Any] | None:
     """The pull's `data` for an "alert" change: only ever for its recipient."""
     alert = alert_by_public_id(session, entity_id)
@@ -215,8 +214,11 @@ def _ack_errors(entity_id: str, payload: Any) -> list[FieldError]:
               for k in sorted(set(payload) - {"alert_id", "acknowledged_at"})]
     if not is_uuid(payload.get("alert_id")) or payload.get("alert_id") != entity_id:
         errors.append(FieldError("alert_id", "must be the op's entity_id"))
+    acknowledged_at = payload.get("acknowledged_at")
     try:
-        when = datetime.fromisoformat(payload.get("acknowledged_at"))
+        if not isinstance(acknowledged_at, str):
+            raise TypeError("acknowledged_at is not a string")
+        when = datetime.fromisoformat(acknowledged_at)
         if when.tzinfo is None:
             errors.append(FieldError("acknowledged_at", "must give its UTC offset"))
     except (TypeError, ValueError):
@@ -224,7 +226,7 @@ def _ack_errors(entity_id: str, payload: Any) -> list[FieldError]:
     return errors
 
 
-def acknowledge(session: Session, *, user: User, entity_id: str, base_rev: int,
+def acknowledge(session: DbSession, *, user: User, entity_id: str, base_rev: int,
                 payload: Any, keyring: Keyring) -> Alert:
     """`alert.ack`: set-like and idempotent, never a conflict; the first time counts.
 
@@ -264,7 +266,7 @@ class UnawareProfessional:
     raised_at: datetime
 
 
-def unacknowledged_professionals(session: Session, household: Household
+def unacknowledged_professionals(session: DbSession, household: Household
                                  ) -> list[UnawareProfessional]:
     """Professionals with this household on their caseload who have not acknowledged an
     alert about a person of concern linked to it (the `professionals-unaware` rule)."""
@@ -301,7 +303,7 @@ class AlertGroup:
         return sum(1 for r in self.recipients if r.acknowledged_at is None)
 
 
-def alert_groups(session: Session, *, team_id: int, keyring: Keyring,
+def alert_groups(session: DbSession, *, team_id: int, keyring: Keyring,
                  household: Household | None = None) -> list[AlertGroup]:
     """Who has and has not acknowledged each alert, for a team (or one household).
     Decrypts names and addresses: callers check that the viewer is the team's lead."""
@@ -333,7 +335,7 @@ class AlertsForbidden(Exception):
     """Only a team lead sees who has acknowledged their team's alerts."""
 
 
-def team_alerts(session: Session, *, lead: User, keyring: Keyring) -> list[AlertGroup]:
+def team_alerts(session: DbSession, *, lead: User, keyring: Keyring) -> list[AlertGroup]:
     """The lead's view of every alert in their team: who has and has not acknowledged."""
     if lead.role != Role.TEAM_LEAD.value:
         raise AlertsForbidden()

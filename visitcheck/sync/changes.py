@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from ..database import DbSession
 from .models import Change, SyncCounter
 
 COUNTER_ID = 1
@@ -19,7 +20,7 @@ COUNTER_ID = 1
 _HELD = "visitcheck.feed_seq"
 
 
-def _take_lock(session: Session, *, increment: int) -> int:
+def _take_lock(session: DbSession, *, increment: int) -> int:
     result = session.execute(
         update(SyncCounter)
         .where(SyncCounter.id == COUNTER_ID)
@@ -33,7 +34,7 @@ def _take_lock(session: Session, *, increment: int) -> int:
     return int(result[0])
 
 
-def serialise_writers(session: Session) -> None:
+def serialise_writers(session: DbSession) -> None:
     """Take the feed's write lock now, before reading what the ops will change.
 
     Every op that may write takes it first, so two ops on the same entity
@@ -44,7 +45,7 @@ def serialise_writers(session: Session) -> None:
         session.info[_HELD] = _take_lock(session, increment=0)
 
 
-def next_seq(session: Session) -> int:
+def next_seq(session: DbSession) -> int:
     if _HELD in session.info:
         session.info[_HELD] += 1
         return session.info[_HELD]
@@ -66,7 +67,7 @@ def _release(session: Session, transaction) -> None:
 
 
 def record(
-    session: Session,
+    session: DbSession,
     *,
     type: str,
     entity_id: str,
@@ -88,7 +89,7 @@ def record(
 
 
 def visible_since(
-    session: Session, *, cursor: int, limit: int, household_ids: list[int], user_id: int
+    session: DbSession, *, cursor: int, limit: int, household_ids: list[int], user_id: int
 ) -> list[Change]:
     audience = Change.user_id == user_id
     if household_ids:

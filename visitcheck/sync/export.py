@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..audit import service as audit
 from ..auth.models import Role, User
-from ..database import is_uuid
+from ..database import DbSession, is_uuid
 from ..devices import service as devices
 from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
 from ..keys.service import open_envelope
@@ -71,7 +70,7 @@ def export_aad(export_id: str) -> bytes:
     return sealed_aad(EXPORT_TYPE, export_id, export_id, 0)
 
 
-def open_export(session: Session, *, data: bytes, keyring: Keyring) -> dict[str, Any]:
+def open_export(session: DbSession, *, data: bytes, keyring: Keyring) -> dict[str, Any]:
     """Check the file's shape and open its envelope; returns the inner document."""
     try:
         outer = json.loads(data)
@@ -104,7 +103,7 @@ def open_export(session: Session, *, data: bytes, keyring: Keyring) -> dict[str,
 
 
 def import_export(
-    session: Session, *, data: bytes, username: str, keyring: Keyring,
+    session: DbSession, *, data: bytes, username: str, keyring: Keyring,
     actor: User | None = None, actor_username: str | None = None,
 ) -> ImportResult:
     """Apply an export's ops for `username`, as that user's device would push them.

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..auth.models import User
 from ..checklists import service as checklists
-from ..database import is_uuid
+from ..database import DbSession, is_uuid
 from ..devices import service as devices
 from ..errors import OpRefused, StaleRevision
 from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
@@ -63,11 +63,11 @@ def _shape_problem(op: Any) -> Problem | None:
     return None
 
 
-def _recorded_answer(session: Session, op_id: str) -> SyncOp | None:
+def _recorded_answer(session: DbSession, op_id: str) -> SyncOp | None:
     return session.scalars(select(SyncOp).where(SyncOp.op_id == op_id)).first()
 
 
-def replay(session: Session, *, op: dict[str, Any],
+def replay(session: DbSession, *, op: dict[str, Any],
            recorded: dict[str, SyncOp] | None = None) -> dict[str, Any] | None:
     """The answer for an op seen before: `duplicate`, or `rejected` if its body changed.
     `recorded` holds the batch's answers already looked up, so a batch asks once."""
@@ -83,10 +83,17 @@ def replay(session: Session, *, op: dict[str, Any],
     return {**json.loads(seen.answer), "status": "duplicate"}
 
 
+class _StoredRow(Protocol):
+    """What an op handler returns: a row carrying its new revision."""
+
+    @property
+    def rev(self) -> int: ...
+
+
 # op type -> the service that applies it; each takes (session, user, entity_id, base_rev,
 # payload, keyring), returns the stored row (with its new `rev`) or raises
 # StaleRevision / OpRefused.
-OP_HANDLERS = {
+OP_HANDLERS: dict[str, Callable[..., _StoredRow]] = {
     "checklist.put": checklists.put_checklist,
     "household.put": people.put_household,
     "person.put": people.put_person,
@@ -96,7 +103,7 @@ OP_HANDLERS = {
 }
 
 
-def _apply(session: Session, *, user: User, op: dict[str, Any], payload: Any,
+def _apply(session: DbSession, *, user: User, op: dict[str, Any], payload: Any,
            keyring: Keyring) -> dict[str, Any]:
     try:
         row = OP_HANDLERS[op["type"]](session, user=user, entity_id=op["entity_id"],
@@ -112,7 +119,7 @@ def _apply(session: Session, *, user: User, op: dict[str, Any], payload: Any,
     return {"op_id": op["op_id"], "status": "applied", "rev": row.rev}
 
 
-def _open(session: Session, op: Any, *, keyring: Keyring) -> tuple[Any, dict | None]:
+def _open(session: DbSession, op: Any, *, keyring: Keyring) -> tuple[Any, dict | None]:
     """Check an op's shape and open its envelope: (payload, None) or (None, rejection).
     No database writes: this runs before the feed lock is taken."""
     problem = _shape_problem(op)
@@ -132,7 +139,7 @@ def _open(session: Session, op: Any, *, keyring: Keyring) -> tuple[Any, dict | N
 
 
 def apply_ops(
-    session: Session, *, user: User, device_id: str, ops: list[Any], keyring: Keyring
+    session: DbSession, *, user: User, device_id: str, ops: list[Any], keyring: Keyring
 ) -> list[dict[str, Any]]:
     """Answer ops in order, in one transaction the caller commits (or rolls back whole).
 
@@ -144,7 +151,7 @@ def apply_ops(
     """
     opened = [_open(session, op, keyring=keyring) for op in ops]
     if not any(rejection is None for _, rejection in opened):
-        return [rejection for _, rejection in opened]
+        return [rejection for _, rejection in opened if rejection is not None]
     changes.serialise_writers(session)
     # Under the lock: the answers recorded for these op ids, in one query.
     recorded = {row.op_id: row for row in session.scalars(select(SyncOp).where(
@@ -168,12 +175,12 @@ def apply_ops(
 
 
 def apply_op(
-    session: Session, *, user: User, device_id: str, op: Any, keyring: Keyring
+    session: DbSession, *, user: User, device_id: str, op: Any, keyring: Keyring
 ) -> dict[str, Any]:
     return apply_ops(session, user=user, device_id=device_id, ops=[op], keyring=keyring)[0]
 
 
-def _apply_opened(session: Session, *, user: User, device_id: str, op: dict[str, Any],
+def _apply_opened(session: DbSession, *, user: User, device_id: str, op: dict[str, Any],
                   payload: Any, keyring: Keyring, recorded: dict[str, SyncOp]
                   ) -> dict[str, Any]:
     earlier = replay(session, op=op, recorded=recorded)
@@ -194,7 +201,7 @@ def _apply_opened(session: Session, *, user: User, device_id: str, op: dict[str,
     return answer
 
 
-def _record_conflict(session: Session, *, user: User, device_id: str, op: dict[str, Any],
+def _record_conflict(session: DbSession, *, user: User, device_id: str, op: dict[str, Any],
                      server_rev: int) -> None:
     seen = session.scalars(select(SyncConflict).where(SyncConflict.op_id == op["op_id"])).first()
     if seen is None:
@@ -204,7 +211,7 @@ def _record_conflict(session: Session, *, user: User, device_id: str, op: dict[s
         session.flush()
 
 
-def _resolve_conflicts(session: Session, *, user: User, op: dict[str, Any]) -> None:
+def _resolve_conflicts(session: DbSession, *, user: User, op: dict[str, Any]) -> None:
     """The user's next applied edit of the entity is their answer to its open conflicts."""
     if op["base_rev"] == 0:
         return  # a new entity has had no conflicts
@@ -215,7 +222,7 @@ def _resolve_conflicts(session: Session, *, user: User, op: dict[str, Any]) -> N
         conflict.resolved_by_op_id = op["op_id"]
 
 
-def check_push_device(session: Session, *, user: User, device_id: Any) -> None:
+def check_push_device(session: DbSession, *, user: User, device_id: Any) -> None:
     """Raise DeviceNotRegistered, or devices.DeviceRevoked for a lost device."""
     device = devices.device_for_user(session, user=user, device_id=device_id) if is_uuid(
         device_id) else None
@@ -228,7 +235,7 @@ def check_push_device(session: Session, *, user: User, device_id: Any) -> None:
 
 
 def pull(
-    session: Session, *, user: User, cursor: int, limit: int, keyring: Keyring
+    session: DbSession, *, user: User, cursor: int, limit: int, keyring: Keyring
 ) -> dict[str, Any]:
     """Every change the user may see after `cursor`, oldest first, with current content."""
     limit = max(1, min(limit, MAX_PULL_LIMIT))
@@ -246,7 +253,7 @@ def pull(
     return {"changes": out, "cursor": rows[-1].seq if rows else cursor, "more": more}
 
 
-def _current_data(session: Session, *, change: Any, user: User,
+def _current_data(session: DbSession, *, change: Any, user: User,
                   keyring: Keyring) -> dict[str, Any] | None:
     if change.type == "person":
         person = people.person_by_public_id(session, change.entity_id)
