@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer
 
 from visitcheck import create_app
 from visitcheck.config import Config, normalise_database_url
@@ -210,11 +210,26 @@ class LiveServer:
     app: object
 
 
+class _Server(ThreadedWSGIServer):
+    """Keeps its request threads, so teardown can wait for requests still being
+    answered (a page's last sync) before the database goes away under them."""
+
+    def process_request(self, request, client_address):
+        thread = threading.Thread(target=self.process_request_thread,
+                                  args=(request, client_address), daemon=True)
+        self.request_threads.append(thread)
+        thread.start()
+
+
 @pytest.fixture
 def live_server(app, demo) -> Iterator[LiveServer]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = _Server("127.0.0.1", 0, app)
+    server.request_threads = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
     server.shutdown()
     thread.join(timeout=10)
+    for request_thread in server.request_threads:
+        request_thread.join(timeout=10)
+    server.server_close()
