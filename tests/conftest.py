@@ -105,6 +105,24 @@ def app(app_config) -> Iterator:
         db.engine.dispose()
 
 
+@pytest.fixture
+def another_app(app_config):
+    """another_app(config=None) -> a second app on the same database (another worker,
+    another key set), its connections closed at the end of the test."""
+    made = []
+
+    def make(config: Config | None = None):
+        extra = create_app(config or app_config)
+        made.append(extra)
+        return extra
+
+    yield make
+    for extra in made:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @dataclass
 class DemoData:
     PASSWORD: str

@@ -17,15 +17,14 @@ from visitcheck.people.models import Household
 
 
 def test_rotation_rewraps_every_record_under_the_new_master_key(app, demo, app_config,
-                                                              master_key):
+                                                              master_key, another_app):
     from dataclasses import replace
 
-    from visitcheck import create_app
     from visitcheck.keys import b64url_encode
 
     new_key = b64url_encode(os.urandom(32))
     # The operator puts the new key first and keeps the old one after it...
-    rotating = create_app(replace(app_config, master_key=f"{new_key},{master_key}"))
+    rotating = another_app(replace(app_config, master_key=f"{new_key},{master_key}"))
     rotated = rotating.test_cli_runner().invoke(args=["keys", "rotate"])
     status = rotating.test_cli_runner().invoke(args=["keys", "status"])
 
@@ -34,16 +33,12 @@ def test_rotation_rewraps_every_record_under_the_new_master_key(app, demo, app_c
         new_id = keyring().current_master_id
         for model in ENCRYPTED_MODELS:
             assert set(db.session.scalars(select(model.key_id))) <= {new_id}
-        db.session.remove()
-        db.engine.dispose()
     assert "households           4 re-wrapped" in rotated.output
     # ...and once every record is re-wrapped, the old key can go.
-    after = create_app(replace(app_config, master_key=new_key))
+    after = another_app(replace(app_config, master_key=new_key))
     with after.app_context():
         household = db.session.scalars(select(Household)).first()
         assert people.household_address(household, keyring=keyring())
-        db.session.remove()
-        db.engine.dispose()
     assert f"households           {new_id}: 4" in status.output
 
 

@@ -8,13 +8,12 @@ from dataclasses import replace
 import redis
 
 from tests.conftest import sign_in
-from visitcheck import create_app
 
 
-def test_sign_in_throttling_is_shared_through_redis(app_config, demo):
+def test_sign_in_throttling_is_shared_through_redis(app_config, demo, another_app):
     config = replace(app_config, ratelimit_storage_uri="redis://127.0.0.1:6379/15")
     # Two app instances stand for two workers; they share nothing but Redis.
-    first, second = create_app(config), create_app(config)
+    first, second = another_app(config), another_app(config)
     username = f"nobody-{uuid.uuid4().hex[:8]}"
 
     answers = [sign_in(first.test_client(), username, "wrong").status_code for _ in range(3)]

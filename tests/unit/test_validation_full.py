@@ -75,7 +75,7 @@ def test_a_whole_checklist_is_valid_on_submission(template):
     assert errors == []
 
 
-def test_sections_two_to_eight_are_not_yet_required(template):
+def test_a_visit_may_be_submitted_with_sections_two_to_eight_left_empty(template):
     only_s1 = {"visit": full_answers()["visit"]}
 
     assert validate_answers(template, only_s1, children={AMY, BEN}, complete=True,
@@ -165,3 +165,21 @@ def test_every_section_of_the_domain_is_in_the_template(template):
     notes = [f for f in template["sections"][4]["fields"] if f["type"] == "note"]
     assert len(notes) == 1
     assert notes[0]["text"].startswith("No disclosure does not mean no abuse")
+
+
+@pytest.mark.parametrize(("group", "field"), [
+    ("actions", "owner"), ("actions", "due"), ("referrals", "to"),
+    ("sharing", "lawful_basis"), ("sharing", "consent_reason"),
+])
+def test_a_recorded_action_referral_or_sharing_needs_its_details_on_submission(
+        template, group, field):
+    answers = full_answers()
+    del answers["analysis"][group][ROW][field]
+
+    on_submit = validate_answers(template, answers, children={AMY, BEN}, complete=True,
+                                 people=PEOPLE)
+    as_draft = validate_answers(template, answers, children={AMY, BEN}, complete=False,
+                                people=PEOPLE)
+
+    assert fields(on_submit) == {f"analysis.{group}.{ROW}.{field}"}
+    assert as_draft == []
