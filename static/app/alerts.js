@@ -10,6 +10,7 @@
 
 import { readAllSecrets, readSecret } from "./vault.js";
 import { saveEntity } from "./sync.js";
+import { el } from "./dom.js";
 
 /** Every alert on the device: unacknowledged first, newest first within each. */
 export async function listAlerts() {
@@ -58,19 +59,6 @@ export function alertsForRules(alerts, householdId, user) {
 }
 
 // ---- the caseload's alert list -----------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (value === true) node.setAttribute(key, "");
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 function when(iso) {
   const date = new Date(iso);

@@ -10,6 +10,7 @@
 
 import { readSecret, writeSecrets } from "./vault.js";
 import { loadOutbox, saveChecklist, saveEntity, refreshCounts } from "./sync.js";
+import { el } from "./dom.js";
 
 // op type -> the vault kind of the device's copy, and the fields its payload carries.
 const ENTITY_FIELDS = {
@@ -305,18 +306,6 @@ export async function resolveConflict(entityId, { choice, choices = {}, template
 
 let panelCounter = 0;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (value === true) node.setAttribute(key, "");
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 function actionButton(text, onClick, variant = "") {
   const node = el("button", { type: "button", class: `button ${variant}`.trim(), text });

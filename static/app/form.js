@@ -10,26 +10,13 @@
 // Fields of type "note" and "age_band" are shown, never answered.
 
 import { ageBand } from "./rules.js";
+import { el } from "./dom.js";
 
 const PERSON_REPEATS = new Set(["children", "members", "adults", "parents", "persons_of_concern"]);
 const DISPLAY_ONLY = new Set(["note", "age_band"]);
 
 let formCounter = 0;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (value === true) node.setAttribute(key, "");
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined) node.append(child);
-  }
-  return node;
-}
 
 function pad(n) {
   return String(n).padStart(2, "0");

@@ -23,6 +23,7 @@ import { onEntitiesChanged, householdWithParents } from "./entities.js";
 import { registerServiceWorker, applyUpdate } from "./update.js";
 import { startIdleLock } from "./idle.js";
 import { buildExport, downloadFile } from "./export.js";
+import { el } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,19 +44,6 @@ let lockNotice = null;
 let leaving = false;
 
 // ---- small DOM helpers --------------------------------------------------------
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (value === true) node.setAttribute(key, "");
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 function button(text, onClick, { variant = "", label = null, id = null, describedBy = null } = {}) {
   const node = el("button", {

@@ -11,6 +11,7 @@ import {
   getHouseholdRecord, listHouseholdRecords, getPerson, householdPeople, concernAbout, displayName,
   savePerson, saveConcern, linkPerson, childrenAround,
 } from "./entities.js";
+import { el } from "./dom.js";
 
 const YES_NO = [["true", "Yes"], ["false", "No"]];
 
@@ -19,18 +20,6 @@ let closeScreen = null;
 let backLabel = "Back to list";
 let formCounter = 0;
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else if (value === true) node.setAttribute(key, "");
-    else node.setAttribute(key, String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 function button(text, onClick, { variant = "", describedBy = null, type = "button" } = {}) {
   const node = el("button", { type, class: `button ${variant}`.trim(), text, "aria-describedby": describedBy });
