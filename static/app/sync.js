@@ -123,6 +123,22 @@ function plaintextOf(draft) {
   };
 }
 
+// The base revision a new op of an entity gets, and which waiting ops it replaces
+// (docs/sync-protocol.md, "An op on the device"). An entity blocked by an op that
+// needs attention has everything after it unsent: one new op from the blocked
+// op's base replaces them all. An op never sent is replaced in its place (keepSeq);
+// one that was sent may have been applied, so the new op follows it.
+function planOp(ops, rev) {
+  const attention = ops.filter((op) => op.state === "attention");
+  if (attention.length) return { baseRev: attention[0].base_rev, replaces: ops, keepSeq: ops[0].seq };
+  if (ops.length) {
+    const last = ops[ops.length - 1];
+    if (!last.attempts) return { baseRev: last.base_rev, replaces: [last], keepSeq: last.seq };
+    return { baseRev: last.base_rev + 1, replaces: [], keepSeq: null };
+  }
+  return { baseRev: rev, replaces: [], keepSeq: null };
+}
+
 /**
  * Save a checklist draft locally and queue a sealed checklist.put for it,
  * atomically. draft: {id, household_id, template, template_version, status,
@@ -139,24 +155,8 @@ export async function saveChecklist(draft) {
     const rev = Math.max(draft.rev || 0, (stored && stored.rev) || 0);
     const record = { ...draft, rev };
     const remove = [];
-    let baseRev;
-    const attention = ops.filter((item) => item.state === "attention");
-    if (attention.length) {
-      // The entity is blocked: everything queued after the blocked op is unsent.
-      // Replace them all with one op from the blocked op's base revision.
-      baseRev = attention[0].base_rev;
-      for (const item of ops) remove.push(["outbox", item.op_id]);
-    } else if (ops.length) {
-      const last = ops[ops.length - 1];
-      if (!last.attempts) {
-        baseRev = last.base_rev;
-        remove.push(["outbox", last.op_id]);
-      } else {
-        baseRev = last.base_rev + 1;
-      }
-    } else {
-      baseRev = rev;
-    }
+    const { baseRev, replaces } = planOp(ops, rev);
+    for (const item of replaces) remove.push(["outbox", item.op_id]);
     const opId = crypto.randomUUID();
     const sealed = await sealEnvelope({
       kid, publicKey, type: "checklist.put", entityId: draft.id, opId, baseRev, plaintext: plaintextOf(draft),
@@ -222,23 +222,10 @@ export async function saveEntities(items, { local = [] } = {}) {
       if (kind) {
         const stored = await readSecret(kind, item.entityId);
         const rev = Math.max(item.baseRev || 0, (stored && stored.rev) || 0);
-        const attention = ops.filter((op) => op.state === "attention");
-        if (attention.length) {
-          baseRev = attention[0].base_rev;
-          keepSeq = ops[0].seq;
-          for (const op of ops) remove.push(["outbox", op.op_id]);
-        } else if (ops.length) {
-          const last = ops[ops.length - 1];
-          if (!last.attempts) {
-            baseRev = last.base_rev;
-            keepSeq = last.seq;
-            remove.push(["outbox", last.op_id]);
-          } else {
-            baseRev = last.base_rev + 1;
-          }
-        } else {
-          baseRev = rev;
-        }
+        const plan = planOp(ops, rev);
+        baseRev = plan.baseRev;
+        keepSeq = plan.keepSeq;
+        for (const op of plan.replaces) remove.push(["outbox", op.op_id]);
       }
       const opId = crypto.randomUUID();
       const sealed = await sealEnvelope({
