@@ -7,15 +7,21 @@ the same cases, and EXPRESSION_CASES below, through static/app/rules.js.
 from __future__ import annotations
 
 import json
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from visitcheck.checklists.rules import (
+    DAY_MS,
     RuleError,
     age_band,
+    compile_rules,
     evaluate,
     evaluate_expression,
+    time_ms,
     working_days,
 )
 from visitcheck.checklists.service import builtin_template_files
@@ -255,3 +261,156 @@ def test_working_days_count_weekdays_only():
     # Friday 16:00 to the next Friday 16:00 is five working days.
     assert working_days("2026-11-13T16:00:00Z", "2026-11-20T16:00:00Z") == 5
     assert working_days("2026-11-13T16:00:00Z", "2026-11-20T15:59:59Z") == 4
+
+
+
+def _stepped_working_days(start: str, end: str) -> int:
+    """docs/rules.md word for word: step to the same time on the next weekday, and
+    count the steps that land at or before `end`."""
+    at, until, steps = time_ms(start), time_ms(end), 0
+    while True:
+        at += DAY_MS
+        while (at // DAY_MS + 4) % 7 in (0, 6):  # 1970-01-01 was a Thursday
+            at += DAY_MS
+        if at > until:
+            return steps
+        steps += 1
+
+
+def test_working_days_are_counted_as_the_definition_steps_them():
+    def iso(ms: int) -> str:
+        moment = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
+        return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    for day in range(16, 23):  # Monday 16 to Sunday 22 November 2026
+        for clock in ("00:00:00.000", "09:30:00.000", "23:59:59.999"):
+            start = f"2026-11-{day}T{clock}Z"
+            for days in range(22):
+                for nudge in (-1, 0, 1):
+                    end = iso(time_ms(start) + days * DAY_MS + nudge)
+                    assert working_days(start, end) == _stepped_working_days(start, end), (
+                        start, end)
+
+
+# --- compiled once, evaluated many times ------------------------------------------------
+
+# (name, expression, expected value) over CONTEXT: scoping and the shortcuts the
+# compiler takes (constants in ==, literal lists in `in`, static paths).
+COMPILER_CASES = [
+    ("an inner loop over the same name leaves the outer one intact",
+     {"map": [[1, 2], "x", {"let": [{"y": {"map": [[10], "x", {"var": "x"}]}},
+                                    [{"var": "x"}, {"var": "y"}]]}]},
+     [[1, [10]], [2, [10]]]),
+    ("a let binding sees the outer value of its own name",
+     {"let": [{"n": {"cat": [{"var": "n"}, "!"]}}, {"var": "n"}]}, "3!"),
+    ("a loop's collection does not see the loop's name",
+     {"map": [{"var": "people.0.tags"}, "people", {"var": "people"}]}, ["x"]),
+    ("a let's names are gone after its body",
+     [{"let": [{"n": 9}, {"var": "n"}]}, {"var": "n"}], [9, 3]),
+    ("a computed head naming a bound name reads it",
+     {"map": [{"var": "people"}, "p", {"var": [{"cat": ["p"]}, "id"]}]}, ["a", "b"]),
+    ("a computed head naming nothing bound reads the context",
+     {"let": [{"k": "people"}, {"var": [{"var": "k"}, 1, "id"]}]}, "b"),
+    ("a numeric string segment indexes a list", {"var": ["people", "1", "id"]}, "b"),
+    ("a dotted segment in the list form is one key", {"var": ["people.1.id"]}, None),
+    ("an empty path is the whole context",
+     {"==": [{"var": ""}, {"lit": CONTEXT}]}, True),
+    ("a bound item that is null still hides the context",
+     {"map": [[None], "n", {"var": "n"}]}, [None]),
+    ("== with the constant first", {"==": ["b", {"var": "people.1.id"}]}, True),
+    ("== with a number constant is strict about true", {"==": [1, {"var": "flag"}]}, False),
+    ("== of an int and a float", {"==": [{"var": "n"}, 3.0]}, True),
+    ("!= null of a missing path", {"!=": [None, {"var": "missing"}]}, False),
+    ("== true is not 1", {"==": [{"var": "n"}, True]}, False),
+    ("in a literal list of strings is strict", {"in": [{"var": "n"}, ["3"]]}, False),
+    ("not takes its first item only", {"not": [False, {"eval": 1}]}, True),
+    ("and gives a boolean", {"and": [1, "yes"]}, True),
+]
+
+
+@pytest.mark.parametrize(("name", "expression", "value"), COMPILER_CASES,
+                         ids=[c[0] for c in COMPILER_CASES])
+def test_compiled_expression(name, expression, value):
+    assert evaluate_expression(expression, CONTEXT) == value
+
+
+@pytest.mark.parametrize(("quiet", "value", "loud"), [
+    ({"if": [False, {"eval": "1 + 1"}, "fine"]}, "fine",
+     {"if": [True, {"eval": "1 + 1"}, "fine"]}),
+    ({"some": [[], "x", {"==": [1]}]}, False, {"some": [[1], "x", {"==": [1]}]}),
+    ({"and": [False, {"var": "n", "lit": 1}]}, False, {"and": [True, {"var": "n", "lit": 1}]}),
+    ({"or": [True, {"let": [[], 1]}]}, True, {"or": [False, {"let": [[], 1]}]}),
+    ({"map": [[], "x", {"words": ["a", "b"]}]}, [], {"map": [[0], "x", {"words": ["a", "b"]}]}),
+])
+def test_a_malformed_expression_is_refused_only_when_it_is_evaluated(quiet, value, loud):
+    assert evaluate_expression(quiet, CONTEXT) == value
+    with pytest.raises(RuleError):
+        evaluate_expression(loud, CONTEXT)
+
+
+def test_compiling_rules_refuses_nothing_until_a_malformed_rule_is_evaluated():
+    rules = [{"id": "r", "severity": "review", "reason": "", "action": "",
+              "when": {"if": [{"var": "flag"}, {"eval": "1 + 1"}, False]}},
+             {"id": "no-when", "severity": "review"}]
+    compiled = compile_rules(rules[:1])
+
+    assert compiled.evaluate({"flag": False}) == []
+    with pytest.raises(RuleError):
+        compiled.evaluate({"flag": True})
+    with pytest.raises(KeyError):
+        compile_rules(rules).evaluate({"flag": False})
+
+
+def test_rules_compiled_once_give_every_shared_case_its_flags_in_any_order():
+    compiled = compile_rules(home_visit_rules())
+
+    for case in [*CASES, *reversed(CASES)]:
+        flags = compiled.evaluate(case["context"])
+        assert raised(flags) == expected(case), case["name"]
+        assert flags == evaluate(home_visit_rules(), case["context"]), case["name"]
+
+
+def test_nothing_bound_in_one_evaluation_is_seen_in_the_next():
+    rules = [
+        {"id": "loop", "when": {"map": [{"var": "people"}, "p", {"var": "p.id"}]}},
+        {"id": "computed-head", "when": [{"var": [{"cat": ["p"]}, "id"]}]},
+        {"id": "let", "when": [{"let": [{"x": {"var": "people.0.id"}}, {"var": "x"}]}]},
+        {"id": "after-let", "when": [{"var": "x"}, {"var": ["x"]}]},
+    ]
+    for rule in rules:
+        rule.update(severity="review", reason="", action="")
+    compiled = compile_rules(rules)
+    with_people = {"people": [{"id": "a"}, {"id": "b"}]}
+    without = {"people": [], "p": {"id": "from-the-context"}}
+
+    def pairs(flags):
+        return [(f["rule"], f["subject"]) for f in flags]
+
+    assert pairs(compiled.evaluate(with_people)) == [("loop", "a"), ("loop", "b"), ("let", "a")]
+    assert pairs(compiled.evaluate(without)) == [("computed-head", "from-the-context")]
+    assert pairs(compiled.evaluate(with_people)) == pairs(evaluate(rules, with_people))
+
+
+def test_one_compiled_rule_set_serves_threads_at_once():
+    compiled = compile_rules(home_visit_rules())
+    cases = [c for c in CASES if c["expect"]][:8]
+    failures: list[str] = []
+
+    def run(offset: int) -> None:
+        for n in range(40):
+            case = cases[(offset + n) % len(cases)]
+            if raised(compiled.evaluate(case["context"])) != expected(case):
+                failures.append(case["name"])
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, inside evaluations
+    try:
+        threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert failures == []

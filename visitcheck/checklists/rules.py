@@ -1,18 +1,27 @@
-"""The rules interpreter: flags from rules held as data (DOMAIN.md principle 2).
+"""The rules engine: flags from rules held as data (DOMAIN.md principle 2).
 
 Rules live in the template JSON under "rules"; `static/app/rules.js` is the
-same interpreter in JavaScript, and `tests/rules_cases.json` keeps the two in
+same language in JavaScript, and `tests/rules_cases.json` keeps the two in
 step. Flags prompt judgement: there is no score. The language is described in
-docs/rules.md. Pure Python: no Flask, no database.
+docs/rules.md. Pure Python: no Flask, no database, no `eval`.
+
+Rules are compiled once per template version (`compile_rules`) into nested
+Python closures, then evaluated over each context. The server runs every rule
+on every checklist it stores, over everything the team holds; compiling does
+once what does not depend on the context (reading each node's operator,
+checking its arguments, resolving bound names), where interpreting redid it at
+every node of every evaluation. A version's rules never change, so callers
+keep its `CompiledRules`; `evaluate(rules, context)` compiles and evaluates in
+one go. Compiling refuses nothing: a malformed expression raises `RuleError`
+when it is evaluated, and only then, exactly as when rules were interpreted.
 """
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
-
-Scope = dict[str, Any]
 
 DAY_MS = 86_400_000
 MAX_STEPS = 100_000  # working-day steps: a bound on malformed dates, not a real limit
@@ -31,10 +40,13 @@ class RuleError(ValueError):
 # --- values ---------------------------------------------------------------
 
 
+_JSON_TYPES = frozenset({type(None), bool, int, float, str, list, dict})
+
+
 def truthy(value: Any) -> bool:
     """null, false, 0, "", [] and {} are false; everything else is true (as in rules.js)."""
-    if value is None or value is False:
-        return False
+    if type(value) in _JSON_TYPES:  # nearly always: for these Python's truth is the same
+        return bool(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value != 0
     if isinstance(value, str | list | dict):
@@ -48,6 +60,8 @@ def _is_number(value: Any) -> bool:
 
 def equal(a: Any, b: Any) -> bool:
     """Strict, deep equality: true is not 1, "1" is not 1."""
+    if type(a) is str and type(b) is str:  # the common case, first
+        return a == b
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     if _is_number(a) and _is_number(b):
@@ -134,9 +148,13 @@ def time_ms(value: Any) -> int | None:
     return (minutes * 60 + ss) * 1000 + ms
 
 
-def _weekday(ms: int) -> int:
-    """0 is Sunday, 6 is Saturday (1970-01-01 was a Thursday)."""
-    return (ms // DAY_MS + 4) % 7
+def _weekdays_before(day: int) -> int:
+    """Mondays to Fridays before day `day` (days since 1970), less a constant.
+
+    Day d is weekday (d + 4) % 7 (0 is Sunday); the constant cancels out in a difference.
+    """
+    shifted = day + 4
+    return 5 * (shifted // 7) + max(0, min(shifted % 7, 6) - 1)
 
 
 def working_days(start: Any, end: Any) -> int | None:
@@ -144,19 +162,17 @@ def working_days(start: Any, end: Any) -> int | None:
 
     Adding one working day moves to the same time on the next weekday; this is
     how many such steps fit before `end`. Bank holidays are not counted out.
+    Counted, not stepped (a rule may ask it of every referral of every visit):
+    the weekdays among the days whose same time falls at or before `end`.
     """
     a, b = time_ms(start), time_ms(end)
     if a is None or b is None:
         return None
-    count = 0
-    for _ in range(MAX_STEPS):
-        a += DAY_MS
-        while _weekday(a) in (0, 6):
-            a += DAY_MS
-        if a > b:
-            break
-        count += 1
-    return count
+    days = (b - a) // DAY_MS  # a + k days is at or before b for k = 1 .. days
+    if days < 1:
+        return 0
+    first = a // DAY_MS + 1
+    return min(_weekdays_before(first + days) - _weekdays_before(first), MAX_STEPS)
 
 
 def age_years(birth: Any, at: Any) -> int | None:
@@ -180,7 +196,59 @@ def age_band(birth: Any, at: Any) -> str | None:
     return next((band for limit, band in AGE_BANDS if age < limit), None)
 
 
-# --- the interpreter --------------------------------------------------------
+# --- the compiler ------------------------------------------------------------
+#
+# An expression is compiled once into nested closures `(slots, context) -> value`.
+# Names bound by loops and `let` are given slots at compile time: `slots` is a
+# list made afresh for each evaluation, so closures never look an operator up,
+# re-check arguments or copy a scope while they run, and a compiled expression
+# keeps nothing from one evaluation (or thread) to the next.
+#
+# The tree-walker this replaced refused a malformed node only when it evaluated
+# it. A malformed node therefore compiles to a closure that raises the same
+# error when it runs: an `if` branch never taken, or a loop over nothing,
+# refuses nothing, as before.
+
+Slots = list[Any]
+Compiled = Callable[[Slots, Any], Any]
+Names = dict[str, int]  # compile time: the slot holding each name bound here
+
+
+class _Frame:
+    """Compile time: hands out the slots of one expression's bound names."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def bind(self, names: Names, name: str) -> tuple[Names, int]:
+        """The names seen inside a binding of `name`, and its slot. Every binding
+        gets its own slot, so an inner loop over the same name leaves the outer intact."""
+        slot = self.size
+        self.size += 1
+        return {**names, name: slot}, slot
+
+
+def _failing(error: type[Exception], message: str) -> Compiled:
+    def fail(slots: Slots, context: Any) -> Any:
+        raise error(message)
+
+    return fail
+
+
+def _misshapen(op: str, args: Any, n: int | None = None) -> str | None:
+    """Why `args` is not a list (of n), in the interpreter's words; None when it is."""
+    if not isinstance(args, list) or (n is not None and len(args) != n):
+        return f"{op} takes a list of {n} arguments" if n else f"{op} takes a list"
+    return None
+
+
+def _is_constant(expression: Any) -> bool:
+    """Not a list or an object (a string, number, boolean or null): its own value."""
+    return not isinstance(expression, list | dict)
+
+
+def _constant(value: Any) -> Compiled:
+    return lambda slots, context: value
 
 
 def _lookup(value: Any, key: Any) -> Any:
@@ -194,80 +262,226 @@ def _lookup(value: Any, key: Any) -> Any:
     return None
 
 
-def _var(args: Any, scope: Scope, context: dict) -> Any:
-    if isinstance(args, str):
-        segments: list[Any] = args.split(".") if args else []
-    elif isinstance(args, list) and args:
-        segments = [_eval(a, scope, context) for a in args]
-    else:
-        raise RuleError("var takes a dotted path or a list of path segments")
-    if not segments:
-        return context
-    head, rest = segments[0], segments[1:]
-    value = scope[head] if isinstance(head, str) and head in scope else _lookup(context, head)
-    for segment in rest:
-        value = _lookup(value, segment)
+def _walk(value: Any, keys: tuple[str, ...]) -> Any:
+    """`_lookup` along string keys; a plain object (nearly every step) is read inline."""
+    for key in keys:
+        value = value.get(key) if type(value) is dict else _lookup(value, key)
     return value
 
 
-def _args(op: str, args: Any, n: int | None = None) -> list[Any]:
-    if not isinstance(args, list) or (n is not None and len(args) != n):
-        raise RuleError(f"{op} takes a list of {n} arguments" if n else f"{op} takes a list")
-    return args
+def _compile_list(expression: list[Any], names: Names, frame: _Frame) -> Compiled:
+    if all(_is_constant(e) for e in expression):
+        items = list(expression)
+        return lambda slots, context: list(items)  # a new list each time, as before
+    parts = [_compile(e, names, frame) for e in expression]
+    return lambda slots, context: [part(slots, context) for part in parts]
 
 
-def _compare(op: str, a: Any, b: Any) -> bool:
-    both_numbers = _is_number(a) and _is_number(b)
-    if not both_numbers and not (isinstance(a, str) and isinstance(b, str)):
+def _compile_var(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    if isinstance(args, str):
+        path = args.split(".") if args else []
+        if not path:
+            return lambda slots, context: context
+        head, rest = path[0], tuple(path[1:])
+        if head not in names:  # not bound here: a key of the context
+            keys = (head, *rest)
+            return lambda slots, context: _walk(context, keys)
+        slot = names[head]
+        if not rest:
+            return lambda slots, context: slots[slot]
+        if len(rest) == 1:  # "c.person_id": the most common path of all, without a loop
+            (key,) = rest
+            return lambda slots, context: (value.get(key) if type(value := slots[slot]) is dict
+                                           else _lookup(value, key))
+        return lambda slots, context: _walk(slots[slot], rest)
+    if not isinstance(args, list) or not args:
+        return _failing(RuleError, "var takes a dotted path or a list of path segments")
+    # Each segment is an expression used as one key; constants need no call.
+    segments = [(None, a) if _is_constant(a) else (_compile(a, names, frame), None)
+                for a in args]
+
+    def var(slots: Slots, context: Any) -> Any:
+        head, *rest = [key if part is None else part(slots, context) for part, key in segments]
+        value = (slots[names[head]] if isinstance(head, str) and head in names
+                 else _lookup(context, head))
+        for key in rest:
+            value = (value.get(key) if type(value) is dict and type(key) is str
+                     else _lookup(value, key))
+        return value
+
+    return var
+
+
+def _compile_lit(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    return _constant(args)
+
+
+def _compile_and_or(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    if error := _misshapen(op, args):
+        return _failing(RuleError, error)
+    parts = [_compile(a, names, frame) for a in args]
+    stop_at = op == "or"  # `and` stops at the first false value, `or` at the first true one
+
+    def either(slots: Slots, context: Any) -> bool:
+        for part in parts:
+            if truthy(part(slots, context)) is stop_at:
+                return stop_at
+        return not stop_at
+
+    return either
+
+
+def _compile_not(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    if isinstance(args, list) and not args:
+        return _failing(IndexError, "list index out of range")  # the interpreter's args[0]
+    part = _compile(args[0] if isinstance(args, list) else args, names, frame)
+    return lambda slots, context: not truthy(part(slots, context))
+
+
+def _compile_if(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    if error := _misshapen(op, args, 3):
+        return _failing(RuleError, error)
+    condition, then, otherwise = (_compile(a, names, frame) for a in args)
+    return lambda slots, context: (then(slots, context) if truthy(condition(slots, context))
+                                   else otherwise(slots, context))
+
+
+# Loops bind each item to the loop's slot in turn: the body has finished with
+# one item before the next is bound, and nothing it returns holds the slots.
+
+def _some(items: Compiled, slot: int, body: Compiled) -> Compiled:
+    def some(slots: Slots, context: Any) -> bool:
+        for item in items_of(items(slots, context)):
+            slots[slot] = item
+            if truthy(body(slots, context)):
+                return True
         return False
-    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+
+    return some
 
 
-def _loop(op: str, args: Any, scope: Scope, context: dict) -> Any:
-    collection, name, body = _args(op, args, 3)
+def _all(items: Compiled, slot: int, body: Compiled) -> Compiled:
+    def every(slots: Slots, context: Any) -> bool:
+        for item in items_of(items(slots, context)):
+            slots[slot] = item
+            if not truthy(body(slots, context)):
+                return False
+        return True
+
+    return every
+
+
+def _count(items: Compiled, slot: int, body: Compiled) -> Compiled:
+    def count(slots: Slots, context: Any) -> int:
+        n = 0
+        for item in items_of(items(slots, context)):
+            slots[slot] = item
+            if truthy(body(slots, context)):
+                n += 1
+        return n
+
+    return count
+
+
+def _filter(items: Compiled, slot: int, body: Compiled) -> Compiled:
+    def keep(slots: Slots, context: Any) -> list[Any]:
+        out = []
+        for item in items_of(items(slots, context)):
+            slots[slot] = item
+            if truthy(body(slots, context)):
+                out.append(item)
+        return out
+
+    return keep
+
+
+def _find(items: Compiled, slot: int, body: Compiled) -> Compiled:
+    def find(slots: Slots, context: Any) -> Any:
+        for item in items_of(items(slots, context)):
+            slots[slot] = item
+            if truthy(body(slots, context)):
+                return item
+        return None
+
+    return find
+
+
+def _map(items: Compiled, slot: int, body: Compiled) -> Compiled:
+    def each(slots: Slots, context: Any) -> list[Any]:
+        out = []
+        for item in items_of(items(slots, context)):
+            slots[slot] = item
+            out.append(body(slots, context))
+        return out
+
+    return each
+
+
+LOOPS: dict[str, Callable[[Compiled, int, Compiled], Compiled]] = {
+    "some": _some, "all": _all, "count": _count, "filter": _filter, "find": _find, "map": _map,
+}
+
+
+def _compile_loop(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    if error := _misshapen(op, args, 3):
+        return _failing(RuleError, error)
+    collection, name, body = args
     if not isinstance(name, str):
-        raise RuleError(f"{op}: the second argument names the item")
-    items = items_of(_eval(collection, scope, context))
-
-    def run(item: Any) -> Any:
-        return _eval(body, {**scope, name: item}, context)
-
-    if op == "some":
-        return any(truthy(run(i)) for i in items)
-    if op == "all":
-        return all(truthy(run(i)) for i in items)
-    if op == "count":
-        return sum(1 for i in items if truthy(run(i)))
-    if op == "filter":
-        return [i for i in items if truthy(run(i))]
-    if op == "find":
-        return next((i for i in items if truthy(run(i))), None)
-    return [run(i) for i in items]  # map
+        return _failing(RuleError, f"{op}: the second argument names the item")
+    items = _compile(collection, names, frame)
+    inner, slot = frame.bind(names, name)
+    return LOOPS[op](items, slot, _compile(body, inner, frame))
 
 
-def _let(args: Any, scope: Scope, context: dict) -> Any:
-    bindings, body = _args("let", args, 2)
+def _compile_let(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    if error := _misshapen(op, args, 2):
+        return _failing(RuleError, error)
+    bindings, body = args
     if not isinstance(bindings, dict):
-        raise RuleError("let takes an object of names and a body")
-    inner = dict(scope)
+        return _failing(RuleError, "let takes an object of names and a body")
+    steps = []
     for name, expression in bindings.items():
-        inner[name] = _eval(expression, inner, context)
-    return _eval(body, inner, context)
+        value = _compile(expression, names, frame)  # sees the names bound before it only
+        names, slot = frame.bind(names, name)
+        steps.append((slot, value))
+    run = _compile(body, names, frame)
+
+    def let(slots: Slots, context: Any) -> Any:
+        for slot, value in steps:
+            slots[slot] = value(slots, context)
+        return run(slots, context)
+
+    return let
 
 
-def _words(args: Any, scope: Scope, context: dict) -> str:
-    expression, vocabulary = _args("words", args, 2)
-    if not isinstance(vocabulary, dict):
-        raise RuleError("words takes a value and an object of words")
-    value = _eval(expression, scope, context)
-    values = value if isinstance(value, list) else [value]
+def _words_of(value: Any, vocabulary: dict[str, Any]) -> str:
     out = []
-    for v in values:
+    for v in value if isinstance(value, list) else [value]:
         if v is None:
             continue
         word = vocabulary.get(v) if isinstance(v, str) else None
         out.append(word if isinstance(word, str) else text_of(v))
     return ", ".join(out)
+
+
+def _compile_words(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    if error := _misshapen(op, args, 2):
+        return _failing(RuleError, error)
+    expression, vocabulary = args
+    if not isinstance(vocabulary, dict):
+        return _failing(RuleError, "words takes a value and an object of words")
+    part = _compile(expression, names, frame)
+    return lambda slots, context: _words_of(part(slots, context), vocabulary)
+
+
+def _compile_object(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    if not isinstance(args, dict):
+        return _failing(RuleError, "object takes an object of expressions")
+    fields = [(key, _compile(value, names, frame)) for key, value in args.items()]
+    return lambda slots, context: {key: part(slots, context) for key, part in fields}
+
+
+# --- operators whose arguments are all evaluated first ------------------------
 
 
 def _unique(values: Any) -> list[Any]:
@@ -298,84 +512,161 @@ def _in(item: Any, collection: Any) -> bool:
     return False
 
 
-def _present(value: Any) -> bool:
-    return value is not None and value != ""
+def _first(values: list[Any]) -> Any:
+    """The first value that is neither null nor "" (0 and false count)."""
+    for value in values:
+        if value is not None and value != "":
+            return value
+    return None
 
 
-Evaluator = Callable[[list[Any]], Any]
+def _ordered(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """`<` and friends: two numbers or two strings; anything else is false."""
+    def compare(a: Any, b: Any) -> bool:
+        if (_is_number(a) and _is_number(b)) or (isinstance(a, str) and isinstance(b, str)):
+            return test(a, b)
+        return False
 
-# Operators whose arguments are all evaluated first.
-EAGER: dict[str, Evaluator] = {
-    "==": lambda a: equal(*a[:2]),
-    "!=": lambda a: not equal(*a[:2]),
-    "<": lambda a: _compare("<", *a[:2]),
-    "<=": lambda a: _compare("<=", *a[:2]),
-    ">": lambda a: _compare(">", *a[:2]),
-    ">=": lambda a: _compare(">=", *a[:2]),
-    "in": lambda a: _in(*a[:2]),
-    "length": lambda a: _length(a[0]),
-    "merge": lambda a: _flatten(a),
-    "flatten": lambda a: _flatten(a[0]),
-    "unique": lambda a: _unique(a[0]),
-    "keys": lambda a: sorted(a[0]) if isinstance(a[0], dict) else [],
-    "entries": lambda a: ([{"key": k, "value": a[0][k]} for k in sorted(a[0])]
-                          if isinstance(a[0], dict) else []),
-    "first": lambda a: next((v for v in a if _present(v)), None),
-    "join": lambda a: text_of(a[1]).join(text_of(v) for v in items_of(a[0])),
-    "cat": lambda a: "".join(text_of(v) for v in a),
-    "time": lambda a: time_ms(a[0]),
-    "working_days": lambda a: working_days(*a[:2]),
-    "age": lambda a: age_years(*a[:2]),
+    return compare
+
+
+UNARY: dict[str, Callable[[Any], Any]] = {
+    "length": _length,
+    "flatten": _flatten,
+    "unique": _unique,
+    "keys": lambda v: sorted(v) if isinstance(v, dict) else [],
+    "entries": lambda v: [{"key": k, "value": v[k]} for k in sorted(v)]
+                         if isinstance(v, dict) else [],
+    "time": time_ms,
 }
-ARITY = {"==": 2, "!=": 2, "<": 2, "<=": 2, ">": 2, ">=": 2, "in": 2, "length": 1,
-         "flatten": 1, "unique": 1, "keys": 1, "entries": 1, "time": 1, "working_days": 2,
-         "age": 2, "join": 2}
-LOOPS = {"some", "all", "count", "filter", "find", "map"}
+BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "==": equal,
+    "!=": lambda a, b: not equal(a, b),
+    "<": _ordered(operator.lt),
+    "<=": _ordered(operator.le),
+    ">": _ordered(operator.gt),
+    ">=": _ordered(operator.ge),
+    "in": _in,
+    "join": lambda items, separator: text_of(separator).join(text_of(v) for v in items_of(items)),
+    "working_days": working_days,
+    "age": age_years,
+}
+VARIADIC: dict[str, Callable[[list[Any]], Any]] = {
+    "merge": _flatten,
+    "first": _first,
+    "cat": lambda values: "".join(text_of(v) for v in values),
+}
+ARITY = {**dict.fromkeys(UNARY, 1), **dict.fromkeys(BINARY, 2)}
 
 
-def _eval(expression: Any, scope: Scope, context: dict) -> Any:
+def _equals_constant(value: Any) -> Callable[[Any], bool] | None:
+    """`equal(x, value)` for a constant null, boolean, string or number, cut short.
+
+    Rules compare with such constants all the time (`"amber"`, `true`, `null`).
+    """
+    if value is None or value is True or value is False:
+        return lambda x: x is value
+    if type(value) is str:
+        return lambda x: type(x) is str and x == value
+    if type(value) in (int, float):
+        return lambda x: _is_number(x) and x == value
+    return None
+
+
+def _compile_equality(op: str, values: list[Any], left: Compiled, right: Compiled
+                      ) -> Compiled | None:
+    """`==` or `!=` with a constant on one side (equal() is symmetric); None otherwise."""
+    for constant, part in ((values[1], left), (values[0], right)):
+        test = _equals_constant(constant) if _is_constant(constant) else None
+        if test is not None:
+            if op == "==":
+                return lambda slots, context: test(part(slots, context))
+            return lambda slots, context: not test(part(slots, context))
+    return None
+
+
+def _compile_binary(op: str, values: list[Any], left: Compiled, right: Compiled) -> Compiled:
+    if op in ("==", "!=") and (equality := _compile_equality(op, values, left, right)):
+        return equality
+    choices = values[1]
+    if (op == "in" and isinstance(choices, list) and choices
+            and all(type(c) is str for c in choices)):
+        # Membership of a literal list of strings: equal() to one of them is `in` a set.
+        among = frozenset(choices)
+        return lambda slots, context: (type(item := left(slots, context)) is str
+                                       and item in among)
+    apply = BINARY[op]
+    return lambda slots, context: apply(left(slots, context), right(slots, context))
+
+
+def _compile_eager(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
+    values = args if isinstance(args, list) else [args]
+    if op in ARITY and len(values) != ARITY[op]:
+        return _failing(RuleError, f"{op} takes {ARITY[op]} argument(s)")
+    parts = [_compile(v, names, frame) for v in values]
+    if op in UNARY:
+        apply, (part,) = UNARY[op], parts
+        return lambda slots, context: apply(part(slots, context))
+    if op in BINARY:
+        return _compile_binary(op, values, *parts)
+    gather = VARIADIC[op]
+    return lambda slots, context: gather([part(slots, context) for part in parts])
+
+
+Compiler = Callable[[str, Any, Names, _Frame], Compiled]
+COMPILERS: dict[str, Compiler] = {
+    "var": _compile_var,
+    "lit": _compile_lit,
+    "and": _compile_and_or,
+    "or": _compile_and_or,
+    "not": _compile_not,
+    "if": _compile_if,
+    "let": _compile_let,
+    "words": _compile_words,
+    "object": _compile_object,
+    **dict.fromkeys(LOOPS, _compile_loop),
+    **dict.fromkeys([*UNARY, *BINARY, *VARIADIC], _compile_eager),
+}
+
+
+def _compile(expression: Any, names: Names, frame: _Frame) -> Compiled:
     if isinstance(expression, list):
-        return [_eval(e, scope, context) for e in expression]
+        return _compile_list(expression, names, frame)
     if not isinstance(expression, dict):
-        return expression
+        return _constant(expression)
     if len(expression) != 1:
-        raise RuleError(f"an expression has exactly one operator, not {sorted(expression)}")
+        def refuse(slots: Slots, context: Any) -> Any:
+            raise RuleError(f"an expression has exactly one operator, not {sorted(expression)}")
+
+        return refuse
     ((op, args),) = expression.items()
-    if op == "var":
-        return _var(args, scope, context)
-    if op == "lit":
-        return args
-    if op == "and":
-        return all(truthy(_eval(a, scope, context)) for a in _args(op, args))
-    if op == "or":
-        return any(truthy(_eval(a, scope, context)) for a in _args(op, args))
-    if op == "not":
-        return not truthy(_eval(args[0] if isinstance(args, list) else args, scope, context))
-    if op == "if":
-        condition, then, otherwise = _args(op, args, 3)
-        return _eval(then if truthy(_eval(condition, scope, context)) else otherwise,
-                     scope, context)
-    if op in LOOPS:
-        return _loop(op, args, scope, context)
-    if op == "let":
-        return _let(args, scope, context)
-    if op == "words":
-        return _words(args, scope, context)
-    if op == "object":
-        if not isinstance(args, dict):
-            raise RuleError("object takes an object of expressions")
-        return {k: _eval(v, scope, context) for k, v in args.items()}
-    if op in EAGER:
-        values = args if isinstance(args, list) else [args]
-        if op in ARITY and len(values) != ARITY[op]:
-            raise RuleError(f"{op} takes {ARITY[op]} argument(s)")
-        return EAGER[op]([_eval(v, scope, context) for v in values])
-    raise RuleError(f"unknown operator {op!r}")
+    compiler = COMPILERS.get(op)
+    if compiler is None:
+        return _failing(RuleError, f"unknown operator {op!r}")
+    return compiler(op, args, names, frame)
+
+
+class CompiledExpression:
+    """One expression, compiled: call it with a context for its value."""
+
+    __slots__ = ("_run", "_size")
+
+    def __init__(self, expression: Any) -> None:
+        frame = _Frame()
+        self._run = _compile(expression, {}, frame)
+        self._size = frame.size
+
+    def __call__(self, context: Any) -> Any:
+        return self._run([None] * self._size, context)  # fresh slots: nothing carries over
+
+
+def compile_expression(expression: Any) -> CompiledExpression:
+    return CompiledExpression(expression)
 
 
 def evaluate_expression(expression: Any, context: dict) -> Any:
     """The value of one expression against a context (for tests and tools)."""
-    return _eval(expression, {}, context)
+    return compile_expression(expression)(context)
 
 
 # --- rules to flags ----------------------------------------------------------
@@ -396,16 +687,49 @@ def _subjects(result: Any) -> list[dict[str, Any]]:
     return [{"subject": None}] if truthy(result) else []
 
 
+def _compile_when(rule: Any) -> Callable[[Any], Any]:
+    try:
+        expression = rule["when"]
+    except (LookupError, TypeError) as error:
+        # The interpreter failed on a rule without "when" only on reaching it: so does this.
+        kind, details = type(error), error.args
+
+        def fail(context: Any) -> Any:
+            raise kind(*details)
+
+        return fail
+    return compile_expression(expression)
+
+
+class CompiledRules:
+    """A template version's rules, compiled once (see `compile_rules`)."""
+
+    __slots__ = ("_rules",)
+
+    def __init__(self, rules: Iterable[dict[str, Any]]) -> None:
+        self._rules = [(rule, _compile_when(rule)) for rule in rules]
+
+    def evaluate(self, context: dict[str, Any]) -> list[dict[str, Any]]:
+        """The flags the rules raise for a context, in rule order then subject order."""
+        flags = []
+        for rule, when in self._rules:
+            for item in _subjects(when(context)):
+                flags.append({
+                    "rule": rule["id"],
+                    "severity": rule["severity"],
+                    "subject": item.get("subject"),
+                    "reason": _interpolate(rule.get("reason", ""), item),
+                    "action": rule.get("action", ""),
+                })
+        return flags
+
+
+def compile_rules(rules: Iterable[dict[str, Any]]) -> CompiledRules:
+    """Compile rules once, to evaluate over many contexts (and threads: it holds no
+    state between evaluations). Callers keep one per template version."""
+    return CompiledRules(rules)
+
+
 def evaluate(rules: list[dict[str, Any]], context: dict[str, Any]) -> list[dict[str, Any]]:
     """The flags the rules raise for a context, in rule order then subject order."""
-    flags = []
-    for rule in rules:
-        for item in _subjects(_eval(rule["when"], {}, context)):
-            flags.append({
-                "rule": rule["id"],
-                "severity": rule["severity"],
-                "subject": item.get("subject"),
-                "reason": _interpolate(rule.get("reason", ""), item),
-                "action": rule.get("action", ""),
-            })
-    return flags
+    return compile_rules(rules).evaluate(context)
