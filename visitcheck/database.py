@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 # Stable constraint names so Alembic batch migrations work on SQLite too.
@@ -83,3 +83,24 @@ def is_uuid(value: object) -> bool:
         return str(uuid.UUID(value)) == value
     except ValueError:
         return False
+
+
+# session.info key: what services looked up in the current transaction.
+_MEMOS = "visitcheck.transaction_memos"
+
+
+def transaction_memo(session: DbSession, name: str) -> dict[Any, Any]:
+    """A dict for what a service looked up in this transaction, so a push of fifty
+    ops asks the database once. Forgotten when any transaction or savepoint ends
+    (what it held may have been rolled back) and whenever a service that changes
+    what is memoised says so (`forget_transaction_memos`)."""
+    return session.info.setdefault(_MEMOS, {}).setdefault(name, {})
+
+
+def forget_transaction_memos(session: DbSession) -> None:
+    session.info.pop(_MEMOS, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction) -> None:
+    forget_transaction_memos(session)

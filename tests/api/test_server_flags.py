@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tests.review_support import person_id
 from tests.sealing import checklist_payload, complete_visit, sealed_op
@@ -96,3 +96,87 @@ def test_a_quiet_visit_raises_no_urgent_flag(app, demo, api_client):
     with app.app_context():
         row = db.session.scalars(select(Checklist).where(Checklist.uuid == checklist)).one()
         assert all(f["severity"] != "urgent" for f in json.loads(row.flag_summary))
+
+
+def _flags_row(app, checklist_id: str) -> tuple[bool, set[str]]:
+    with app.app_context():
+        row = db.session.scalars(select(Checklist).where(Checklist.uuid == checklist_id)).one()
+        return row.flags_due, {f["rule"] for f in json.loads(row.flag_summary)}
+
+
+def _unseen_child_visit(demo) -> tuple[str, dict]:
+    """A submission the rules flag: the first child was prevented from being seen alone."""
+    home = demo.households[0]
+    children = demo.children[home]
+    answers = complete_visit(children)
+    answers["visit"]["children"][children[0]]["seen_alone"] = "no_prevented"
+    return home, answers
+
+
+def test_a_pushs_submissions_have_their_flags_when_it_answers(app, demo, api_client):
+    hv = api_client("hv")
+    home, answers = _unseen_child_visit(demo)
+    checklist = _new()
+    _put(hv, "checklist.put", checklist, checklist_payload(home, status="submitted",
+                                                           answers=answers))
+    due, rules = _flags_row(app, checklist)
+    assert not due
+    assert "child-not-seen-alone" in rules
+
+
+def test_flags_a_push_could_not_evaluate_are_evaluated_before_the_lead_sees_the_queue(
+        app, demo, api_client, monkeypatch):
+    from tests.review_support import web_client
+    from visitcheck.checklists import service as checklists
+
+    hv = api_client("hv")
+    home, answers = _unseen_child_visit(demo)
+    evaluate = checklists.evaluate_due_flags
+
+    def fails_once(*args, **kwargs):
+        raise RuntimeError("the worker died between the commit and the rules")
+
+    monkeypatch.setattr(checklists, "evaluate_due_flags", fails_once)
+    checklist = _new()
+    # The push still answers `applied`: its ops committed before the rules ran.
+    _put(hv, "checklist.put", checklist, checklist_payload(home, status="submitted",
+                                                           answers=answers))
+    assert _flags_row(app, checklist) == (True, set())
+
+    monkeypatch.setattr(checklists, "evaluate_due_flags", evaluate)
+    body = web_client(app, "lead").get("/review").get_data(as_text=True)
+    due, rules = _flags_row(app, checklist)
+    assert not due
+    assert "child-not-seen-alone" in rules
+    assert "Child not seen alone" in body
+
+
+def test_flags_read_at_an_older_revision_are_not_stored(app, demo, api_client, monkeypatch):
+    from visitcheck.checklists import service as checklists
+    from visitcheck.extensions import keyring
+
+    hv = api_client("hv")
+    home, answers = _unseen_child_visit(demo)
+    checklist = _new()
+    _put(hv, "checklist.put", checklist, checklist_payload(home, status="submitted",
+                                                           answers=answers))
+    with app.app_context():
+        row = db.session.scalars(select(Checklist).where(Checklist.uuid == checklist)).one()
+        row.flags_due, row.flag_summary = True, "[]"
+        db.session.commit()
+        read = checklists.flags.flags_for_checklist
+
+        def newer_revision_lands_meanwhile(session, checklist, **kwargs):
+            found = read(session, checklist, **kwargs)
+            with app.app_context():  # another request's transaction
+                db.session.execute(text("UPDATE checklists SET rev = rev + 1 WHERE uuid = :u"),
+                                   {"u": checklist.uuid})
+                db.session.commit()
+            return found
+
+        monkeypatch.setattr(checklists.flags, "flags_for_checklist",
+                            newer_revision_lands_meanwhile)
+        assert checklists.evaluate_due_flags(db.session, checklist_ids=[checklist],
+                                             keyring=keyring()) == 0
+        db.session.commit()
+    assert _flags_row(app, checklist) == (True, set())

@@ -202,3 +202,32 @@ def test_a_conflict_is_recorded_once_and_resolved_by_the_next_edit(app, demo, ap
         conflicts = db.session.scalars(select(SyncConflict)).all()
         assert [(c.op_id, c.base_rev, c.server_rev, c.resolved_by_op_id)
                 for c in conflicts] == [(stale["op_id"], 1, 2, choice["op_id"])]
+
+
+def test_a_push_with_refused_ops_keeps_every_applied_op_once_and_nothing_of_the_refused(
+        app, demo, api_client):
+    """A push applies in one go unless an op is refused; then it is applied again op
+    by op, and the refused ones leave no row behind."""
+    hv = api_client("hv")
+    home, other = demo.households[0], demo.households[1]
+    existing = sealed_op(hv.bootstrap, checklist_payload(home))
+    hv.push([existing])
+    ops = [
+        sealed_op(hv.bootstrap, checklist_payload(home)),
+        sealed_op(hv.bootstrap, checklist_payload("not-a-household-id")),
+        sealed_op(hv.bootstrap, checklist_payload(other)),
+        sealed_op(hv.bootstrap, checklist_payload(home), entity_id=existing["entity_id"]),
+        sealed_op(hv.bootstrap, checklist_payload(other, status="submitted")),  # S1 missing
+        sealed_op(hv.bootstrap, checklist_payload(other)),
+    ]
+
+    results = hv.push(ops).get_json()["results"]
+
+    assert [r["status"] for r in results] == [
+        "applied", "rejected", "applied", "conflict", "rejected", "applied"]
+    assert _count(app, Checklist) == 4
+    assert _count(app, SyncOp) == 4
+    with app.app_context():
+        stored = set(db.session.scalars(select(Checklist.uuid)))
+    assert stored == {existing["entity_id"], ops[0]["entity_id"], ops[2]["entity_id"],
+                      ops[5]["entity_id"]}

@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..database import DbSession
 from ..keys import Keyring, decrypt_fields
 from ..people import service as people
-from ..people.models import Concern, Household, HouseholdMember, Person
-from . import rules
+from ..people.models import Concern, Household, HouseholdMember
 from .models import Checklist
+from .rules import CompiledRules
 
 # Earlier checklists per household the rules look back over (amber patterns,
 # repeated no access): enough for any rule, bounded for a family seen often.
@@ -32,25 +33,27 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _linked_households(session: DbSession, household: Household) -> list[Household]:
-    """The household and every household sharing a person with it."""
+    """The household and every household sharing a person with it, with their
+    members loaded (three queries, however many they are)."""
     person_ids = select(HouseholdMember.person_id).where(
         HouseholdMember.household_id == household.id)
     linked = session.scalars(
         select(Household).join(HouseholdMember, HouseholdMember.household_id == Household.id)
         .where(HouseholdMember.person_id.in_(person_ids), Household.team_id == household.team_id)
         .distinct().order_by(Household.id)
+        .options(selectinload(Household.memberships).selectinload(HouseholdMember.person))
     ).all()
     return list(linked) or [household]
 
 
-def _history(session: DbSession, *, household_ids: list[int], exclude: str,
+def _history(session: DbSession, *, households: list[Household], exclude: str,
              keyring: Keyring) -> list[dict[str, Any]]:
     from ..review.models import ReviewDecision  # review builds on checklists
 
     rows: list[Checklist] = []
-    for household_id in household_ids:
+    for household in households:
         rows += session.scalars(
-            select(Checklist).where(Checklist.household_id == household_id,
+            select(Checklist).where(Checklist.household_id == household.id,
                                     Checklist.uuid != exclude)
             .order_by(Checklist.updated_at.desc()).limit(HISTORY_PER_HOUSEHOLD)
         ).all()
@@ -58,11 +61,10 @@ def _history(session: DbSession, *, household_ids: list[int], exclude: str,
         select(ReviewDecision.checklist_id, func.max(ReviewDecision.decided_at))
         .where(ReviewDecision.checklist_id.in_([row.id for row in rows]))
         .group_by(ReviewDecision.checklist_id)).all()) if rows else {}
-    households = dict(session.execute(
-        select(Household.id, Household.uuid).where(Household.id.in_(household_ids))).all())
+    public_ids = {household.id: household.uuid for household in households}
     return [{
         "id": row.uuid,
-        "household_id": households[row.household_id],
+        "household_id": public_ids[row.household_id],
         "visit_at": row.visit_at,
         "status": row.status,
         "answers": decrypt_fields(row, keyring=keyring).get("answers", {}),
@@ -82,7 +84,8 @@ def _alerts(session: DbSession, household: Household) -> list[dict[str, Any]]:
         "professional_name": alert.user.name,
         "acknowledged_at": _iso(alert.acknowledged_at),
     } for alert in session.scalars(
-        select(Alert).where(Alert.household_id == household.id).order_by(Alert.id))]
+        select(Alert).where(Alert.household_id == household.id).order_by(Alert.id)
+        .options(joinedload(Alert.concern), joinedload(Alert.user)))]
 
 
 def rules_context(
@@ -101,11 +104,9 @@ def rules_context(
     linked = _linked_households(session, household)
     households = {h.uuid: people.household_view(h, keyring=keyring)
                   for h in {*linked, household}}
-    persons_rows = session.scalars(
-        select(Person).join(HouseholdMember, HouseholdMember.person_id == Person.id)
-        .where(HouseholdMember.household_id.in_([h.id for h in linked])).distinct()
-    ).all()
-    persons = {p.uuid: people.person_view(session, p, keyring=keyring) for p in persons_rows}
+    persons_rows = sorted({m.person for h in linked for m in h.memberships},
+                          key=lambda person: person.id)
+    persons = people.person_views(session, persons_rows, keyring=keyring)
     this = households[household.uuid]
     members = {m["person_id"] for m in this["members"]}
     children = {m["person_id"] for m in this["members"] if m["is_child"]}
@@ -132,15 +133,10 @@ def rules_context(
         "households": households,
         "persons": persons,
         "concerns": concerns,
-        "history": _history(session, household_ids=[h.id for h in linked],
-                            exclude=checklist_id, keyring=keyring),
+        "history": _history(session, households=linked, exclude=checklist_id,
+                            keyring=keyring),
         "alerts": _alerts(session, household),
     }
-
-
-def evaluate_template_rules(template: dict[str, Any], context: dict[str, Any]
-                            ) -> list[dict[str, Any]]:
-    return rules.evaluate(template.get("rules", []), context)
 
 
 def summary(flags: list[dict[str, Any]]) -> str:
@@ -148,8 +144,9 @@ def summary(flags: list[dict[str, Any]]) -> str:
     return json.dumps([{"rule": f["rule"], "severity": f["severity"]} for f in flags])
 
 
-def flags_for_checklist(session: DbSession, checklist: Checklist, *, template: dict[str, Any],
-                        keyring: Keyring, now: datetime | None = None) -> list[dict[str, Any]]:
+def flags_for_checklist(session: DbSession, checklist: Checklist, *,
+                        rules: CompiledRules, keyring: Keyring, now: datetime | None = None
+                        ) -> list[dict[str, Any]]:
     """The server's flags for a stored checklist, with their reasons (names included:
     only for those allowed to read the checklist)."""
     from ..review.service import latest_decision
@@ -161,4 +158,4 @@ def flags_for_checklist(session: DbSession, checklist: Checklist, *, template: d
         submitted_at=checklist.submitted_at,
         lead_decision_at=decision.decided_at if decision else None,
         keyring=keyring, now=now)
-    return evaluate_template_rules(template, context)
+    return rules.evaluate(context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -56,6 +56,12 @@ class Checklist(EncryptedFields, Base):
     # enough for the queue to sort and filter. The reasons, which name people,
     # are computed again from the decrypted content when the checklist is opened.
     flag_summary: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # True from a submission until the server's rules have run over it. They run
+    # after the push commits, outside the feed lock (checklists.service
+    # .evaluate_due_flags); whatever is still due is evaluated before a lead's
+    # queue is shown, so a flag is never missing because a request died.
+    flags_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
+                                            index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import cached_property
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 
 from ..auth.models import User
-from ..database import DbSession, utcnow
+from ..database import DbSession, transaction_memo, utcnow
 from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..sync import changes
-from . import flags
+from . import flags, rules
 from .models import Checklist, ChecklistStatus, ChecklistTemplate
 from .validation import FieldError, validate_answers
 
@@ -85,25 +86,43 @@ def all_templates(session: DbSession) -> list[dict[str, Any]]:
     return [json.loads(row.definition) for row in rows]
 
 
-# Parsed templates by their stored text: parsing a large template on every op
-# costs more than fetching it.
-_parsed: dict[str, dict[str, Any]] = {}
+class LoadedTemplate:
+    """A stored template version, parsed, and its rules compiled when first needed.
+    Made once per process for each stored text: a loaded version never changes."""
+
+    def __init__(self, text: str):
+        self.definition: dict[str, Any] = json.loads(text)
+
+    @cached_property
+    def rules(self) -> rules.CompiledRules:
+        return rules.compile_rules(self.definition.get("rules", []))
+
+
+# By stored text: parsing a large template on every op costs more than fetching it.
+_loaded: dict[str, LoadedTemplate] = {}
+
+
+def loaded_template(session: DbSession, *, template: str, version: int) -> LoadedTemplate:
+    memo = transaction_memo(session, "templates")
+    if (template, version) not in memo:
+        text = session.scalars(
+            select(ChecklistTemplate.definition).where(
+                ChecklistTemplate.template == template, ChecklistTemplate.version == version
+            )
+        ).first()
+        if text is None:
+            raise InvalidChecklist(
+                f"unknown template {template} version {version}",
+                [FieldError("template_version", "is not a loaded template version")],
+            )
+        if text not in _loaded:
+            _loaded[text] = LoadedTemplate(text)
+        memo[template, version] = _loaded[text]
+    return memo[template, version]
 
 
 def template_definition(session: DbSession, *, template: str, version: int) -> dict[str, Any]:
-    text = session.scalars(
-        select(ChecklistTemplate.definition).where(
-            ChecklistTemplate.template == template, ChecklistTemplate.version == version
-        )
-    ).first()
-    if text is None:
-        raise InvalidChecklist(
-            f"unknown template {template} version {version}",
-            [FieldError("template_version", "is not a loaded template version")],
-        )
-    if text not in _parsed:
-        _parsed[text] = json.loads(text)
-    return _parsed[text]
+    return loaded_template(session, template=template, version=version).definition
 
 
 # --- checklists ------------------------------------------------------------
@@ -111,6 +130,26 @@ def template_definition(session: DbSession, *, template: str, version: int) -> d
 
 def checklist_by_public_id(session: DbSession, public_id: str) -> Checklist | None:
     return session.scalars(select(Checklist).where(Checklist.uuid == public_id)).first()
+
+
+def look_up_for_puts(session: DbSession, *, user: User, puts: list[tuple[str, Any]],
+                     keyring: Keyring) -> None:
+    """Fetch what a push's checklist puts (entity id, opened payload) will ask for,
+    a few queries for the whole push, for put_checklist to find in this transaction
+    (a query per op would also flush every op before it, one by one)."""
+    memo = transaction_memo(session, "checklists")
+    wanted = [entity_id for entity_id, _ in puts if entity_id not in memo]
+    memo.update(dict.fromkeys(wanted))
+    for checklist in session.scalars(select(Checklist).where(Checklist.uuid.in_(wanted))):
+        memo[checklist.uuid] = checklist
+    households = [str(p["household_id"]) for _, p in puts
+                  if isinstance(p, dict) and "household_id" in p]
+    people.look_up_households(session, user=user, household_ids=households, keyring=keyring)
+
+
+def _stored_checklist(session: DbSession, public_id: str) -> Checklist | None:
+    memo = transaction_memo(session, "checklists")
+    return memo[public_id] if public_id in memo else checklist_by_public_id(session, public_id)
 
 
 def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any]:
@@ -131,9 +170,9 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, An
 def server_flags(session: DbSession, checklist: Checklist, *, keyring: Keyring
                  ) -> list[dict[str, Any]]:
     """The flags the server's rules raise for a stored checklist, with their reasons."""
-    template = template_definition(session, template=checklist.template,
-                                   version=checklist.template_version)
-    return flags.flags_for_checklist(session, checklist, template=template, keyring=keyring)
+    template = loaded_template(session, template=checklist.template,
+                               version=checklist.template_version)
+    return flags.flags_for_checklist(session, checklist, rules=template.rules, keyring=keyring)
 
 
 def _check_payload(payload: Any) -> None:
@@ -189,7 +228,7 @@ def put_checklist(
     if errors:
         raise InvalidChecklist("some answers need attention", errors)
 
-    checklist = checklist_by_public_id(session, entity_id)
+    checklist = _stored_checklist(session, entity_id)
     if checklist is None:
         if base_rev != 0:
             raise InvalidChecklist("no such checklist to update; a new one starts at base_rev 0")
@@ -204,6 +243,7 @@ def put_checklist(
             rev=0,
         )
         session.add(checklist)
+        transaction_memo(session, "checklists")[entity_id] = checklist
     else:
         if checklist.author_id != user.id:
             raise ChecklistForbidden("this checklist belongs to someone else")
@@ -224,14 +264,54 @@ def put_checklist(
     checklist.visit_at = payload["answers"].get("visit", {}).get("visit_at") or None
     if submitting:
         checklist.submitted_at = utcnow()
+    # The server's rules run over a submission once the push has committed
+    # (evaluate_due_flags), outside the feed lock: they only read. A draft's flags
+    # are the tablet's own until it is submitted; the server's are computed on pull.
+    checklist.flags_due = submitting
     encrypt_fields(checklist, payload, keyring=keyring)
-    session.flush()
-    if submitting:
-        # The same rules the tablet ran, over everything the team holds, for the
-        # lead's queue. (A draft's flags are the tablet's own until it is submitted;
-        # the server's are computed on pull.)
-        checklist.flag_summary = flags.summary(
-            flags.flags_for_checklist(session, checklist, template=template, keyring=keyring))
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
                    user_id=user.id)
     return checklist
+
+
+# --- the server's flags for the queue ------------------------------------------
+
+
+def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
+                       checklist_ids: list[str] | None = None,
+                       team_id: int | None = None) -> int:
+    """Run the server's rules over submitted checklists whose flags are due, and store
+    the summary the lead's queue sorts and filters on. Returns how many were done.
+
+    Narrowed to `checklist_ids` (a push's own) or `team_id` (a lead's queue). The
+    rules read what the team holds now; the summary is written only if the
+    checklist is still at the revision they read, so a newer submission's flags
+    are never overwritten by an older one's. Flushes, never commits.
+    """
+    due = select(Checklist).where(Checklist.flags_due.is_(True))
+    if checklist_ids is not None:
+        if not checklist_ids:
+            return 0
+        due = due.where(Checklist.uuid.in_(checklist_ids))
+    if team_id is not None:
+        due = due.where(Checklist.team_id == team_id)
+    # Every summary first (reads only), then the writes together: on SQLite the
+    # first write takes the database's write lock until the caller commits.
+    summaries = []
+    for checklist in session.scalars(due.order_by(Checklist.id)).all():
+        template = loaded_template(session, template=checklist.template,
+                                   version=checklist.template_version)
+        found = flags.flags_for_checklist(session, checklist, rules=template.rules,
+                                          keyring=keyring)
+        summaries.append((checklist, flags.summary(found)))
+    done = 0
+    for checklist, summary in summaries:
+        written = session.execute(
+            update(Checklist)
+            .where(Checklist.id == checklist.id, Checklist.rev == checklist.rev,
+                   Checklist.flags_due.is_(True))
+            .values(flag_summary=summary, flags_due=False)
+            .execution_options(synchronize_session=False))
+        done += cast(CursorResult, written).rowcount
+        session.expire(checklist, ["flag_summary", "flags_due"])
+    return done

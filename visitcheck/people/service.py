@@ -12,12 +12,18 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from ..auth.models import Team, User
 from ..checklists.validation import FieldError
-from ..database import DbSession, new_uuid, utcnow
+from ..database import (
+    DbSession,
+    forget_transaction_memos,
+    is_uuid,
+    new_uuid,
+    transaction_memo,
+    utcnow,
+)
 from ..errors import Forbidden, InvalidEntity, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..sharing import service as sharing
@@ -37,10 +43,6 @@ class MemberSpec:
 
 # --- who may see what --------------------------------------------------------
 
-# session.info key: household facts looked up in this transaction (see household_facts).
-_FACTS = "visitcheck.household_facts"
-
-
 @dataclass(frozen=True)
 class HouseholdFacts:
     """What checking a checklist needs to know about its household, for one user."""
@@ -53,29 +55,71 @@ class HouseholdFacts:
 
 def household_facts(session: DbSession, *, user: User, household_id: str,
                     keyring: Keyring) -> HouseholdFacts | None:
-    """Looked up once per transaction: a push of fifty visits to one family asks once.
-    Every write in this module forgets what was looked up."""
-    memo = session.info.setdefault(_FACTS, {})
-    key = (user.id, household_id)
-    if key not in memo:
-        household = household_by_public_id(session, household_id)
-        memo[key] = None if household is None else HouseholdFacts(
+    """Looked up once per transaction (see look_up_households). Every write in this
+    module forgets what was looked up."""
+    memo = transaction_memo(session, "household_facts")
+    if (user.id, household_id) not in memo:
+        look_up_households(session, user=user, household_ids=[household_id], keyring=keyring)
+    return memo[user.id, household_id]
+
+
+def look_up_households(session: DbSession, *, user: User, household_ids: list[str],
+                       keyring: Keyring) -> None:
+    """The facts of every household a push names, in four queries whatever their
+    number, kept for this transaction."""
+    memo = transaction_memo(session, "household_facts")
+    wanted = {i for i in household_ids if (user.id, i) not in memo}
+    if not wanted:
+        return
+    households = {h.id: h for h in session.scalars(
+        select(Household).where(Household.uuid.in_([i for i in wanted if is_uuid(i)])))}
+    memo.update({(user.id, i): None for i in wanted})
+    if not households:
+        return
+    caseload = set(session.scalars(select(CaseloadAssignment.household_id).where(
+        CaseloadAssignment.user_id == user.id,
+        CaseloadAssignment.household_id.in_(list(households)))))
+    members: dict[int, dict[str, bool]] = {h: {} for h in households}
+    for household_id, person_id, is_child in session.execute(
+            select(HouseholdMember.household_id, Person.uuid, Person.is_child)
+            .join(Person, Person.id == HouseholdMember.person_id)
+            .where(HouseholdMember.household_id.in_(list(households)))):
+        members[household_id][person_id] = is_child
+    concerns = _team_concerns(session, team_ids={h.team_id for h in households.values()},
+                              keyring=keyring)
+    for household in households.values():
+        memo[user.id, household.uuid] = HouseholdFacts(
             household=household,
-            on_caseload=on_caseload(session, user=user, household=household),
-            children=child_ids(session, household),
-            people=household_people(session, household, keyring=keyring),
+            on_caseload=household.id in caseload,
+            children={p for p, is_child in members[household.id].items() if is_child},
+            people=_people_by_kind(members[household.id], concerns[household.team_id]),
         )
-    return memo[key]
 
 
-def _forget_facts(session: DbSession) -> None:
-    session.info.pop(_FACTS, None)
+def _team_concerns(session: DbSession, *, team_ids: set[int], keyring: Keyring
+                   ) -> dict[int, list[tuple[str, set[str]]]]:
+    """Per team: each concern's person and the children it records contact with."""
+    out: dict[int, list[tuple[str, set[str]]]] = {t: [] for t in team_ids}
+    for concern, person_id in session.execute(
+            select(Concern, Person.uuid).join(Person, Person.id == Concern.person_id)
+            .where(Concern.team_id.in_(team_ids))):
+        contact = decrypt_fields(concern, keyring=keyring).get("contact") or {}
+        out[concern.team_id].append((person_id, set(contact)))
+    return out
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_at_transaction_end(session: Session, transaction) -> None:
-    if transaction.parent is None:
-        _forget_facts(session)
+def _people_by_kind(members: dict[str, bool], concerns: list[tuple[str, set[str]]]
+                    ) -> dict[str, set[str]]:
+    """Who a checklist's per-person questions may be about, by repeat kind: a person
+    of concern lives in or visits the household, or has contact with its children."""
+    children = {p for p, is_child in members.items() if is_child}
+    adults = set(members) - children
+    of_concern = {person for person, contact in concerns
+                  if person in members or children & contact}
+    # Parental responsibility is recorded per child on the person; until it is,
+    # any adult of the household may be asked about.
+    return {"members": set(members), "adults": adults, "parents": adults,
+            "persons_of_concern": of_concern}
 
 
 def caseload_household_ids(session: DbSession, *, user: User) -> list[int]:
@@ -168,7 +212,7 @@ def create_person(
 def create_household(
     session: DbSession, *, team: Team, address: str, members: list[MemberSpec], keyring: Keyring
 ) -> Household:
-    _forget_facts(session)
+    forget_transaction_memos(session)
     household = Household(uuid=new_uuid(), team_id=team.id)
     encrypt_fields(household, {"address": address, "professionals": []}, keyring=keyring)
     session.add(household)
@@ -182,7 +226,7 @@ def create_household(
 
 
 def assign_caseload(session: DbSession, *, user: User, household: Household) -> None:
-    _forget_facts(session)
+    forget_transaction_memos(session)
     exists = session.scalars(
         select(CaseloadAssignment).where(
             CaseloadAssignment.user_id == user.id,
@@ -216,7 +260,7 @@ def _check_revision(row: Any, base_rev: int, current: dict[str, Any]) -> None:
 
 def put_household(session: DbSession, *, user: User, entity_id: str, base_rev: int,
                   payload: Any, keyring: Keyring) -> Household:
-    _forget_facts(session)
+    forget_transaction_memos(session)
     _refuse_if_invalid(payloads.household_errors(payload))
     household = household_by_public_id(session, entity_id)
     if household is None:
@@ -244,7 +288,7 @@ def put_household(session: DbSession, *, user: User, entity_id: str, base_rev: i
 
 def put_person(session: DbSession, *, user: User, entity_id: str, base_rev: int,
                payload: Any, keyring: Keyring) -> Person:
-    _forget_facts(session)
+    forget_transaction_memos(session)
     _refuse_if_invalid(payloads.person_errors(payload))
     person = person_by_public_id(session, entity_id)
     if person is None:
@@ -274,7 +318,7 @@ def put_membership(session: DbSession, *, user: User, entity_id: str, base_rev: 
                    payload: Any, keyring: Keyring) -> HouseholdMember:
     """Link a person to a household. Set-like: never a conflict; the same pair is one link,
     whichever device made it first, and a later residence replaces an earlier one."""
-    _forget_facts(session)
+    forget_transaction_memos(session)
     _refuse_if_invalid(payloads.membership_errors(payload))
     household = household_by_public_id(session, payload["household_id"])
     person = person_by_public_id(session, payload["person_id"])
@@ -305,7 +349,7 @@ def put_membership(session: DbSession, *, user: User, entity_id: str, base_rev: 
 
 def put_concern(session: DbSession, *, user: User, entity_id: str, base_rev: int,
                 payload: Any, keyring: Keyring) -> Concern:
-    _forget_facts(session)
+    forget_transaction_memos(session)
     if isinstance(payload, dict):
         # What the device was shown, not a field it may set.
         payload = {k: v for k, v in payload.items() if k != "source_withheld"}
@@ -373,48 +417,32 @@ def household_view(household: Household, *, keyring: Keyring) -> dict[str, Any]:
 
 
 def person_view(session: DbSession, person: Person, *, keyring: Keyring) -> dict[str, Any]:
-    fields = decrypt_fields(person, keyring=keyring)
-    links = session.execute(
-        select(Household.uuid, HouseholdMember.residence)
-        .join(HouseholdMember, HouseholdMember.household_id == Household.id)
-        .where(HouseholdMember.person_id == person.id)
-        .order_by(Household.id)
-    ).all()
-    return {
-        **fields,
+    return person_views(session, [person], keyring=keyring)[person.uuid]
+
+
+def person_views(session: DbSession, persons: list[Person], *, keyring: Keyring
+                 ) -> dict[str, dict[str, Any]]:
+    """What a device receives about each person, by public id; their households in
+    one query."""
+    links: dict[int, list[dict[str, str]]] = {p.id: [] for p in persons}
+    for person_id, household, residence in session.execute(
+            select(HouseholdMember.person_id, Household.uuid, HouseholdMember.residence)
+            .join(HouseholdMember, HouseholdMember.household_id == Household.id)
+            .where(HouseholdMember.person_id.in_(list(links)))
+            .order_by(Household.id)):
+        links[person_id].append({"household_id": household, "residence": residence})
+    return {person.uuid: {
+        **decrypt_fields(person, keyring=keyring),
         "id": person.uuid,
         "is_child": person.is_child,
-        "households": [{"household_id": h, "residence": r} for h, r in links],
+        "households": links[person.id],
         "rev": person.rev,
-    }
+    } for person in persons}
 
 
 def concern_view(concern: Concern, *, keyring: Keyring) -> dict[str, Any]:
     return {**decrypt_fields(concern, keyring=keyring), "id": concern.uuid,
             "person_id": concern.person.uuid, "rev": concern.rev}
-
-
-def household_people(session: DbSession, household: Household, *, keyring: Keyring
-                     ) -> dict[str, set[str]]:
-    """Who a checklist's per-person questions may be about, by repeat kind."""
-    rows = session.execute(
-        select(Person.uuid, Person.is_child, Person.id)
-        .join(HouseholdMember, HouseholdMember.person_id == Person.id)
-        .where(HouseholdMember.household_id == household.id)).all()
-    members = {uuid for uuid, _, _ in rows}
-    children = {uuid for uuid, is_child, _ in rows if is_child}
-    adults = members - children
-    of_concern = set()
-    for concern in session.scalars(select(Concern).where(Concern.team_id == household.team_id)):
-        person_id = concern.person.uuid
-        if person_id in members:
-            of_concern.add(person_id)
-        elif children & set(decrypt_fields(concern, keyring=keyring).get("contact") or {}):
-            of_concern.add(person_id)
-    # Parental responsibility is recorded per child on the person; until it is,
-    # any adult of the household may be asked about.
-    return {"members": members, "adults": adults, "parents": adults,
-            "persons_of_concern": of_concern}
 
 
 def child_ids(session: DbSession, household: Household) -> set[str]:

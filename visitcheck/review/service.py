@@ -113,6 +113,12 @@ def _require_lead(user: User) -> None:
         raise ReviewForbidden()
 
 
+def _with_flags_evaluated(session: DbSession, *, lead: User, keyring: Keyring) -> None:
+    """A lead never sees a submission before the server's rules have run over it:
+    any the push could not evaluate (the request died after its commit) are done now."""
+    checklists.evaluate_due_flags(session, team_id=lead.team_id, keyring=keyring)
+
+
 # --- flags and working days ---------------------------------------------------------
 
 
@@ -268,6 +274,7 @@ class _Addresses:
 def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueChoices:
     """What the queue's filters offer: the team's practitioners and households, and flags."""
     _require_lead(lead)
+    _with_flags_evaluated(session, lead=lead, keyring=keyring)
     practitioners = session.scalars(
         select(User).where(User.team_id == lead.team_id,
                            User.role.in_([Role.HEALTH_VISITOR.value, Role.SCHOOL_NURSE.value]))
@@ -347,6 +354,7 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     overdue ones apart at the top; drafts older than two days apart, as "not yet
     submitted" only."""
     _require_lead(lead)
+    _with_flags_evaluated(session, lead=lead, keyring=keyring)
     filters = filters or QueueFilters()
     now = now or utcnow()
     address = _Addresses(keyring)
@@ -577,6 +585,7 @@ def open_for_review(
     """One checklist on one screen, for a lead of its team. Every opening is audited,
     and so is each concern shown."""
     checklist = _team_checklist(session, lead=lead, public_id=public_id)
+    _with_flags_evaluated(session, lead=lead, keyring=keyring)
     now = now or utcnow()
     content = checklists.checklist_content(checklist, keyring=keyring)
     audit.record(session, action="checklist.read", actor=lead, object_type="checklist",

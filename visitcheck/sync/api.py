@@ -90,7 +90,23 @@ def push():
     device_id = body["device_id"]
     db.session.rollback()
     results = _apply_all(device_id, body["ops"])
+    _evaluate_flags(body["ops"], results)
     return {"results": results}
+
+
+def _evaluate_flags(ops: list, results: list[dict]) -> None:
+    """The server's rules over the checklists this push submitted, now that the ops
+    have committed and the feed lock is free: they only read, so pushes from other
+    devices go on meanwhile. The answers stand whatever happens here; a checklist
+    whose flags could not be evaluated stays due for the lead's queue to evaluate."""
+    stored = [op["entity_id"] for op, result in zip(ops, results, strict=True)
+              if result["status"] == "applied" and op["type"] == "checklist.put"]
+    try:
+        checklists.evaluate_due_flags(db.session, checklist_ids=stored, keyring=keyring())
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the push committed; the device must get its answers
+        db.session.rollback()
+        current_app.logger.exception("server flags left due after a push")
 
 
 @bp.get("/sync/pull")

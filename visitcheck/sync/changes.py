@@ -83,8 +83,7 @@ def record(
         household_id=household_id,
         user_id=user_id,
     )
-    session.add(change)
-    session.flush()
+    session.add(change)  # flushed with the op's other rows: a push's changes in one insert
     return change
 
 

@@ -148,21 +148,52 @@ def apply_ops(
     while we waited) and applied. `applied` is recorded with its answer, so a
     retry is a `duplicate`; a conflict is recorded once and decided again on a
     retry, where it can only stay a conflict; a rejected op writes nothing.
+
+    The usual push applies cleanly: its ops run in one savepoint and their rows
+    reach the database together, a few statements for the whole push. If any
+    op is refused (a conflict or a rejection), that savepoint is rolled back
+    and the ops run again one savepoint each, so a refused op leaves nothing
+    behind whatever its handler wrote before refusing.
     """
     opened = [_open(session, op, keyring=keyring) for op in ops]
     if not any(rejection is None for _, rejection in opened):
         return [rejection for _, rejection in opened if rejection is not None]
     changes.serialise_writers(session)
-    # Under the lock: the answers recorded for these op ids, in one query.
+    batch = session.begin_nested()
+    answers = _apply_batch(session, user=user, device_id=device_id, ops=ops, opened=opened,
+                           keyring=keyring, savepoint_each=False)
+    if all(a["status"] in CLEAN for a in answers):
+        batch.commit()
+        return answers
+    batch.rollback()
+    return _apply_batch(session, user=user, device_id=device_id, ops=ops, opened=opened,
+                        keyring=keyring, savepoint_each=True)
+
+
+# Answers that leave nothing to undo: the op's rows are wanted, or it wrote none.
+CLEAN = {"applied", "duplicate"}
+
+
+def _apply_batch(session: DbSession, *, user: User, device_id: str, ops: list[Any],
+                 opened: list[tuple[Any, dict | None]], keyring: Keyring,
+                 savepoint_each: bool) -> list[dict[str, Any]]:
+    # Under the lock: the answers recorded for these op ids, and what the checklist
+    # puts will look up, a few queries for the whole push.
+    to_apply = [(op, payload) for op, (payload, rejection) in zip(ops, opened, strict=True)
+                if rejection is None]
     recorded = {row.op_id: row for row in session.scalars(select(SyncOp).where(
-        SyncOp.op_id.in_({op["op_id"] for op, (_, r) in zip(ops, opened, strict=True)
-                          if r is None})))}
+        SyncOp.op_id.in_({op["op_id"] for op, _ in to_apply})))}
+    checklists.look_up_for_puts(session, user=user, keyring=keyring, puts=[
+        (op["entity_id"], payload) for op, payload in to_apply if op["type"] == "checklist.put"])
     answers = []
     for op, (payload, rejection) in zip(ops, opened, strict=True):
         if rejection:
             answers.append(rejection)
             continue
-        # A savepoint per op: a refused op leaves nothing behind, whatever it wrote.
+        if not savepoint_each:
+            answers.append(_apply_opened(session, user=user, device_id=device_id, op=op,
+                                         payload=payload, keyring=keyring, recorded=recorded))
+            continue
         savepoint = session.begin_nested()
         answer = _apply_opened(session, user=user, device_id=device_id, op=op,
                                payload=payload, keyring=keyring, recorded=recorded)
@@ -194,7 +225,6 @@ def _apply_opened(session: DbSession, *, user: User, device_id: str, op: dict[st
         )
         session.add(recorded[op["op_id"]])
         _resolve_conflicts(session, user=user, op=op)
-        session.flush()
     elif answer["status"] == "conflict":
         _record_conflict(session, user=user, device_id=device_id, op=op,
                          server_rev=answer["rev"])
