@@ -59,3 +59,20 @@ def test_upgrade_from_the_first_revision_keeps_existing_users_signed_up(tmp_path
             epoch = conn.execute(text("SELECT session_epoch FROM users WHERE username='old'"))
             assert epoch.scalar_one() == 0
         db.engine.dispose()
+
+
+def test_ciphertext_is_stored_without_compression_on_postgresql(app):
+    """Encrypted fields never compress: PostgreSQL must not spend CPU trying (0012)."""
+    from sqlalchemy import text
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            # SQLite stores values as given; there is no storage mode to check.
+            assert db.engine.dialect.name == "sqlite"
+            return
+        storage = dict(db.session.execute(text(
+            "SELECT c.relname, a.attstorage FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE a.attname = 'sealed_fields' AND c.relkind = 'r'")).all())
+        assert "checklists" in storage
+        assert set(storage.values()) == {"e"}, storage
