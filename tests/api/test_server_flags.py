@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
@@ -35,11 +36,9 @@ def _summary(app, checklist_id: str) -> set[str]:
         return {f["rule"] for f in json.loads(row.flag_summary)}
 
 
-def test_the_seed_scenario_raises_the_same_flags_on_the_server(app, demo, api_client):
-    hv = api_client("hv")
-    home = demo.households[0]
-    children = demo.children[home]
-    mother = person_id(app, home, "Kerry Lawson")
+def _grandfather_with_a_conviction(hv, home: str, contact: list[str]) -> str:
+    """Ray Holt visits `home` regularly, convicted of a child offence, with regular
+    unsupervised contact with the children in `contact`."""
     grandfather = _new()
     _put(hv, "person.put", grandfather, _person("Ray Holt"))
     _put(hv, "membership.put", _new(), {"household_id": home, "person_id": grandfather,
@@ -47,7 +46,16 @@ def test_the_seed_scenario_raises_the_same_flags_on_the_server(app, demo, api_cl
     _put(hv, "concern.put", _new(), {
         "person_id": grandfather, "basis": ["convicted_child_offence"],
         "source": "Police disclosure", "verified": True, "protect_source": False,
-        "contact": {child: "regular_unsupervised" for child in children}})
+        "contact": {child: "regular_unsupervised" for child in contact}})
+    return grandfather
+
+
+def test_the_seed_scenario_raises_the_same_flags_on_the_server(app, demo, api_client):
+    hv = api_client("hv")
+    home = demo.households[0]
+    children = demo.children[home]
+    mother = person_id(app, home, "Kerry Lawson")
+    grandfather = _grandfather_with_a_conviction(hv, home, children)
     answers = complete_visit(children)
     answers["parents"] = {"parents": {mother: {"told": "no", "understanding": "not_discussed"}}}
     checklist = _new()
@@ -164,19 +172,59 @@ def test_flags_read_at_an_older_revision_are_not_stored(app, demo, api_client, m
         row = db.session.scalars(select(Checklist).where(Checklist.uuid == checklist)).one()
         row.flags_due, row.flag_summary = True, "[]"
         db.session.commit()
-        read = checklists.flags.flags_for_checklist
+        read = checklists.flags.flags_for_checklists
 
-        def newer_revision_lands_meanwhile(session, checklist, **kwargs):
-            found = read(session, checklist, **kwargs)
+        def newer_revision_lands_meanwhile(session, rows, **kwargs):
+            found = read(session, rows, **kwargs)
             with app.app_context():  # another request's transaction
                 db.session.execute(text("UPDATE checklists SET rev = rev + 1 WHERE uuid = :u"),
-                                   {"u": checklist.uuid})
+                                   {"u": checklist})
                 db.session.commit()
             return found
 
-        monkeypatch.setattr(checklists.flags, "flags_for_checklist",
+        monkeypatch.setattr(checklists.flags, "flags_for_checklists",
                             newer_revision_lands_meanwhile)
         assert checklists.evaluate_due_flags(db.session, checklist_ids=[checklist],
                                              keyring=keyring()) == 0
         db.session.commit()
     assert _flags_row(app, checklist) == (True, set())
+
+
+def test_one_reading_for_many_checklists_gives_each_the_flags_it_gets_alone(
+        app, demo, api_client):
+    """A push's submissions are evaluated together over one reading of the team's
+    data; each must get exactly the flags it would get on its own."""
+    from visitcheck.checklists import service as checklists
+    from visitcheck.extensions import keyring
+
+    hv = api_client("hv")
+    home, second = demo.households[0], _new()
+    children = demo.children[home]
+    grandfather, child = _grandfather_with_a_conviction(hv, home, children[:1]), _new()
+    _put(hv, "household.put", second, {"address": "2 Elm Court", "professionals": []})
+    _put(hv, "person.put", child, _person("Tia Holt", is_child=True))
+    for person in (child, grandfather):
+        _put(hv, "membership.put", _new(), {"household_id": second, "person_id": person,
+                                            "residence": "lives_here"})
+    stored = []
+    for household, kids in [(home, children), (second, [child]), (home, children),
+                            (demo.households[1], demo.children[demo.households[1]])]:
+        answers = complete_visit(kids)
+        answers["visit"]["children"][kids[0]]["seen_alone"] = "no_prevented"
+        stored.append(_new())
+        _put(hv, "checklist.put", stored[-1], checklist_payload(
+            household, status="submitted", answers=answers))
+
+    with app.app_context():
+        rows = [checklists.checklist_by_public_id(db.session, c) for c in stored]
+        rules = checklists.loaded_template(db.session, template="home-visit", version=1).rules
+        now = datetime.now(UTC)
+        together = checklists.flags.flags_for_checklists(
+            db.session, rows, rules_of=lambda _: rules, keyring=keyring(), now=now)
+        alone = [checklists.flags.flags_for_checklist(db.session, row, rules=rules,
+                                                      keyring=keyring(), now=now)
+                 for row in rows]
+    assert together == alone
+    assert {"poc-contact", "complex-abuse"} <= {f["rule"] for f in together[0]}
+    assert "complex-abuse" in {f["rule"] for f in together[1]}
+    assert "poc-contact" not in {f["rule"] for f in together[3]}

@@ -8,7 +8,7 @@ from functools import cached_property
 from importlib import resources
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Table, bindparam, select, update
 
 from ..auth.models import User
 from ..database import DbSession, transaction_memo, utcnow
@@ -295,23 +295,22 @@ def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
         due = due.where(Checklist.uuid.in_(checklist_ids))
     if team_id is not None:
         due = due.where(Checklist.team_id == team_id)
-    # Every summary first (reads only), then the writes together: on SQLite the
-    # first write takes the database's write lock until the caller commits.
-    summaries = []
-    for checklist in session.scalars(due.order_by(Checklist.id)).all():
-        template = loaded_template(session, template=checklist.template,
-                                   version=checklist.template_version)
-        found = flags.flags_for_checklist(session, checklist, rules=template.rules,
-                                          keyring=keyring)
-        summaries.append((checklist, flags.summary(found)))
-    done = 0
-    for checklist, summary in summaries:
-        written = session.execute(
-            update(Checklist)
-            .where(Checklist.id == checklist.id, Checklist.rev == checklist.rev,
-                   Checklist.flags_due.is_(True))
-            .values(flag_summary=summary, flags_due=False)
-            .execution_options(synchronize_session=False))
-        done += cast(CursorResult, written).rowcount
+    checklists = list(session.scalars(due.order_by(Checklist.id)))
+    if not checklists:
+        return 0
+    found = flags.flags_for_checklists(
+        session, checklists, keyring=keyring, rules_of=lambda checklist: loaded_template(
+            session, template=checklist.template, version=checklist.template_version).rules)
+    # Every summary first (reads only), then one write for them all: on SQLite the
+    # write takes the database's write lock until the caller commits.
+    table = cast(Table, Checklist.__table__)
+    written = session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c.rev == bindparam("read_rev"),
+               table.c.flags_due.is_(True))
+        .values(flag_summary=bindparam("summary"), flags_due=False),
+        [{"row": checklist.id, "read_rev": checklist.rev, "summary": flags.summary(raised)}
+         for checklist, raised in zip(checklists, found, strict=True)])
+    for checklist in checklists:
         session.expire(checklist, ["flag_summary", "flags_due"])
-    return done
+    return cast(CursorResult, written).rowcount
