@@ -94,7 +94,8 @@ def test_background_sync_event_makes_the_page_flush_the_outbox(live_server, tabl
         "origin": live_server.url, "registrationId": registration,
         "tag": "visitcheck-outbox", "lastChance": False})
     expect(tablet.page.locator('#sync-status[data-waiting="0"]')).to_be_attached(timeout=2000)
-    assert tablet.page.evaluate("() => window.flushAsked") == 1
+    # At least once: Chromium, online again, may also fire the pending sync itself.
+    assert tablet.page.evaluate("() => window.flushAsked") >= 1
     tablet.wait_until_synced()
 
 
