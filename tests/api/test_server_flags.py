@@ -219,11 +219,13 @@ def test_one_reading_for_many_checklists_gives_each_the_flags_it_gets_alone(
         rows = [checklists.checklist_by_public_id(db.session, c) for c in stored]
         rules = checklists.loaded_template(db.session, template="home-visit", version=1).rules
         now = datetime.now(UTC)
-        together = checklists.flags.flags_for_checklists(
-            db.session, rows, rules_of=lambda _: rules, keyring=keyring(), now=now)
-        alone = [checklists.flags.flags_for_checklist(db.session, row, rules=rules,
-                                                      keyring=keyring(), now=now)
-                 for row in rows]
+
+        def evaluate(some):
+            return checklists.flags.flags_for_checklists(
+                db.session, some, rules_of=lambda _: rules, keyring=keyring(), now=now)
+
+        together = evaluate(rows)
+        alone = [evaluate([row])[0] for row in rows]
     assert together == alone
     assert {"poc-contact", "complex-abuse"} <= {f["rule"] for f in together[0]}
     assert "complex-abuse" in {f["rule"] for f in together[1]}

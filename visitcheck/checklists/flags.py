@@ -161,24 +161,6 @@ class _TeamReading:
         }
 
 
-def rules_context(
-    session: DbSession,
-    *,
-    checklist_id: str,
-    household: Household,
-    payload: dict[str, Any],
-    status: str,
-    submitted_at: datetime | None,
-    lead_decision_at: datetime | None,
-    keyring: Keyring,
-    now: datetime | None = None,
-) -> dict[str, Any]:
-    """The context of docs/rules.md, from everything the team holds."""
-    return _TeamReading(session, [household], keyring=keyring).context(
-        checklist_id=checklist_id, household=household, payload=payload, status=status,
-        submitted_at=submitted_at, lead_decision_at=lead_decision_at, now=now)
-
-
 def summary(flags: list[dict[str, Any]]) -> str:
     """What the queue needs in clear: rule and severity, no names."""
     return json.dumps([{"rule": f["rule"], "severity": f["severity"]} for f in flags])
@@ -206,10 +188,3 @@ def flags_for_checklists(session: DbSession, checklists: list[Checklist], *,
         submitted_at=checklist.submitted_at, lead_decision_at=decided.get(checklist.id),
         now=now)) for checklist in checklists]
 
-
-def flags_for_checklist(session: DbSession, checklist: Checklist, *,
-                        rules: CompiledRules, keyring: Keyring, now: datetime | None = None
-                        ) -> list[dict[str, Any]]:
-    """The server's flags for one stored checklist (see flags_for_checklists)."""
-    return flags_for_checklists(session, [checklist], rules_of=lambda _: rules,
-                                keyring=keyring, now=now)[0]

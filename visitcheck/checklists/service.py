@@ -170,9 +170,17 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, An
 def server_flags(session: DbSession, checklist: Checklist, *, keyring: Keyring
                  ) -> list[dict[str, Any]]:
     """The flags the server's rules raise for a stored checklist, with their reasons."""
-    template = loaded_template(session, template=checklist.template,
-                               version=checklist.template_version)
-    return flags.flags_for_checklist(session, checklist, rules=template.rules, keyring=keyring)
+    return server_flags_of(session, [checklist], keyring=keyring)[checklist.uuid]
+
+
+def server_flags_of(session: DbSession, checklists: list[Checklist], *, keyring: Keyring
+                    ) -> dict[str, list[dict[str, Any]]]:
+    """The server's flags for several stored checklists, by public id, evaluated over
+    one reading of the team's data."""
+    found = flags.flags_for_checklists(
+        session, checklists, keyring=keyring, rules_of=lambda checklist: loaded_template(
+            session, template=checklist.template, version=checklist.template_version).rules)
+    return {c.uuid: raised for c, raised in zip(checklists, found, strict=True)}
 
 
 def _check_payload(payload: Any) -> None:
@@ -298,9 +306,7 @@ def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
     checklists = list(session.scalars(due.order_by(Checklist.id)))
     if not checklists:
         return 0
-    found = flags.flags_for_checklists(
-        session, checklists, keyring=keyring, rules_of=lambda checklist: loaded_template(
-            session, template=checklist.template, version=checklist.template_version).rules)
+    found = server_flags_of(session, checklists, keyring=keyring)
     # Every summary first (reads only), then one write for them all: on SQLite the
     # write takes the database's write lock until the caller commits.
     table = cast(Table, Checklist.__table__)
@@ -309,8 +315,8 @@ def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
         .where(table.c.id == bindparam("row"), table.c.rev == bindparam("read_rev"),
                table.c.flags_due.is_(True))
         .values(flag_summary=bindparam("summary"), flags_due=False),
-        [{"row": checklist.id, "read_rev": checklist.rev, "summary": flags.summary(raised)}
-         for checklist, raised in zip(checklists, found, strict=True)])
+        [{"row": c.id, "read_rev": c.rev, "summary": flags.summary(found[c.uuid])}
+         for c in checklists])
     for checklist in checklists:
         session.expire(checklist, ["flag_summary", "flags_due"])
     return cast(CursorResult, written).rowcount

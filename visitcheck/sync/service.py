@@ -274,9 +274,16 @@ def pull(
                                  household_ids=household_ids, user_id=user.id)
     more = len(rows) > limit
     rows = rows[:limit]
+    # The server's flags come back to the device with its checklists: evaluated for
+    # the whole page over one reading of the team's data.
+    stored = [checklists.checklist_by_public_id(session, change.entity_id)
+              for change in rows if change.type == "checklist"]
+    flags = checklists.server_flags_of(session, [c for c in stored if c is not None],
+                                       keyring=keyring)
     out = []
     for change in rows:
-        data = _current_data(session, change=change, user=user, keyring=keyring)
+        data = _current_data(session, change=change, user=user, flags=flags,
+                             keyring=keyring)
         if data is not None:
             out.append({"seq": change.seq, "type": change.type, "entity_id": change.entity_id,
                         "rev": data.get("rev", change.rev), "data": data})
@@ -284,7 +291,8 @@ def pull(
 
 
 def _current_data(session: DbSession, *, change: Any, user: User,
-                  keyring: Keyring) -> dict[str, Any] | None:
+                  flags: dict[str, list[dict[str, Any]]], keyring: Keyring
+                  ) -> dict[str, Any] | None:
     if change.type == "person":
         person = people.person_by_public_id(session, change.entity_id)
         return people.person_view(session, person, keyring=keyring) if person else None
@@ -303,9 +311,8 @@ def _current_data(session: DbSession, *, change: Any, user: User,
         checklist = checklists.checklist_by_public_id(session, change.entity_id)
         if checklist is None:
             return None
-        # The server's flags come back to the device with its checklist.
         return {**checklists.checklist_content(checklist, keyring=keyring),
-                "flags": checklists.server_flags(session, checklist, keyring=keyring)}
+                "flags": flags[checklist.uuid]}
     if change.type == "alert":
         return sharing.alert_data(session, entity_id=change.entity_id, user_id=change.user_id,
                                   keyring=keyring)
