@@ -64,6 +64,8 @@ def make_config(database_url: str, master_key: str, instance: Path, **overrides)
 @pytest.fixture(scope="session")
 def migrated_database(database_url, master_key, tmp_path_factory) -> str:
     """The schema, built once per run by the real migrations."""
+    import visitcheck.models_registry  # noqa: F401 - every table, so drop_all drops them all
+
     engine = create_engine(database_url)
     with engine.begin() as conn:
         Base.metadata.drop_all(conn)

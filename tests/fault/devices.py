@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 
-from tests.sealing import checklist_payload, sealed_op
+from tests.sealing import checklist_payload, complete_visit, sealed_op
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -135,10 +135,12 @@ class Device:
         creates: dict[str, dict] = {}
         for step in range(self.edits + 1):
             round_ops: list[PlannedOp] = []
+            # The last edit submits the visit: the server then runs its rules over it.
+            status = "submitted" if step == self.edits else "draft"
             for entity in entity_ids:
-                answers = {"visit": {"no_access": False,
-                                     "present": f"{self.username} {entity[:8]} edit {step}"}}
+                answers = complete_visit([], f"{self.username} {entity[:8]} edit {step}")
                 op = sealed_op(self.bootstrap, checklist_payload(household[entity],
+                                                                 status=status,
                                                                  answers=answers),
                                entity_id=entity, base_rev=step)
                 round_ops.append(PlannedOp(op, "applied", answers))

@@ -126,6 +126,8 @@ def test_fault_campaign_applies_every_op_exactly_once(app, team, gunicorn):
             rev, answers = final[checklist.uuid]
             content = checklists.checklist_content(checklist, keyring=keyring())
             assert (checklist.rev, content["answers"]) == (rev, answers)
+            # Submitted by its last edit, and the server's rules ran over it.
+            assert (checklist.status, checklist.flags_due) == ("submitted", False)
     print(f"\nfault campaign: {len(applied)} applied, {len(conflicts)} conflicts, "
           f"faults {dict(proxy.counts)}", file=sys.stderr)
     Path(os.environ.get("VISITCHECK_FAULT_REPORT", os.devnull)).write_text(
