@@ -230,3 +230,37 @@ def test_one_reading_for_many_checklists_gives_each_the_flags_it_gets_alone(
     assert {"poc-contact", "complex-abuse"} <= {f["rule"] for f in together[0]}
     assert "complex-abuse" in {f["rule"] for f in together[1]}
     assert "poc-contact" not in {f["rule"] for f in together[3]}
+
+
+def test_a_checklist_the_rules_cannot_run_over_is_flagged_urgent_and_the_others_are_not_held_back(
+        app, demo, api_client, monkeypatch):
+    from tests.review_support import web_client
+    from visitcheck.checklists import rules
+
+    hv = api_client("hv")
+    home, answers = _unseen_child_visit(demo)
+    ops = [sealed_op(hv.bootstrap, checklist_payload(home, status="submitted", answers=answers))
+           for _ in range(3)]
+    broken = ops[1]["entity_id"]
+    evaluate = rules.CompiledRules.evaluate
+
+    def fails_for_one(self, context):
+        if context["checklist"]["id"] == broken:
+            raise rules.RuleError("a rule that cannot run over this checklist")
+        return evaluate(self, context)
+
+    monkeypatch.setattr(rules.CompiledRules, "evaluate", fails_for_one)
+    results = hv.push(ops).get_json()["results"]
+
+    assert [r["status"] for r in results] == ["applied"] * 3
+    assert _flags_row(app, broken) == (False, {"rules-not-run"})
+    for fine in (ops[0], ops[2]):
+        due, raised = _flags_row(app, fine["entity_id"])
+        assert not due
+        assert "child-not-seen-alone" in raised
+        assert "rules-not-run" not in raised
+    lead = web_client(app, "lead")
+    assert '<span class="flag-severity">Urgent:</span> Rules not run' in lead.get(
+        "/review").get_data(as_text=True)
+    assert "Read every answer and decide" in lead.get(f"/review/{broken}").get_data(
+        as_text=True)

@@ -28,6 +28,15 @@ from .rules import CompiledRules
 # repeated no access): enough for any rule, bounded for a family seen often.
 HISTORY_PER_HOUSEHOLD = 12
 
+# The flag a checklist gets when the server could not run the rules over it (a
+# malformed rule, unreadable data): urgent, so a person reads it in full.
+RULES_NOT_RUN = {
+    "rule": "rules-not-run", "severity": "urgent", "subject": None,
+    "reason": "The server could not run the template's rules over this checklist.",
+    "action": "Read every answer and decide without the rules' prompts; tell the "
+              "administrator, who will find the cause in the server's log.",
+}
+
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from functools import cached_property
 from importlib import resources
@@ -24,6 +25,9 @@ PAYLOAD_KEYS = {"template", "template_version", "household_id", "status", "answe
 DEVICE_STATUSES = {ChecklistStatus.DRAFT.value, ChecklistStatus.SUBMITTED.value}
 # The author may change a checklist only while it is theirs to work on.
 EDITABLE_STATUSES = {ChecklistStatus.DRAFT.value, ChecklistStatus.RETURNED.value}
+
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidChecklist(InvalidEntity):
@@ -176,11 +180,27 @@ def server_flags(session: DbSession, checklist: Checklist, *, keyring: Keyring
 def server_flags_of(session: DbSession, checklists: list[Checklist], *, keyring: Keyring
                     ) -> dict[str, list[dict[str, Any]]]:
     """The server's flags for several stored checklists, by public id, evaluated over
-    one reading of the team's data."""
-    found = flags.flags_for_checklists(
-        session, checklists, keyring=keyring, rules_of=lambda checklist: loaded_template(
-            session, template=checklist.template, version=checklist.template_version).rules)
-    return {c.uuid: raised for c, raised in zip(checklists, found, strict=True)}
+    one reading of the team's data. A checklist the rules cannot run over gets the
+    urgent `rules-not-run` flag instead, and the others still get theirs."""
+    def evaluate(some: list[Checklist]) -> dict[str, list[dict[str, Any]]]:
+        found = flags.flags_for_checklists(
+            session, some, keyring=keyring, rules_of=lambda checklist: loaded_template(
+                session, template=checklist.template, version=checklist.template_version
+            ).rules)
+        return {c.uuid: raised for c, raised in zip(some, found, strict=True)}
+
+    try:
+        return evaluate(checklists)
+    except Exception:  # noqa: BLE001 - one checklist must not hold back the others
+        if len(checklists) == 1:
+            logger.exception("rules could not run over checklist %s", checklists[0].uuid)
+            return {checklists[0].uuid: [dict(flags.RULES_NOT_RUN)]}
+    # Which one? Each on its own. (A database error fails again, and is raised
+    # by the caller's next statement: nothing is stored from it.)
+    out = {}
+    for checklist in checklists:
+        out.update(server_flags_of(session, [checklist], keyring=keyring))
+    return out
 
 
 def _check_payload(payload: Any) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import object_session
 from ..audit import service as audit
 from ..auth.models import Role, User
 from ..checklists import service as checklists
+from ..checklists.flags import RULES_NOT_RUN
 from ..checklists.models import Checklist, ChecklistStatus
 from ..database import DbSession, new_uuid, utcnow
 from ..keys import Keyring, decrypt_fields, encrypt_fields
@@ -574,8 +575,9 @@ def _decision_lines(session: DbSession, checklist: Checklist, *,
 
 
 def _rule_actions(template: dict[str, Any]) -> dict[str, str]:
-    return {r["id"]: r.get("action", "") for r in template.get("rules", [])
-            if isinstance(r, dict) and "id" in r}
+    return {RULES_NOT_RUN["rule"]: RULES_NOT_RUN["action"],
+            **{r["id"]: r.get("action", "") for r in template.get("rules", [])
+               if isinstance(r, dict) and "id" in r}}
 
 
 def open_for_review(
