@@ -2,9 +2,10 @@
 language the tablet evaluates) over everything the team holds.
 
 The tablet evaluates over what it holds, offline, as the practitioner
-answers; the server evaluates again when a checklist is stored, over all the
-team's households, persons, concerns, earlier checklists and alerts, and
-sends its flags back on pull. Flags prompt judgement; they never decide.
+answers; the server evaluates again once a push that submitted a checklist
+has committed, over all the team's households, persons, concerns, earlier
+checklists and alerts, and again for each checklist a pull sends back.
+Flags prompt judgement; they never decide.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def _iso(value: datetime | None) -> str | None:
 class _TeamReading:
     """What the rules read about a set of households, fetched together: the
     households sharing a person with each, their members, persons, concerns,
-    earlier checklists and alerts, each decrypted once. A push's fifty
-    submissions are evaluated over one reading, a dozen queries in all."""
+    earlier checklists and alerts, each decrypted once. A push's submissions,
+    or a pull page's checklists, are evaluated over one reading: a dozen
+    queries in all, however many they are."""
 
     def __init__(self, session: DbSession, households: list[Household], *,
                  keyring: Keyring):

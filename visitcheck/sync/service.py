@@ -1,8 +1,8 @@
 """Applying a device's ops and answering its pulls (DESIGN.md §6).
 
-Each op is handled in its own transaction by the caller: `apply_op` flushes
-its effect together with the recorded answer, the caller commits. A retry of
-an op whose answer was lost finds the recorded answer and gets it again as
+A push's ops are applied in one transaction the caller commits (`apply_ops`):
+each op's effect is written together with its recorded answer. A retry of an
+op whose answer was lost finds the recorded answer and gets it again as
 `duplicate`, so nothing is applied twice.
 """
 
@@ -162,7 +162,9 @@ def apply_ops(
     batch = session.begin_nested()
     answers = _apply_batch(session, user=user, device_id=device_id, ops=ops, opened=opened,
                            keyring=keyring, savepoint_each=False)
-    if all(a["status"] in CLEAN for a in answers):
+    # (An op refused before the lock, its envelope unopened, never reached a handler.)
+    if all(a["status"] in CLEAN for a, (_, refused) in zip(answers, opened, strict=True)
+           if refused is None):
         batch.commit()
         return answers
     batch.rollback()
