@@ -599,8 +599,24 @@ function acquireDraftLock(entityId) {
   });
 }
 
+// Read-only here because another tab has the draft open: once that tab lets go,
+// open it again here, editable, with what the other tab saved. Closing the visit
+// here first stops the wait (the signal).
+function reopenWhenDraftFrees(entityId, signal) {
+  if (!navigator.locks || !navigator.locks.request) return;
+  navigator.locks.request(`visitcheck-draft-${entityId}`, { signal }, () => undefined)
+    .then(() => {
+      if (openVisit && openVisit.draft.id === entityId && !openVisit.editable && isUnlocked()) {
+        return openExisting(entityId);
+      }
+      return undefined;
+    })
+    .catch((error) => { if (error.name !== "AbortError") console.error(error); });
+}
+
 function closeVisit() {
   if (openVisit && openVisit.releaseLock) openVisit.releaseLock();
+  if (openVisit && openVisit.stopWaiting) openVisit.stopWaiting.abort();
   openVisit = null;
   renderFlags();
   $("section-nav").replaceChildren();
@@ -693,15 +709,16 @@ async function showVisit(draft, { isNew }) {
   form.setDisabled(!editable);
   openVisit = {
     draft: { ...draft }, form, editable, releaseLock: releaseLock || null, template, household, isNew,
-    rulesInput,
+    rulesInput, stopWaiting: lockedElsewhere ? new AbortController() : null,
   };
+  if (lockedElsewhere) reopenWhenDraftFrees(draft.id, openVisit.stopWaiting.signal);
   renderFlags();
 
   $("form-title").textContent = template.title || "Visit";
   $("form-household").textContent = household.address || "";
   let state = STATUS_LABELS[draft.status] || "Draft";
   if (draft.saved_at) state += ` · last saved ${dateTimeOf(draft.saved_at)}`;
-  if (lockedElsewhere) state += " · being edited in another visitcheck tab or window on this device, so read-only here: close it there to edit it here";
+  if (lockedElsewhere) state += " · being edited in another visitcheck tab or window on this device, so read-only here: close it there and it opens here for editing";
   else if (!editable) state += " · read-only";
   $("form-state").textContent = state;
   $("checklist-body").replaceChildren(form.element);
