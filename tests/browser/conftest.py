@@ -80,3 +80,15 @@ def _no_uncaught_page_errors(request):
     )
     yield
     assert errors == [], errors
+
+
+@pytest.fixture
+def tablet(live_server, demo, page):
+    """The app in a page, hv signed in with a vault set up and the caseload synced.
+    Files that need a tablet not yet signed in define their own `tablet`."""
+    from .pages import PASSPHRASE, TabletApp
+
+    app = TabletApp(page, live_server.url)
+    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
+    app.wait_for_households().wait_until_synced()
+    return app

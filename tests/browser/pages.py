@@ -7,6 +7,8 @@ import re
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 SLOW = 30_000  # PBKDF2 with 600,000 rounds, service worker installs
+PASSPHRASE = "correct horse battery"  # the vault passphrase every browser test sets
+PUSH = "**/api/v1/sync/push"  # the push endpoint, for page.route
 
 WAIT_FOR_CONTROLLER = """
 async (timeout) => {

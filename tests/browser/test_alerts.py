@@ -16,11 +16,10 @@ from visitcheck.extensions import db, keyring
 from visitcheck.people import service as people
 from visitcheck.sharing.models import Alert
 
-from .pages import SLOW, ReviewSite, TabletApp
+from .pages import PASSPHRASE, SLOW, ReviewSite, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 PROTECTED_SOURCE = "Disclosure by a neighbour, name withheld"
 
 

@@ -11,12 +11,11 @@ from playwright.sync_api import Page, expect
 
 from tests.review_support import record_concern
 
-from .pages import TabletApp, VisitForm
+from .pages import PASSPHRASE, TabletApp, VisitForm
 from .scan import dump_origin_storage
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 
 TEXT_FIELDS = (
     'input[type="text"]:visible:enabled, input:not([type]):visible:enabled, '

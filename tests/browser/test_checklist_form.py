@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .pages import TabletApp
+from .pages import PASSPHRASE, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 
 TEMPLATE = {
     "template": "every-type",

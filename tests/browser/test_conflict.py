@@ -13,11 +13,9 @@ from visitcheck.extensions import db, keyring
 from visitcheck.people import service as people
 from visitcheck.sync.models import SyncConflict, SyncOp
 
-from .pages import SLOW, TabletApp
+from .pages import PASSPHRASE, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
-
-PASSPHRASE = "correct horse battery"
 
 
 @pytest.fixture

@@ -13,11 +13,9 @@ from sqlalchemy import func, select
 from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db
 
-from .pages import SLOW, TabletApp
+from .pages import PASSPHRASE, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
-
-PASSPHRASE = "correct horse battery"
 
 
 def _checklists(live_server) -> int:

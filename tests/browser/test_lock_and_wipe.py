@@ -7,11 +7,10 @@ import dataclasses
 import pytest
 from playwright.sync_api import expect
 
-from .pages import TabletApp
+from .pages import PASSPHRASE, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 DATABASES = "async () => (await indexedDB.databases()).map((d) => d.name)"
 
 

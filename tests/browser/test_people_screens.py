@@ -15,12 +15,11 @@ from visitcheck.extensions import db, keyring
 from visitcheck.keys import decrypt_fields
 from visitcheck.people import service as people
 
-from .pages import SLOW, TabletApp
+from .pages import PASSPHRASE, SLOW, TabletApp
 from .scan import dump_origin_storage
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 AXE = Path(axe_playwright_python.__file__).parent / "axe.min.js"
 
 RUN_AXE = """

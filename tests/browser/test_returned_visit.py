@@ -7,11 +7,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from .pages import SLOW, ReviewSite, TabletApp
+from .pages import PASSPHRASE, SLOW, ReviewSite, TabletApp
 
 pytestmark = pytest.mark.browser
-
-PASSPHRASE = "correct horse battery"
 
 
 def test_returned_checklist_shows_the_comment_and_can_be_resubmitted(

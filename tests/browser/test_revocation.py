@@ -15,21 +15,12 @@ from .pages import SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 
 DEVICE_ID = """
 async () => (await import("/static/app/vault.js")).readMeta("device_id")
 """
 
 DATABASES = "async () => (await indexedDB.databases()).map((d) => d.name)"
-
-
-@pytest.fixture
-def tablet(live_server, demo, page) -> TabletApp:
-    app = TabletApp(page, live_server.url)
-    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
-    app.wait_for_households().wait_until_synced()
-    return app
 
 
 def revoke(live_server, device_id: str, mode: str) -> None:

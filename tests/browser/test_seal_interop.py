@@ -58,59 +58,45 @@ def _plaintext(household_id: str) -> dict:
     }
 
 
+def _seal_in_page(page, demo, *, entity_id: str, op_id: str, base_rev: int) -> dict:
+    """{sealed, csrf}: a draft for the first household, sealed by the app's seal.js."""
+    return page.evaluate(SEAL_IN_PAGE, {
+        "entityId": entity_id, "opId": op_id, "baseRev": base_rev,
+        "plaintext": _plaintext(demo.households[0])})
+
+
+def _open_in_python(live_server, sealed: dict, *, entity_id: str, op_id: str,
+                    base_rev: int) -> bytes:
+    with live_server.app.app_context():
+        return open_envelope(db.session, sealed,
+                             aad=sealed_aad("checklist.put", entity_id, op_id, base_rev),
+                             keyring=keyring())
+
+
 def test_envelope_sealed_in_chromium_opens_in_python(live_server, demo, page):
     signed_in_shell(page, live_server.url, demo)
     entity_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
-    plaintext = _plaintext(demo.households[0])
 
-    sealed = page.evaluate(
-        SEAL_IN_PAGE, {"entityId": entity_id, "opId": op_id, "baseRev": 7, "plaintext": plaintext}
-    )["sealed"]
+    sealed = _seal_in_page(page, demo, entity_id=entity_id, op_id=op_id, base_rev=7)["sealed"]
 
     assert set(sealed) == {"v", "kid", "epk", "iv", "ct"}
-    with live_server.app.app_context():
-        opened = open_envelope(
-            db.session,
-            sealed,
-            aad=sealed_aad("checklist.put", entity_id, op_id, 7),
-            keyring=keyring(),
-        )
-    assert json.loads(opened.decode("utf-8")) == plaintext
+    opened = _open_in_python(live_server, sealed, entity_id=entity_id, op_id=op_id, base_rev=7)
+    assert json.loads(opened.decode("utf-8")) == _plaintext(demo.households[0])
 
 
 def test_envelope_sealed_in_chromium_does_not_open_for_another_op(live_server, demo, page):
     signed_in_shell(page, live_server.url, demo)
     entity_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
-    sealed = page.evaluate(
-        SEAL_IN_PAGE,
-        {
-            "entityId": entity_id,
-            "opId": op_id,
-            "baseRev": 0,
-            "plaintext": _plaintext(demo.households[0]),
-        },
-    )["sealed"]
-    with live_server.app.app_context(), pytest.raises(Exception, match="tampered|misaddressed"):
-        open_envelope(
-            db.session,
-            sealed,
-            aad=sealed_aad("checklist.put", entity_id, str(uuid.uuid4()), 0),
-            keyring=keyring(),
-        )
+    sealed = _seal_in_page(page, demo, entity_id=entity_id, op_id=op_id, base_rev=0)["sealed"]
+    with pytest.raises(Exception, match="tampered|misaddressed"):
+        _open_in_python(live_server, sealed, entity_id=entity_id, op_id=str(uuid.uuid4()),
+                        base_rev=0)
 
 
 def test_envelope_sealed_in_chromium_is_applied_by_sync_push(live_server, demo, page):
     signed_in_shell(page, live_server.url, demo)
     entity_id, op_id = str(uuid.uuid4()), str(uuid.uuid4())
-    sealed = page.evaluate(
-        SEAL_IN_PAGE,
-        {
-            "entityId": entity_id,
-            "opId": op_id,
-            "baseRev": 0,
-            "plaintext": _plaintext(demo.households[0]),
-        },
-    )
+    sealed = _seal_in_page(page, demo, entity_id=entity_id, op_id=op_id, base_rev=0)
     op = {
         "op_id": op_id,
         "type": "checklist.put",

@@ -22,11 +22,10 @@ from visitcheck.extensions import db
 from visitcheck.people import service as people
 from visitcheck.people.models import CaseloadAssignment, HouseholdMember, Person
 
-from .pages import SLOW, TabletApp
+from .pages import PASSPHRASE, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 GRANDFATHER = "Ray Lawson"
 SECOND_HOME = "22 Birch Lane, Southfield SF2 9QA"
 HER_CHILD = "Ruby Moss"

@@ -7,20 +7,9 @@ import json
 import pytest
 from playwright.sync_api import Route, expect
 
-from .pages import SLOW, TabletApp
+from .pages import PUSH, SLOW
 
 pytestmark = pytest.mark.browser
-
-PASSPHRASE = "correct horse battery"
-PUSH = "**/api/v1/sync/push"
-
-
-@pytest.fixture
-def tablet(live_server, demo, page) -> TabletApp:
-    app = TabletApp(page, live_server.url)
-    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
-    app.wait_for_households().wait_until_synced()
-    return app
 
 
 class FakePush:

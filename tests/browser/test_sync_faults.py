@@ -15,20 +15,9 @@ from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db
 from visitcheck.sync.models import SyncOp
 
-from .pages import SLOW, TabletApp
+from .pages import PASSPHRASE, PUSH, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
-
-PASSPHRASE = "correct horse battery"
-PUSH = "**/api/v1/sync/push"
-
-
-@pytest.fixture
-def tablet(live_server, demo, page) -> TabletApp:
-    app = TabletApp(page, live_server.url)
-    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
-    app.wait_for_households().wait_until_synced()
-    return app
 
 
 def wait_for(condition, timeout: float = 30.0, page=None) -> None:

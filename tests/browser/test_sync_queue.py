@@ -13,12 +13,10 @@ from sqlalchemy import func, select
 from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db
 
-from .pages import SLOW, TabletApp
+from .pages import PUSH, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
-PUSH = "**/api/v1/sync/push"
 
 RETRY_DELAYS = """
 async () => {
@@ -31,11 +29,9 @@ async () => {
 
 
 @pytest.fixture
-def tablet(live_server, demo, page) -> TabletApp:
-    app = TabletApp(page, live_server.url)
-    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
-    app.wait_for_households().wait_until_synced().wait_for_service_worker()
-    return app
+def tablet(tablet: TabletApp) -> TabletApp:
+    """Signed in and synced (conftest), and controlled by the service worker."""
+    return tablet.wait_for_service_worker()
 
 
 def test_retries_back_off_exponentially_with_jitter_up_to_five_minutes(tablet):

@@ -9,11 +9,10 @@ from playwright.sync_api import expect
 
 from visitcheck.shell import views as shell_views
 
-from .pages import SLOW, TabletApp
+from .pages import PASSPHRASE, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 
 CACHE_NAMES = "async () => (await caches.keys()).sort()"
 CHECK_FOR_UPDATE = (

@@ -7,11 +7,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .pages import SLOW, TabletApp
+from .pages import PASSPHRASE, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 
 DATABASES = "async () => (await indexedDB.databases()).map((d) => d.name)"
 META_KEYS = """

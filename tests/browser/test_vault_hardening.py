@@ -13,11 +13,10 @@ from sqlalchemy import func, select
 from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db
 
-from .pages import SLOW, TabletApp
+from .pages import PASSPHRASE, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 NEW_PASSPHRASE = "a brand new passphrase"
 
 DATABASES = "async () => (await indexedDB.databases()).map((d) => d.name)"

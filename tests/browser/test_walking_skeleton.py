@@ -10,12 +10,11 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from .pages import SLOW, ReviewSite, TabletApp
+from .pages import PASSPHRASE, SLOW, ReviewSite, TabletApp
 from .scan import dump_origin_storage
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "correct horse battery"
 
 RECORDS_SHAPE = """
 async () => {
