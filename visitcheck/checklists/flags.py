@@ -50,22 +50,25 @@ class _TeamReading:
     or a pull page's checklists, are evaluated over one reading: a dozen
     queries in all, however many they are."""
 
-    def __init__(self, session: DbSession, households: list[Household], *,
-                 keyring: Keyring):
+    def __init__(self, session: DbSession, checklists: list[Checklist], *, keyring: Keyring):
         self.session, self.keyring = session, keyring
+        households = list({c.household_id: c.household for c in checklists}.values())
         self.linked = self._linked(households)
         everyone = {h.id: h for h in households}
         everyone.update({h.id: h for linked in self.linked.values() for h in linked})
-        self.households = {h.id: people.household_view(h, keyring=keyring)
-                           for h in everyone.values()}
         persons = sorted({m.person for h in everyone.values() for m in h.memberships},
                          key=lambda person: person.id)
-        self.persons = people.person_views(session, persons, keyring=keyring)
+        person_fields = {p.id: decrypt_fields(p, keyring=keyring) for p in persons}
+        self.households = {h.id: people.household_view(h, keyring=keyring,
+                                                       person_fields=person_fields)
+                           for h in everyone.values()}
+        self.persons = people.person_views(session, persons, keyring=keyring,
+                                           person_fields=person_fields)
         self.concerns = [people.concern_view(concern, keyring=keyring)
                          for concern in session.scalars(
                              select(Concern).where(Concern.person_id.in_([p.id for p in persons]))
                              .order_by(Concern.id))]
-        self.history = self._history(list(everyone.values()))
+        self.history = self._history(list(everyone.values()), checklists)
         self.alerts = self._alerts(households)
 
     def _linked(self, households: list[Household]) -> dict[int, list[Household]]:
@@ -86,9 +89,11 @@ class _TeamReading:
                 linked[target_id].append(household)
         return {h.id: linked[h.id] or [h] for h in households}
 
-    def _history(self, households: list[Household]) -> dict[int, list[dict[str, Any]]]:
+    def _history(self, households: list[Household], checklists: list[Checklist]
+                 ) -> dict[int, list[dict[str, Any]]]:
         """Per household, its latest checklists, one more than the rules look back
-        over: the one being evaluated is left out of its own history."""
+        over: the one being evaluated is left out of its own history. Also keeps
+        the answers and the latest lead decision of these and of `checklists`."""
         from ..review.models import ReviewDecision  # review builds on checklists
 
         latest = select(Checklist.id, func.row_number().over(
@@ -99,10 +104,12 @@ class _TeamReading:
             select(Checklist).join(latest, latest.c.id == Checklist.id)
             .where(latest.c.n <= HISTORY_PER_HOUSEHOLD + 1)
             .order_by(Checklist.household_id, latest.c.n)).all()
-        decided = dict(self.session.execute(
+        self.decided: dict[int, datetime] = dict(self.session.execute(
             select(ReviewDecision.checklist_id, func.max(ReviewDecision.decided_at))
-            .where(ReviewDecision.checklist_id.in_([row.id for row in rows]))
-            .group_by(ReviewDecision.checklist_id)).all()) if rows else {}
+            .where(ReviewDecision.checklist_id.in_({c.id for c in [*rows, *checklists]}))
+            .group_by(ReviewDecision.checklist_id)).all())
+        self.answers = {row.id: decrypt_fields(row, keyring=self.keyring).get("answers", {})
+                        for row in rows}
         public_ids = {household.id: household.uuid for household in households}
         history: dict[int, list[dict[str, Any]]] = {h.id: [] for h in households}
         for row in rows:
@@ -111,10 +118,10 @@ class _TeamReading:
                 "household_id": public_ids[row.household_id],
                 "visit_at": row.visit_at,
                 "status": row.status,
-                "answers": decrypt_fields(row, keyring=self.keyring).get("answers", {}),
+                "answers": self.answers[row.id],
                 "flags": json.loads(row.flag_summary or "[]"),
                 "submitted_at": _iso(row.submitted_at),
-                "lead_decision_at": _iso(decided.get(row.id)),
+                "lead_decision_at": _iso(self.decided.get(row.id)),
             })
         return history
 
@@ -135,32 +142,34 @@ class _TeamReading:
             })
         return alerts
 
-    def context(self, *, checklist_id: str, household: Household, payload: dict[str, Any],
-                status: str, submitted_at: datetime | None,
-                lead_decision_at: datetime | None, now: datetime | None = None
-                ) -> dict[str, Any]:
-        """The context of docs/rules.md for one checklist of one of the households."""
+    def context(self, checklist: Checklist, *, now: datetime | None = None) -> dict[str, Any]:
+        """The context of docs/rules.md for one of the checklists read for."""
+        household = checklist.household
+        if checklist.id in self.answers:  # among the latest of its household: read already
+            answers = self.answers[checklist.id]
+        else:
+            answers = decrypt_fields(checklist, keyring=self.keyring).get("answers", {})
         linked = self.linked[household.id]
         this = self.households[household.id]
         members = {m["person_id"] for m in this["members"]}
         children = {m["person_id"] for m in this["members"] if m["is_child"]}
         linked_persons = {m["person_id"] for h in linked
                           for m in self.households[h.id]["members"]}
-        answers = payload.get("answers", {})
         history = []
         for linked_household in linked:
-            earlier = [h for h in self.history[linked_household.id] if h["id"] != checklist_id]
+            earlier = [h for h in self.history[linked_household.id]
+                       if h["id"] != checklist.uuid]
             history += earlier[:HISTORY_PER_HOUSEHOLD]
         return {
             "now": _iso(now or datetime.now(UTC)),
             "checklist": {
-                "id": checklist_id,
+                "id": checklist.uuid,
                 "household_id": household.uuid,
                 "visit_at": (answers.get("visit") or {}).get("visit_at"),
-                "status": status,
+                "status": checklist.status,
                 "answers": answers,
-                "submitted_at": _iso(submitted_at),
-                "lead_decision_at": _iso(lead_decision_at),
+                "submitted_at": _iso(checklist.submitted_at),
+                "lead_decision_at": _iso(self.decided.get(checklist.id)),
             },
             "household": this,
             "households": {h.uuid: self.households[h.id] for h in [*linked, household]},
@@ -183,19 +192,8 @@ def flags_for_checklists(session: DbSession, checklists: list[Checklist], *,
     """The server's flags for stored checklists, in their order, with their reasons
     (names included: only for those allowed to read the checklists). One reading of
     the team's data serves them all."""
-    from ..review.models import ReviewDecision  # review builds on checklists
-
     if not checklists:
         return []
-    households = {c.household_id: c.household for c in checklists}
-    reading = _TeamReading(session, list(households.values()), keyring=keyring)
-    decided = dict(session.execute(
-        select(ReviewDecision.checklist_id, func.max(ReviewDecision.decided_at))
-        .where(ReviewDecision.checklist_id.in_([c.id for c in checklists]))
-        .group_by(ReviewDecision.checklist_id)).all())
-    return [rules_of(checklist).evaluate(reading.context(
-        checklist_id=checklist.uuid, household=households[checklist.household_id],
-        payload=decrypt_fields(checklist, keyring=keyring), status=checklist.status,
-        submitted_at=checklist.submitted_at, lead_decision_at=decided.get(checklist.id),
-        now=now)) for checklist in checklists]
-
+    reading = _TeamReading(session, checklists, keyring=keyring)
+    return [rules_of(checklist).evaluate(reading.context(checklist, now=now))
+            for checklist in checklists]

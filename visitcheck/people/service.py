@@ -8,6 +8,7 @@ resolve); links are set-like and merge.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -394,12 +395,15 @@ def household_address(household: Household, *, keyring: Keyring) -> str:
     return decrypt_fields(household, keyring=keyring)["address"]
 
 
-def household_view(household: Household, *, keyring: Keyring) -> dict[str, Any]:
-    """What a device receives about a household (the pull's `data`)."""
+def household_view(household: Household, *, keyring: Keyring,
+                   person_fields: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """What a device receives about a household (the pull's `data`). `person_fields`:
+    members' decrypted fields by person row id, where the caller has them already."""
     fields = decrypt_fields(household, keyring=keyring)
     members = []
     for membership in household.memberships:
-        person = decrypt_fields(membership.person, keyring=keyring)
+        person = (person_fields[membership.person_id] if person_fields is not None
+                  else decrypt_fields(membership.person, keyring=keyring))
         members.append({
             "person_id": membership.person.uuid,
             "name": person["names"][0] if person["names"] else "",
@@ -420,10 +424,11 @@ def person_view(session: DbSession, person: Person, *, keyring: Keyring) -> dict
     return person_views(session, [person], keyring=keyring)[person.uuid]
 
 
-def person_views(session: DbSession, persons: list[Person], *, keyring: Keyring
+def person_views(session: DbSession, persons: list[Person], *, keyring: Keyring,
+                 person_fields: Mapping[int, dict[str, Any]] | None = None
                  ) -> dict[str, dict[str, Any]]:
     """What a device receives about each person, by public id; their households in
-    one query."""
+    one query. `person_fields`: as for household_view."""
     links: dict[int, list[dict[str, str]]] = {p.id: [] for p in persons}
     for person_id, household, residence in session.execute(
             select(HouseholdMember.person_id, Household.uuid, HouseholdMember.residence)
@@ -432,7 +437,8 @@ def person_views(session: DbSession, persons: list[Person], *, keyring: Keyring
             .order_by(Household.id)):
         links[person_id].append({"household_id": household, "residence": residence})
     return {person.uuid: {
-        **decrypt_fields(person, keyring=keyring),
+        **(person_fields[person.id] if person_fields is not None
+           else decrypt_fields(person, keyring=keyring)),
         "id": person.uuid,
         "is_child": person.is_child,
         "households": links[person.id],
