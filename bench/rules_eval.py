@@ -1,7 +1,7 @@
 """Benchmark: how fast the server evaluates a template's rules over one context.
 
 The server runs all of home-visit v1's rules on every checklist submitted,
-over everything the team holds (visitcheck/checklists/flags.py). This builds
+over everything the team holds (visitcheck/rules/context.py). This builds
 such a context by hand, deterministically: a household with a parent, two
 children and a grandparent who visits, a linked household, two concerns, an
 alert, and twelve earlier checklists whose answers are full checklists filled
@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from answers import fill  # noqa: E402
 
-from visitcheck.checklists import rules  # noqa: E402
 from visitcheck.checklists.service import builtin_template_files  # noqa: E402
+from visitcheck.rules import engine as rules  # noqa: E402
 
 NOW = "2026-11-20T12:00:00Z"
 HISTORY = 12  # flags.HISTORY_PER_HOUSEHOLD: what the server looks back over

@@ -14,6 +14,7 @@ from visitcheck.keys.service import current_sealing_key
 from visitcheck.models_registry import ENCRYPTED_MODELS
 from visitcheck.people import service as people
 from visitcheck.people.models import Household
+from visitcheck.rules import service as flags
 
 
 def test_rotation_rewraps_every_record_under_the_new_master_key(app, demo, app_config,
@@ -134,7 +135,7 @@ def test_version_1_entries_keep_rendering_validating_and_evaluating_after_versio
         row = db.session.scalars(select(Checklist).where(
             Checklist.uuid == draft["entity_id"])).one()
         assert (row.template_version, row.status) == (1, "submitted")
-        assert isinstance(checklists.server_flags(db.session, row, keyring=keyring()), list)
+        assert isinstance(flags.server_flags(db.session, row, keyring=keyring()), list)
     lead = app.test_client()
     sign_in(lead, "lead", "demo-password-1")
     page = lead.get(f"/review/{draft['entity_id']}").get_data(as_text=True)

@@ -1,6 +1,6 @@
 // The rules interpreter: flags from rules held as data (DOMAIN.md principle 2).
 //
-// The same language as visitcheck/checklists/rules.py, described in
+// The same language as visitcheck/rules/engine.py, described in
 // docs/rules.md; tests/rules_cases.json keeps the two in step. No eval, no
 // Date parsing (dates are parsed here, exactly as the Python side does).
 // Flags prompt judgement: there is no score.

@@ -135,7 +135,7 @@ def test_a_pushs_submissions_have_their_flags_when_it_answers(app, demo, api_cli
 def test_flags_a_push_could_not_evaluate_are_evaluated_before_the_lead_sees_the_queue(
         app, demo, api_client, monkeypatch):
     from tests.review_support import web_client
-    from visitcheck.checklists import service as checklists
+    from visitcheck.rules import service as checklists
 
     hv = api_client("hv")
     home, answers = _unseen_child_visit(demo)
@@ -160,8 +160,8 @@ def test_flags_a_push_could_not_evaluate_are_evaluated_before_the_lead_sees_the_
 
 
 def test_flags_read_at_an_older_revision_are_not_stored(app, demo, api_client, monkeypatch):
-    from visitcheck.checklists import service as checklists
     from visitcheck.extensions import keyring
+    from visitcheck.rules import service as checklists
 
     hv = api_client("hv")
     home, answers = _unseen_child_visit(demo)
@@ -172,7 +172,7 @@ def test_flags_read_at_an_older_revision_are_not_stored(app, demo, api_client, m
         row = db.session.scalars(select(Checklist).where(Checklist.uuid == checklist)).one()
         row.flags_due, row.flag_summary = True, "[]"
         db.session.commit()
-        read = checklists.flags.flags_for_checklists
+        read = checklists.flags_for_checklists
 
         def newer_revision_lands_meanwhile(session, rows, **kwargs):
             found = read(session, rows, **kwargs)
@@ -182,7 +182,7 @@ def test_flags_read_at_an_older_revision_are_not_stored(app, demo, api_client, m
                 db.session.commit()
             return found
 
-        monkeypatch.setattr(checklists.flags, "flags_for_checklists",
+        monkeypatch.setattr(checklists, "flags_for_checklists",
                             newer_revision_lands_meanwhile)
         assert checklists.evaluate_due_flags(db.session, checklist_ids=[checklist],
                                              keyring=keyring()) == 0
@@ -194,8 +194,9 @@ def test_one_reading_for_many_checklists_gives_each_the_flags_it_gets_alone(
         app, demo, api_client):
     """A push's submissions are evaluated together over one reading of the team's
     data; each must get exactly the flags it would get on its own."""
-    from visitcheck.checklists import service as checklists
+    from visitcheck.checklists import service as stored_checklists
     from visitcheck.extensions import keyring
+    from visitcheck.rules import service as checklists
 
     hv = api_client("hv")
     home, second = demo.households[0], _new()
@@ -216,12 +217,13 @@ def test_one_reading_for_many_checklists_gives_each_the_flags_it_gets_alone(
             household, status="submitted", answers=answers))
 
     with app.app_context():
-        rows = [checklists.checklist_by_public_id(db.session, c) for c in stored]
-        rules = checklists.loaded_template(db.session, template="home-visit", version=1).rules
+        rows = [stored_checklists.checklist_by_public_id(db.session, c) for c in stored]
+        rules = stored_checklists.loaded_template(db.session, template="home-visit",
+                                                  version=1).rules
         now = datetime.now(UTC)
 
         def evaluate(some):
-            return checklists.flags.flags_for_checklists(
+            return checklists.flags_for_checklists(
                 db.session, some, rules_of=lambda _: rules, keyring=keyring(), now=now)
 
         together = evaluate(rows)
@@ -235,7 +237,7 @@ def test_one_reading_for_many_checklists_gives_each_the_flags_it_gets_alone(
 def test_a_checklist_the_rules_cannot_run_over_is_flagged_urgent_and_the_others_are_not_held_back(
         app, demo, api_client, monkeypatch):
     from tests.review_support import web_client
-    from visitcheck.checklists import rules
+    from visitcheck.rules import engine as rules
 
     hv = api_client("hv")
     home, answers = _unseen_child_visit(demo)

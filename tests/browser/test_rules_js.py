@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from visitcheck.checklists.rules import age_band, evaluate, evaluate_expression
+from visitcheck.rules.engine import age_band, evaluate, evaluate_expression
 
 from ..unit.test_rules import CASES, CONTEXT, EXPRESSION_CASES, expected, home_visit_rules, raised
 

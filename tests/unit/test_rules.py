@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from visitcheck.checklists.rules import (
+from visitcheck.checklists.service import builtin_template_files
+from visitcheck.rules.engine import (
     DAY_MS,
     RuleError,
     age_band,
@@ -24,7 +25,6 @@ from visitcheck.checklists.rules import (
     time_ms,
     working_days,
 )
-from visitcheck.checklists.service import builtin_template_files
 
 CASES_FILE = Path(__file__).resolve().parents[1] / "rules_cases.json"
 CASES = json.loads(CASES_FILE.read_text())["cases"]

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import datetime
 from functools import cached_property
 from importlib import resources
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Table, bindparam, select, update
+from sqlalchemy import select
 
 from ..auth.models import User
 from ..database import DbSession, transaction_memo, utcnow
 from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
+from ..rules import engine as rules
 from ..sync import changes
-from . import flags, rules
 from .models import Checklist, ChecklistStatus, ChecklistTemplate
 from .validation import FieldError, validate_answers
 
@@ -26,8 +25,6 @@ DEVICE_STATUSES = {ChecklistStatus.DRAFT.value, ChecklistStatus.SUBMITTED.value}
 # The author may change a checklist only while it is theirs to work on.
 EDITABLE_STATUSES = {ChecklistStatus.DRAFT.value, ChecklistStatus.RETURNED.value}
 
-
-logger = logging.getLogger(__name__)
 
 
 class InvalidChecklist(InvalidEntity):
@@ -171,38 +168,6 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, An
     }
 
 
-def server_flags(session: DbSession, checklist: Checklist, *, keyring: Keyring
-                 ) -> list[dict[str, Any]]:
-    """The flags the server's rules raise for a stored checklist, with their reasons."""
-    return server_flags_of(session, [checklist], keyring=keyring)[checklist.uuid]
-
-
-def server_flags_of(session: DbSession, checklists: list[Checklist], *, keyring: Keyring
-                    ) -> dict[str, list[dict[str, Any]]]:
-    """The server's flags for several stored checklists, by public id, evaluated over
-    one reading of the team's data. A checklist the rules cannot run over gets the
-    urgent `rules-not-run` flag instead, and the others still get theirs."""
-    def evaluate(some: list[Checklist]) -> dict[str, list[dict[str, Any]]]:
-        found = flags.flags_for_checklists(
-            session, some, keyring=keyring, rules_of=lambda checklist: loaded_template(
-                session, template=checklist.template, version=checklist.template_version
-            ).rules)
-        return {c.uuid: raised for c, raised in zip(some, found, strict=True)}
-
-    try:
-        return evaluate(checklists)
-    except Exception:  # noqa: BLE001 - one checklist must not hold back the others
-        if len(checklists) == 1:
-            logger.exception("rules could not run over checklist %s", checklists[0].uuid)
-            return {checklists[0].uuid: [dict(flags.RULES_NOT_RUN)]}
-    # Which one? Each on its own. (A database error fails again, and is raised
-    # by the caller's next statement: nothing is stored from it.)
-    out = {}
-    for checklist in checklists:
-        out.update(server_flags_of(session, [checklist], keyring=keyring))
-    return out
-
-
 def _check_payload(payload: Any) -> None:
     if not isinstance(payload, dict):
         raise InvalidChecklist("the sealed content must be a JSON object")
@@ -293,50 +258,10 @@ def put_checklist(
     if submitting:
         checklist.submitted_at = utcnow()
     # The server's rules run over a submission once the push has committed
-    # (evaluate_due_flags), outside the feed lock: they only read. A draft's flags
+    # (rules.service.evaluate_due_flags), outside the feed lock: they only read. A draft's flags
     # are the tablet's own until it is submitted; the server's are computed on pull.
     checklist.flags_due = submitting
     encrypt_fields(checklist, payload, keyring=keyring)
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
                    user_id=user.id)
     return checklist
-
-
-# --- the server's flags for the queue ------------------------------------------
-
-
-def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
-                       checklist_ids: list[str] | None = None,
-                       team_id: int | None = None) -> int:
-    """Run the server's rules over submitted checklists whose flags are due, and store
-    the summary the lead's queue sorts and filters on. Returns how many were done.
-
-    Narrowed to `checklist_ids` (a push's own) or `team_id` (a lead's queue). The
-    rules read what the team holds now; the summary is written only if the
-    checklist is still at the revision they read, so a newer submission's flags
-    are never overwritten by an older one's. Flushes, never commits.
-    """
-    due = select(Checklist).where(Checklist.flags_due.is_(True))
-    if checklist_ids is not None:
-        if not checklist_ids:
-            return 0
-        due = due.where(Checklist.uuid.in_(checklist_ids))
-    if team_id is not None:
-        due = due.where(Checklist.team_id == team_id)
-    checklists = list(session.scalars(due.order_by(Checklist.id)))
-    if not checklists:
-        return 0
-    found = server_flags_of(session, checklists, keyring=keyring)
-    # Every summary first (reads only), then one write for them all: on SQLite the
-    # write takes the database's write lock until the caller commits.
-    table = cast(Table, Checklist.__table__)
-    written = session.execute(
-        update(table)
-        .where(table.c.id == bindparam("row"), table.c.rev == bindparam("read_rev"),
-               table.c.flags_due.is_(True))
-        .values(flag_summary=bindparam("summary"), flags_due=False),
-        [{"row": c.id, "read_rev": c.rev, "summary": flags.summary(found[c.uuid])}
-         for c in checklists])
-    for checklist in checklists:
-        session.expire(checklist, ["flag_summary", "flags_due"])
-    return cast(CursorResult, written).rowcount

@@ -17,12 +17,13 @@ from sqlalchemy.orm import object_session
 from ..audit import service as audit
 from ..auth.models import Role, User
 from ..checklists import service as checklists
-from ..checklists.flags import RULES_NOT_RUN
 from ..checklists.models import Checklist, ChecklistStatus
 from ..database import DbSession, new_uuid, utcnow
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..people.models import Concern, Household
+from ..rules import service as flags
+from ..rules.service import RULES_NOT_RUN
 from ..sharing import service as sharing
 from ..sync import changes
 from .models import Decision, Procedure, ReviewDecision
@@ -117,7 +118,7 @@ def _require_lead(user: User) -> None:
 def _with_flags_evaluated(session: DbSession, *, lead: User, keyring: Keyring) -> None:
     """A lead never sees a submission before the server's rules have run over it:
     any the push could not evaluate (the request died after its commit) are done now."""
-    checklists.evaluate_due_flags(session, team_id=lead.team_id, keyring=keyring)
+    flags.evaluate_due_flags(session, team_id=lead.team_id, keyring=keyring)
 
 
 # --- flags and working days ---------------------------------------------------------

@@ -13,6 +13,7 @@ from ..checklists import service as checklists
 from ..devices.service import DeviceRevoked
 from ..extensions import db, keyring, limiter
 from ..keys.service import current_sealing_key
+from ..rules import service as flags
 from . import service
 from .service import MAX_OPS, DeviceNotRegistered
 
@@ -102,7 +103,7 @@ def _evaluate_flags(ops: list, results: list[dict]) -> None:
     stored = [op["entity_id"] for op, result in zip(ops, results, strict=True)
               if result["status"] == "applied" and op["type"] == "checklist.put"]
     try:
-        checklists.evaluate_due_flags(db.session, checklist_ids=stored, keyring=keyring())
+        flags.evaluate_due_flags(db.session, checklist_ids=stored, keyring=keyring())
         db.session.commit()
     except Exception:  # noqa: BLE001 - the push committed; the device must get its answers
         db.session.rollback()

@@ -24,6 +24,7 @@ from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
 from ..keys.service import open_envelope
 from ..people import service as people
 from ..problems import Problem
+from ..rules import service as rules
 from ..sharing import service as sharing
 from . import changes
 from .models import SyncConflict, SyncOp
@@ -280,7 +281,7 @@ def pull(
     # the whole page over one reading of the team's data.
     stored = [checklists.checklist_by_public_id(session, change.entity_id)
               for change in rows if change.type == "checklist"]
-    flags = checklists.server_flags_of(session, [c for c in stored if c is not None],
+    flags = rules.server_flags_of(session, [c for c in stored if c is not None],
                                        keyring=keyring)
     out = []
     for change in rows:

@@ -1,5 +1,5 @@
-"""The server's flags: the template's rules (checklists/rules.py, the same
-language the tablet evaluates) over everything the team holds.
+"""The rules' context on the server (docs/rules.md, "The context"): what the
+template's rules read, built from everything the team holds.
 
 The tablet evaluates over what it holds, offline, as the practitioner
 answers; the server evaluates again once a push that submitted a checklist
@@ -11,39 +11,27 @@ Flags prompt judgement; they never decide.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from ..checklists.models import Checklist
 from ..database import DbSession
 from ..keys import Keyring, decrypt_fields
 from ..people import service as people
 from ..people.models import Concern, Household, HouseholdMember
-from .models import Checklist
-from .rules import CompiledRules
 
 # Earlier checklists per household the rules look back over (amber patterns,
 # repeated no access): enough for any rule, bounded for a family seen often.
 HISTORY_PER_HOUSEHOLD = 12
 
-# The flag a checklist gets when the server could not run the rules over it (a
-# malformed rule, unreadable data): urgent, so a person reads it in full.
-RULES_NOT_RUN = {
-    "rule": "rules-not-run", "severity": "urgent", "subject": None,
-    "reason": "The server could not run the template's rules over this checklist.",
-    "action": "Read every answer and decide without the rules' prompts; tell the "
-              "administrator, who will find the cause in the server's log.",
-}
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
-class _TeamReading:
+class TeamReading:
     """What the rules read about a set of households, fetched together: the
     households sharing a person with each, their members, persons, concerns,
     earlier checklists and alerts, each decrypted once. A push's submissions,
@@ -179,21 +167,3 @@ class _TeamReading:
             "history": history,
             "alerts": self.alerts[household.id],
         }
-
-
-def summary(flags: list[dict[str, Any]]) -> str:
-    """What the queue needs in clear: rule and severity, no names."""
-    return json.dumps([{"rule": f["rule"], "severity": f["severity"]} for f in flags])
-
-
-def flags_for_checklists(session: DbSession, checklists: list[Checklist], *,
-                         rules_of: Callable[[Checklist], CompiledRules], keyring: Keyring,
-                         now: datetime | None = None) -> list[list[dict[str, Any]]]:
-    """The server's flags for stored checklists, in their order, with their reasons
-    (names included: only for those allowed to read the checklists). One reading of
-    the team's data serves them all."""
-    if not checklists:
-        return []
-    reading = _TeamReading(session, checklists, keyring=keyring)
-    return [rules_of(checklist).evaluate(reading.context(checklist, now=now))
-            for checklist in checklists]
