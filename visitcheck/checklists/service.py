@@ -53,17 +53,28 @@ def builtin_template_files() -> list[dict[str, Any]]:
 
 
 def load_template(session: DbSession, *, definition: dict[str, Any]) -> ChecklistTemplate:
-    """Add a template version. An existing version is never changed under old entries."""
+    """Add a template version. An existing version is never changed under old entries.
+
+    Stored as given, keys in the order loaded (never sorted): the rules' meaning
+    must not depend on how a store orders an object, and what the tablet is
+    served must equal what was loaded. A rule whose `let` binds from an object
+    is refused: its order would be up to whoever stores or sends it."""
     slug, version = definition.get("template"), definition.get("version")
     if not isinstance(slug, str) or not isinstance(version, int) or "sections" not in definition:
         raise InvalidChecklist("a template needs a string `template`, an integer `version` "
                                "and `sections`")
+    for rule in definition.get("rules") or []:
+        if where := rules.malformed_lets(rule.get("when") if isinstance(rule, dict) else rule):
+            name = rule.get("id") if isinstance(rule, dict) else None
+            raise InvalidChecklist(
+                f"rule {name!r}: `let` takes an ordered list of [name, expression] pairs, "
+                f"not an object (at {', '.join(where)}); see docs/rules.md")
     existing = session.scalars(
         select(ChecklistTemplate).where(
             ChecklistTemplate.template == slug, ChecklistTemplate.version == version
         )
     ).first()
-    text = json.dumps(definition, sort_keys=True)
+    text = json.dumps(definition, ensure_ascii=False)
     if existing:
         if json.loads(existing.definition) != definition:
             raise InvalidChecklist(f"{slug} version {version} exists with other content; "
