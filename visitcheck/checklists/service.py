@@ -16,6 +16,7 @@ from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..rules import engine as rules
+from ..rules.engine import CompiledRules
 from ..sync import changes
 from .models import Checklist, ChecklistStatus, ChecklistTemplate
 from .validation import FieldError, validate_answers
@@ -104,10 +105,19 @@ class LoadedTemplate:
 
     def __init__(self, text: str):
         self.definition: dict[str, Any] = json.loads(text)
+        self._alone: dict[str, CompiledRules] = {}
 
     @cached_property
     def rules(self) -> rules.CompiledRules:
         return rules.compile_rules(self.definition.get("rules", []))
+
+    def rule(self, rule_id: str) -> CompiledRules:
+        """One of the version's rules on its own (nothing if it has none by that id),
+        compiled once: for a question about one rule, such as the lead's overdue reviews."""
+        if rule_id not in self._alone:
+            self._alone[rule_id] = rules.compile_rules(
+                [r for r in self.definition.get("rules", []) if r.get("id") == rule_id])
+        return self._alone[rule_id]
 
 
 # By stored text: parsing a large template on every op costs more than fetching it.

@@ -10,6 +10,7 @@ working days.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 import holidays
 
@@ -23,10 +24,16 @@ YEARS_AFTER = 1
 def bank_holidays(*, today: date) -> list[str]:
     """England and Wales bank holidays that fall on a weekday, as ISO dates, in order,
     from `YEARS_BEFORE` years before `today`'s year to `YEARS_AFTER` after it."""
-    years = range(today.year - YEARS_BEFORE, today.year + YEARS_AFTER + 1)
+    return list(_bank_holidays(today.year))
+
+
+@lru_cache(maxsize=4)
+def _bank_holidays(year: int) -> tuple[str, ...]:
+    """Worked out once per year per process: the lead's queue asks for every row."""
+    years = range(year - YEARS_BEFORE, year + YEARS_AFTER + 1)
     found = holidays.country_holidays("GB", subdiv="ENG", years=years)
     # A holiday on a Saturday or Sunday is not a working day anyway (its substitute is).
-    return sorted(day.isoformat() for day in found if day.weekday() < 5)
+    return tuple(sorted(day.isoformat() for day in found if day.weekday() < 5))
 
 
 def calendar(*, today: date) -> dict[str, list[str]]:

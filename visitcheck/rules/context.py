@@ -237,9 +237,18 @@ class TeamReading:
                 "answers": self.answers[row.id],
                 "flags": json.loads(row.flag_summary or "[]"),
                 "submitted_at": _iso(row.submitted_at),
-                "lead_decision_at": _iso(self.decided.get(row.id)),
+                "lead_decision_at": self._decided_on_submission(row),
             })
         return history
+
+    def _decided_on_submission(self, checklist: Checklist) -> str | None:
+        """The lead's latest decision if it is on the checklist as last submitted: a
+        decision before a resubmission (a return) is not a review of what came back."""
+        decided = self.decided.get(checklist.id)
+        if decided is None or (checklist.submitted_at is not None
+                               and decided < checklist.submitted_at):
+            return None
+        return _iso(decided)
 
     def _alerts(self, households: list[Household]) -> dict[int, list[dict[str, Any]]]:
         from ..sharing.models import Alert  # sharing builds on people and checklists
@@ -284,7 +293,7 @@ class TeamReading:
                 "status": checklist.status,
                 "answers": answers,
                 "submitted_at": _iso(checklist.submitted_at),
-                "lead_decision_at": _iso(self.decided.get(checklist.id)),
+                "lead_decision_at": self._decided_on_submission(checklist),
                 "flags": json.loads(checklist.flag_summary or "[]"),
             },
             household=self.households[household.id],
