@@ -280,13 +280,14 @@ def test_working_days_count_weekdays_only():
 
 
 
-def _stepped_working_days(start: str, end: str) -> int:
-    """docs/rules.md word for word: step to the same time on the next weekday, and
-    count the steps that land at or before `end`."""
+def _stepped_working_days(start: str, end: str, holidays: tuple[str, ...] = ()) -> int:
+    """docs/rules.md word for word: step to the same time on the next weekday that is
+    not a holiday, and count the steps that land at or before `end`."""
     at, until, steps = time_ms(start), time_ms(end), 0
+    off = {time_ms(day) // DAY_MS for day in holidays}
     while True:
         at += DAY_MS
-        while (at // DAY_MS + 4) % 7 in (0, 6):  # 1970-01-01 was a Thursday
+        while (at // DAY_MS + 4) % 7 in (0, 6) or at // DAY_MS in off:  # 1970-01-01: Thursday
             at += DAY_MS
         if at > until:
             return steps
@@ -306,6 +307,20 @@ def test_working_days_are_counted_as_the_definition_steps_them():
                     end = iso(time_ms(start) + days * DAY_MS + nudge)
                     assert working_days(start, end) == _stepped_working_days(start, end), (
                         start, end)
+
+
+def test_working_days_less_bank_holidays_are_counted_as_the_definition_steps_them():
+    # Christmas 2026: Friday 25 and Monday 28 (Boxing Day's substitute) are bank holidays,
+    # Saturday 26 is listed too (a weekend day changes nothing), and New Year's Day.
+    holidays = ("2026-12-25", "2026-12-26", "2026-12-28", "2027-01-01")
+    for day in range(21, 32):
+        start = f"2026-12-{day}T10:00:00Z"
+        for days in range(15):
+            for clock in ("09:59:59", "10:00:00"):
+                end = datetime(2026, 12, day, tzinfo=UTC) + timedelta(days=days)
+                end_iso = f"{end:%Y-%m-%d}T{clock}Z"
+                assert working_days(start, end_iso, list(holidays)) == _stepped_working_days(
+                    start, end_iso, holidays), (start, end_iso)
 
 
 # --- compiled once, evaluated many times ------------------------------------------------
