@@ -103,7 +103,9 @@ def test_javascript_gives_the_same_value_as_python_for_every_expression(rules_pa
 
 def test_javascript_refuses_malformed_expressions(rules_page):
     malformed = [{"eval": "1 + 1"}, {"var": "n", "lit": 1}, {"==": [1]},
-                 {"some": [[1], {"var": "x"}, True]}]
+                 {"some": [[1], {"var": "x"}, True]},
+                 {"let": [{"x": 1}, {"var": "x"}]},  # bindings from an object: refused
+                 {"let": [[["x"]], 1]}, {"working_days": ["2026-11-13"]}]
 
     results = rules_page.evaluate(RUN_EXPRESSIONS, [malformed, CONTEXT])
 
