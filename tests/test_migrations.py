@@ -76,3 +76,56 @@ def test_ciphertext_is_stored_without_compression_on_postgresql(app):
             "WHERE a.attname = 'sealed_fields' AND c.relkind = 'r'")).all())
         assert "checklists" in storage
         assert set(storage.values()) == {"e"}, storage
+
+
+def test_0013_rewrites_a_stored_home_visit_v1_to_ordered_let_bindings_and_back(tmp_path):
+    """A database made before 0013 holds home-visit v1 as the old code stored it (sorted
+    keys, `let` from objects: `poc-contact` and `no-access-repeat` could not fire).
+    0013 rewrites it to the built-in file's rules; downgrading gives the old text back."""
+    import json
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from visitcheck.checklists.service import builtin_template_files
+    from visitcheck.rules.engine import evaluate
+
+    before = (Path(__file__).parent / "vectors" / "home-visit.v1.stored-before-0013.json"
+              ).read_text()
+    shipped = next(t for t in builtin_template_files()
+                   if t["template"] == "home-visit" and t["version"] == 1)
+    key = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    app = create_app(make_config(f"sqlite:///{tmp_path / 't.sqlite3'}", key, tmp_path / "i"))
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO checklist_templates (template, version, definition,"
+                              " loaded_at) VALUES ('home-visit', 1, :d, '2026-11-01')"),
+                         {"d": before})
+
+        upgrade()
+        with db.engine.connect() as conn:
+            stored = conn.execute(text("SELECT definition FROM checklist_templates")).scalar_one()
+        # Equal as JSON, `let` bindings (lists) in the file's order.
+        assert json.loads(stored) == shipped
+        init_database(db.session, keyring=keyring())  # loading the file finds it the same
+        db.session.commit()
+        # The stored rules now raise poc-contact for a person of concern who lives here.
+        context = {
+            "household": {"id": "h-1", "members": [
+                {"person_id": "p-kid", "is_child": True, "residence": "lives_here"},
+                {"person_id": "p-poc", "is_child": False, "residence": "lives_here"}]},
+            "persons": {"p-poc": {"id": "p-poc", "names": ["Ray"]}},
+            "concerns": [{"id": "c-1", "person_id": "p-poc", "basis": ["convicted_child_offence"],
+                          "contact": {}}],
+        }
+        raised = {(f["rule"], f["subject"]) for f in evaluate(json.loads(stored)["rules"],
+                                                              context)}
+        assert ("poc-contact", "p-kid") in raised
+
+        db.session.remove()
+        downgrade(revision="0012")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT definition FROM checklist_templates")
+                                ).scalar_one() == before
+        db.engine.dispose()

@@ -7,9 +7,40 @@ import { evaluate, RuleError } from "./rules.js";
 
 export const SEVERITY_WORDS = { urgent: "Urgent", action: "Action", review: "Review" };
 
+// ---- the shared step: entities, answers, history, alerts, today -> context ----
+//
+// buildContext here and build_context in visitcheck/rules/context.py are the
+// same function: what the tablet holds, or what the server read, becomes the
+// rules' context the same way on both. tests/context_cases.json runs both over
+// the template as served. Pure: no vault, no clock unless `now` is left out.
+
+const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+// An S3 answer left empty ("", [] or none): it does not erase what the record holds.
+const empty = (value) => value === null || value === undefined || value === ""
+  || (Array.isArray(value) && value.length === 0);
+
+// A concern record with this visit's S3 answers about its person laid over it:
+// what the practitioner recorded at the visit counts at once, wherever the rules run.
+function withS3(concern, edit) {
+  if (!isObject(edit)) return concern;
+  const merged = { ...concern };
+  for (const [key, value] of Object.entries(edit)) {
+    if (key !== "contact" && !empty(value)) merged[key] = value;
+  }
+  if (isObject(edit.contact)) {
+    const byChild = { ...(concern.contact || {}) };
+    for (const [childId, value] of Object.entries(edit.contact)) {
+      if (isObject(value) && !empty(value.contact)) byChild[childId] = value.contact;
+    }
+    merged.contact = byChild;
+  }
+  return merged;
+}
+
 function personFromMember(member, householdId) {
   return {
-    id: member.person_id,
+    id: member.person_id ?? null,
     names: member.name ? [member.name] : [],
     aliases: [],
     date_of_birth: member.date_of_birth ?? null,
@@ -19,89 +50,85 @@ function personFromMember(member, householdId) {
   };
 }
 
-// S3 answers laid over the concern entities, so an edit shows at once.
-function concernsWithAnswers(concerns, answers) {
-  const s3 = (answers && answers.risky_adults && answers.risky_adults.concerns) || {};
-  return concerns.map((concern) => {
-    const edit = s3[concern.person_id];
-    if (!edit || typeof edit !== "object") return concern;
-    const { contact, ...rest } = edit;
-    const merged = { ...concern, ...rest };
-    if (contact && typeof contact === "object") {
-      const byChild = { ...(concern.contact || {}) };
-      for (const [childId, value] of Object.entries(contact)) {
-        if (value && typeof value === "object" && "contact" in value) byChild[childId] = value.contact;
-      }
-      merged.contact = byChild;
-    }
-    return merged;
-  });
-}
-
 function historyItem(visit) {
+  const answers = visit.answers || {};
   return {
-    id: visit.id,
-    household_id: visit.household_id,
-    visit_at: visit.answers?.visit?.visit_at ?? null,
+    id: visit.id ?? null,
+    household_id: visit.household_id ?? null,
+    visit_at: answers.visit?.visit_at || visit.visit_at || null,
     status: visit.status ?? null,
-    answers: visit.answers ?? {},
-    flags: visit.flags ?? [],
+    answers,
+    flags: visit.flags || [],
     submitted_at: visit.submitted_at ?? null,
     lead_decision_at: visit.lead_decision_at ?? null,
   };
 }
 
 /**
- * The context for one checklist. visit: {id, household_id, status, answers};
- * household; allHouseholds, persons, concerns (for this household), visits
- * (every visit the device knows), alerts: arrays from the vault.
+ * The rules' context (docs/rules.md, "The context") for one visit.
+ * visit: {id, household_id, status, answers, submitted_at?, lead_decision_at?, flags?};
+ * household: its household; households, persons, concerns, history (earlier
+ * visits), alerts: arrays of what the device holds, more is fine: concerns are
+ * kept for this household (about a member, or in contact with one of its
+ * children once S3 is laid over them), history for the households linked to it
+ * and not this visit. now: ISO string or Date; bankHolidays: ISO dates (bootstrap's calendar).
  */
-export function buildContext({ visit, household, allHouseholds = [], persons = [], concerns = [], visits = [], alerts = [], now = new Date() }) {
-  const personMap = {};
-  for (const person of persons) personMap[person.id] = person;
-  for (const member of household.members || []) {
-    if (!personMap[member.person_id]) personMap[member.person_id] = personFromMember(member, household.id);
-  }
-  // Every household the device holds (complex-abuse looks a person of
-  // concern's other households up here), this one as given.
-  const households = {};
-  for (const h of allHouseholds) households[h.id] = h;
-  households[household.id] = household;
+export function buildContext({
+  visit, household, households = [], persons = [], concerns = [], history = [], alerts = [],
+  now = new Date(), bankHolidays = [],
+}) {
+  const answers = visit.answers || {};
+  const byId = {};
+  for (const person of persons) byId[person.id] = person;
+  const allHouseholds = {};
+  for (const h of households) allHouseholds[h.id] = h;
+  allHouseholds[household.id] = household;
   // A person's links are also what the households held say about them.
-  for (const h of Object.values(households)) {
-    for (const member of h.members || []) {
-      const person = personMap[member.person_id];
+  for (const held of Object.values(allHouseholds)) {
+    for (const member of held.members || []) {
+      const person = byId[member.person_id];
       if (!person) {
-        personMap[member.person_id] = personFromMember(member, h.id);
-      } else if (!(person.households || []).some((link) => link.household_id === h.id)) {
-        personMap[member.person_id] = {
-          ...person, households: [...(person.households || []), { household_id: h.id, residence: member.residence ?? null }],
+        byId[member.person_id] = personFromMember(member, held.id);
+      } else if (!(person.households || []).some((link) => link.household_id === held.id)) {
+        byId[person.id] = {
+          ...person, households: [...(person.households || []), { household_id: held.id, residence: member.residence ?? null }],
         };
       }
     }
   }
-  // Linked households (for history): those sharing a member or a person of concern with this one.
-  const linkedIds = new Set([household.id]);
-  const sharedPeople = [...(household.members || []).map((m) => m.person_id), ...concerns.map((c) => c.person_id)];
-  for (const personId of sharedPeople) {
-    for (const link of (personMap[personId] && personMap[personId].households) || []) linkedIds.add(link.household_id);
+  const members = new Set((household.members || []).map((m) => m.person_id));
+  const children = new Set((household.members || []).filter((m) => m.is_child).map((m) => m.person_id));
+  const s3 = isObject(answers.risky_adults?.concerns) ? answers.risky_adults.concerns : {};
+  const mine = [];
+  for (const record of concerns) {
+    const concern = withS3(record, s3[record.person_id]);
+    const linkedHere = ((byId[concern.person_id] || {}).households || []).some((link) => link.household_id === household.id);
+    const contactHere = Object.keys(isObject(concern.contact) ? concern.contact : {}).some((id) => children.has(id));
+    if (members.has(concern.person_id) || linkedHere || contactHere) mine.push(concern);
   }
-  const answers = visit.answers || {};
+  const linked = new Set([household.id]);
+  for (const personId of [...members, ...mine.map((c) => c.person_id)]) {
+    for (const link of (byId[personId] || {}).households || []) linked.add(link.household_id);
+  }
   return {
-    now: now.toISOString(),
+    now: typeof now === "string" ? now : now.toISOString(),
+    calendar: { bank_holidays: [...bankHolidays] },
     checklist: {
-      id: visit.id,
-      household_id: visit.household_id,
+      id: visit.id ?? null,
+      household_id: visit.household_id ?? null,
       visit_at: answers.visit?.visit_at ?? null,
       status: visit.status || "draft",
       answers,
+      submitted_at: visit.submitted_at ?? null,
+      lead_decision_at: visit.lead_decision_at ?? null,
+      flags: visit.flags || [],
     },
     household,
-    households,
-    persons: personMap,
-    concerns: concernsWithAnswers(concerns, answers),
-    history: visits.filter((v) => v.id !== visit.id && linkedIds.has(v.household_id)).map(historyItem),
-    alerts,
+    households: allHouseholds,
+    persons: byId,
+    concerns: mine,
+    history: history.filter((v) => v.id !== visit.id && linked.has(v.household_id)).map(historyItem),
+    alerts: [...alerts],
   };
 }
 

@@ -634,12 +634,14 @@ function closeVisit() {
 // records), every household, person and visit the device holds, and the
 // concerns about people linked to it.
 async function rulesInputFor(householdId) {
-  const [stored, allHouseholds, persons, visits] = await Promise.all([
-    getHousehold(householdId), listHouseholds(), readAllSecrets("person"), listVisits()]);
+  const [stored, allHouseholds, persons, visits, allConcerns] = await Promise.all([
+    getHousehold(householdId), listHouseholds(), readAllSecrets("person"), listVisits(), readAllSecrets("concern")]);
   const household = householdWithParents(stored || { id: householdId, members: [] }, persons);
   const concerns = await concernsFor(household);
   const alerts = alertsForRules(await listAlerts(), householdId, currentBootstrap()?.user);
-  return { household, allHouseholds, persons, concerns, visits, alerts };
+  // The bank holidays the server counts working days with (bootstrap's calendar).
+  const bankHolidays = currentBootstrap()?.calendar?.bank_holidays || [];
+  return { household, allHouseholds, persons, concerns, allConcerns, visits, alerts, bankHolidays };
 }
 
 // Entities changed (here or by a pull) while a visit is open: the flags see it at once.
@@ -794,7 +796,11 @@ function renderFlags() {
   }
   const { form, draft, template, rulesInput } = openVisit;
   const visit = { ...draft, answers: form.answers() };
-  const flags = flagsFor(template, buildContext({ ...rulesInput, visit }));
+  const flags = flagsFor(template, buildContext({
+    visit, household: rulesInput.household, households: rulesInput.allHouseholds, persons: rulesInput.persons,
+    concerns: rulesInput.allConcerns, history: rulesInput.visits, alerts: rulesInput.alerts,
+    bankHolidays: rulesInput.bankHolidays,
+  }));
   const key = JSON.stringify(flags);
   if (key === shownFlags) return;
   shownFlags = key;

@@ -159,15 +159,31 @@ function weekday(ms) {
   return (((floorDiv(ms, DAY_MS) + 4) % 7) + 7) % 7;
 }
 
-/** Whole working days (Monday to Friday, UTC dates) from start to end; null if either is not a date. */
-export function workingDays(start, end) {
+/** The days (since 1970) of a list of ISO dates; anything that is not a date is ignored. */
+function holidayDays(holidays) {
+  const days = new Set();
+  for (const value of Array.isArray(holidays) ? holidays : []) {
+    const ms = timeMs(value);
+    if (ms !== null) days.add(floorDiv(ms, DAY_MS));
+  }
+  return days;
+}
+
+/**
+ * Whole working days (Monday to Friday, UTC dates, less the holidays: a list of
+ * ISO dates, the context's calendar.bank_holidays) from start to end; null if
+ * either is not a date. Each step moves to the same time on the next working day.
+ */
+export function workingDays(start, end, holidays = null) {
   let a = timeMs(start);
   const b = timeMs(end);
   if (a === null || b === null) return null;
+  const off = holidayDays(holidays);
+  const workday = (ms) => weekday(ms) !== 0 && weekday(ms) !== 6 && !off.has(floorDiv(ms, DAY_MS));
   let count = 0;
   for (let i = 0; i < MAX_STEPS; i += 1) {
     a += DAY_MS;
-    while (weekday(a) === 0 || weekday(a) === 6) a += DAY_MS;
+    while (!workday(a)) a += DAY_MS;
     if (a > b) break;
     count += 1;
   }
@@ -259,11 +275,23 @@ function loop(op, args, scope, context) {
   }
 }
 
+// Bindings are an ordered list of [name, expression] pairs, never an object:
+// not every store or serializer keeps an object's key order, and each binding
+// sees only the names bound before it.
+function letBindings(bindings) {
+  if (!Array.isArray(bindings)) return null;
+  for (const pair of bindings) {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string") return null;
+  }
+  return bindings;
+}
+
 function evalLet(args, scope, context) {
   const [bindings, body] = argList("let", args, 2);
-  if (!isObject(bindings)) throw new RuleError("let takes an object of names and a body");
+  const pairs = letBindings(bindings);
+  if (pairs === null) throw new RuleError("let takes a list of [name, expression] pairs and a body");
   const inner = new Map(scope);
-  for (const [name, expression] of Object.entries(bindings)) inner.set(name, evaluateIn(expression, inner, context));
+  for (const [name, expression] of pairs) inner.set(name, evaluateIn(expression, inner, context));
   return evaluateIn(body, inner, context);
 }
 
@@ -334,12 +362,12 @@ const EAGER = {
   join: (a) => itemsOf(a[0]).map(textOf).join(textOf(a[1])),
   cat: (a) => a.map(textOf).join(""),
   time: (a) => timeMs(a[0]),
-  working_days: (a) => workingDays(a[0], a[1]),
+  working_days: (a) => workingDays(a[0], a[1], a.length > 2 ? a[2] : null),
   age: (a) => ageYears(a[0], a[1]),
 };
 const ARITY = {
   "==": 2, "!=": 2, "<": 2, "<=": 2, ">": 2, ">=": 2, in: 2, length: 1, flatten: 1, unique: 1,
-  keys: 1, entries: 1, time: 1, working_days: 2, age: 2, join: 2,
+  keys: 1, entries: 1, time: 1, working_days: [2, 3], age: 2, join: 2,
 };
 const LOOPS = new Set(["some", "all", "count", "filter", "find", "map"]);
 
@@ -379,7 +407,9 @@ function evaluateIn(expression, scope, context) {
   }
   if (has(EAGER, op)) {
     const values = Array.isArray(args) ? args : [args];
-    if (has(ARITY, op) && values.length !== ARITY[op]) throw new RuleError(`${op} takes ${ARITY[op]} argument(s)`);
+    if (has(ARITY, op) && ![ARITY[op]].flat().includes(values.length)) {
+      throw new RuleError(`${op} takes ${[ARITY[op]].flat().join(" or ")} argument(s)`);
+    }
     return EAGER[op](values.map((v) => evaluateIn(v, scope, context)));
   }
   throw new RuleError(`unknown operator ${JSON.stringify(op)}`);

@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.review_support import set_checklist, submit_checklist, web_client
 from tests.sealing import checklist_payload, complete_visit, sealed_op
-from visitcheck.review.service import add_working_days
+from visitcheck.extensions import db, keyring
+from visitcheck.review import service as review
 
 DRAFT_CANARY = "canary-draft-content-5c1e"
 
@@ -88,13 +91,39 @@ def test_an_urgent_flag_without_a_decision_after_a_working_day_is_overdue_at_the
     assert "Overdue review" in body
 
 
-def test_one_working_day_skips_the_weekend():
-    friday = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-    assert add_working_days(friday, 1) == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-    saturday = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-    assert add_working_days(saturday, 1) == datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
-    tuesday = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
-    assert add_working_days(tuesday, 1) == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+def _overdue_at(app, lead_id: str, now: datetime) -> list[str]:
+    from sqlalchemy import select
+
+    from visitcheck.auth.models import User
+
+    with app.app_context():
+        lead = db.session.scalars(select(User).where(User.uuid == lead_id)).one()
+        page = review.team_queue(db.session, lead=lead, keyring=keyring(), now=now)
+        ids = [row.id for row in page.overdue]
+        db.session.rollback()
+    return ids
+
+
+@pytest.mark.parametrize(("submitted", "before", "after"), [
+    # Friday 15:00: a working day later is Monday 15:00.
+    (datetime(2026, 11, 20, 15, 0, tzinfo=UTC), datetime(2026, 11, 23, 14, 59, tzinfo=UTC),
+     datetime(2026, 11, 23, 15, 0, tzinfo=UTC)),
+    # Saturday 09:00: Monday 09:00, as the template's rule says (the queue's own copy of
+    # the rule waited until Tuesday 00:00).
+    (datetime(2026, 11, 21, 9, 0, tzinfo=UTC), datetime(2026, 11, 23, 8, 59, tzinfo=UTC),
+     datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+    # Thursday 24 December: 25 and 28 December 2026 are bank holidays.
+    (datetime(2026, 12, 24, 15, 0, tzinfo=UTC), datetime(2026, 12, 29, 14, 59, tzinfo=UTC),
+     datetime(2026, 12, 29, 15, 0, tzinfo=UTC)),
+])
+def test_the_queue_takes_overdue_review_from_the_template_rule(app, demo, api_client, submitted,
+                                                               before, after):
+    _, urgent, action = _three(app, demo, api_client)
+    set_checklist(app, urgent, submitted_at=submitted)
+    set_checklist(app, action, submitted_at=submitted)
+
+    assert _overdue_at(app, demo.users["lead"], before) == []
+    assert _overdue_at(app, demo.users["lead"], after) == [urgent]
 
 
 def test_old_drafts_are_listed_apart_as_not_yet_submitted_without_their_content(

@@ -1,25 +1,55 @@
 """static/app/rules.js in real Chromium agrees with the Python interpreter: the same
 flags, in the same order, with the same words, for every case in
-tests/rules_cases.json, and the same value for every expression case."""
+tests/rules_cases.json, and the same value for every expression case. And the step
+before the rules: static/app/flags.js `buildContext` gives the context Python's
+`build_context` gives, and the flags tests/context_cases.json expects. The rules are
+the template as the page fetches it from /api/v1/bootstrap, not the file."""
 
 from __future__ import annotations
 
 import pytest
 
+from visitcheck.rules.context import build_context
 from visitcheck.rules.engine import age_band, evaluate, evaluate_expression
 
+from ..unit.test_context import CONTEXT_CASES
+from ..unit.test_context import expected as context_expected
 from ..unit.test_rules import CASES, CONTEXT, EXPRESSION_CASES, expected, home_visit_rules, raised
 
 pytestmark = pytest.mark.browser
 
-RUN_CASES = """
-async ([rules, cases]) => {
+# The home-visit v1 rules as the signed-in page is served them.
+SERVED_RULES = """
+async function servedRules() {
+  const response = await fetch("/api/v1/bootstrap", { credentials: "same-origin" });
+  if (!response.ok) throw new Error(`bootstrap: ${response.status}`);
+  const bootstrap = await response.json();
+  return bootstrap.templates.find((t) => t.template === "home-visit" && t.version === 1).rules;
+}
+"""
+
+RUN_CASES = SERVED_RULES.join(["async ([cases]) => {", """
+  const rules = await servedRules();
   const { evaluate } = await import("/static/app/rules.js");
   const out = {};
   for (const c of cases) out[c.name] = evaluate(rules, c.context);
   return out;
 }
-"""
+"""])
+
+RUN_CONTEXT_CASES = SERVED_RULES.join(["async ([cases]) => {", """
+  const rules = await servedRules();
+  const { evaluate } = await import("/static/app/rules.js");
+  const { buildContext } = await import("/static/app/flags.js");
+  const out = {};
+  for (const c of cases) {
+    const { bank_holidays: bankHolidays, ...rest } = c.input;
+    const context = buildContext({ ...rest, bankHolidays });
+    out[c.name] = { context, flags: evaluate(rules, context) };
+  }
+  return out;
+}
+"""])
 
 RUN_EXPRESSIONS = """
 async ([expressions, context]) => {
@@ -33,15 +63,20 @@ async ([expressions, context]) => {
 
 
 @pytest.fixture
-def rules_page(live_server, page):
-    page.goto(live_server.url + "/offline")
+def rules_page(live_server, demo, page):
+    """A page signed in as hv (so it may fetch /api/v1/bootstrap), off the app shell."""
+    page.goto(live_server.url + "/login?next=/offline")
+    page.get_by_label("Username").fill("hv")
+    page.get_by_label("Password").fill(demo.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/offline")
     return page
 
 
 def test_javascript_raises_the_same_flags_as_python_for_every_case(rules_page):
     rules = home_visit_rules()
 
-    in_browser = rules_page.evaluate(RUN_CASES, [rules, CASES])
+    in_browser = rules_page.evaluate(RUN_CASES, [CASES])
 
     problems = []
     for case in CASES:
@@ -68,7 +103,9 @@ def test_javascript_gives_the_same_value_as_python_for_every_expression(rules_pa
 
 def test_javascript_refuses_malformed_expressions(rules_page):
     malformed = [{"eval": "1 + 1"}, {"var": "n", "lit": 1}, {"==": [1]},
-                 {"some": [[1], {"var": "x"}, True]}]
+                 {"some": [[1], {"var": "x"}, True]},
+                 {"let": [{"x": 1}, {"var": "x"}]},  # bindings from an object: refused
+                 {"let": [[["x"]], 1]}, {"working_days": ["2026-11-13"]}]
 
     results = rules_page.evaluate(RUN_EXPRESSIONS, [malformed, CONTEXT])
 
@@ -88,3 +125,21 @@ def test_javascript_age_band_agrees_with_python(rules_page):
     )
 
     assert bands == [age_band(b, at) for b in births]
+
+
+def test_javascript_builds_the_same_context_and_raises_the_expected_flags_for_every_context_case(
+        rules_page):
+    in_browser = rules_page.evaluate(RUN_CONTEXT_CASES, [CONTEXT_CASES])
+
+    problems = []
+    for case in CONTEXT_CASES:
+        got = in_browser[case["name"]]
+        python_context = build_context(**case["input"])
+        if raised(got["flags"]) != context_expected(case):
+            problems.append(f"{case['name']}: raised {raised(got['flags'])}, "
+                            f"expected {context_expected(case)}")
+        elif got["context"] != python_context:
+            problems.append(f"{case['name']}: the context differs from Python's")
+        elif got["flags"] != evaluate(home_visit_rules(), python_context):
+            problems.append(f"{case['name']}: words or order differ from Python: {got['flags']}")
+    assert problems == []

@@ -182,8 +182,12 @@ EXPRESSION_CASES = [
      {"words": [["a", "zz", None], {"a": "alpha"}]}, "alpha, zz"),
     ("object builds an object", {"object": {"id": {"var": "people.0.id"}, "k": 1}},
      {"id": "a", "k": 1}),
-    ("let binds in order", {"let": [{"x": 2, "y": {"var": "x"}}, {"cat": [{"var": "y"}]}]}, "2"),
-    ("let shadows the context", {"let": [{"n": 9}, {"var": "n"}]}, 9),
+    ("let binds in order", {"let": [[["x", 2], ["y", {"var": "x"}]], {"cat": [{"var": "y"}]}]},
+     "2"),
+    ("a let binding reads only those before it, whatever their names",
+     {"let": [[["z", {"var": "a"}], ["a", 1]], [{"var": "z"}, {"var": "a"}]]}, [None, 1]),
+    ("let with no bindings is its body", {"let": [[], {"var": "n"}]}, 3),
+    ("let shadows the context", {"let": [[["n", 9]], {"var": "n"}]}, 9),
     ("time of a date-time with an offset",
      {"time": "2026-11-20T12:00:00+01:00"}, 1795172400000),
     ("time without an offset is UTC", {"time": "2026-11-20T11:00"}, 1795172400000),
@@ -195,6 +199,15 @@ EXPRESSION_CASES = [
                                                        "2026-11-16T10:00:00Z"]}, 1),
     ("working days backwards are none", {"working_days": [{"var": "now"}, "2026-11-01"]}, 0),
     ("working days of nothing is null", {"working_days": [None, {"var": "now"}]}, None),
+    ("working days skip a bank holiday",
+     {"working_days": ["2026-12-24T10:00:00Z", "2026-12-31T10:00:00Z",
+                       ["2026-12-25", "2026-12-26", "2026-12-28"]]}, 3),
+    ("a bank holiday at a weekend changes nothing",
+     {"working_days": ["2026-12-24T10:00:00Z", "2026-12-29T10:00:00Z", ["2026-12-26"]]}, 3),
+    ("a bank holiday outside the span changes nothing",
+     {"working_days": ["2026-11-13T12:00:00Z", "2026-11-17T12:00:00Z", ["2026-11-13", "x"]]}, 2),
+    ("a bank holiday on the last day is not counted",
+     {"working_days": ["2026-05-01T09:00:00Z", "2026-05-04T09:00:00Z", ["2026-05-04"]]}, 0),
     ("age the day before a birthday", {"age": ["2014-11-21", {"var": "now"}]}, 11),
     ("age on a birthday", {"age": ["2014-11-20", {"var": "now"}]}, 12),
 ]
@@ -211,7 +224,10 @@ def test_expression(name, expression, value):
     {"var": "n", "lit": 1},
     {"some": [[1], {"var": "x"}, True]},
     {"==": [1]},
-    {"let": [[], 1]},
+    {"let": [{"x": 1}, {"var": "x"}]},  # bindings as an object: their order is not kept
+    {"let": [[["x"]], 1]},
+    {"let": [[[1, 2]], 1]},
+    {"working_days": ["2026-11-13"]},
     {"words": ["a", "not an object"]},
 ])
 def test_malformed_expressions_are_refused(expression):
@@ -264,13 +280,14 @@ def test_working_days_count_weekdays_only():
 
 
 
-def _stepped_working_days(start: str, end: str) -> int:
-    """docs/rules.md word for word: step to the same time on the next weekday, and
-    count the steps that land at or before `end`."""
+def _stepped_working_days(start: str, end: str, holidays: tuple[str, ...] = ()) -> int:
+    """docs/rules.md word for word: step to the same time on the next weekday that is
+    not a holiday, and count the steps that land at or before `end`."""
     at, until, steps = time_ms(start), time_ms(end), 0
+    off = {time_ms(day) // DAY_MS for day in holidays}
     while True:
         at += DAY_MS
-        while (at // DAY_MS + 4) % 7 in (0, 6):  # 1970-01-01 was a Thursday
+        while (at // DAY_MS + 4) % 7 in (0, 6) or at // DAY_MS in off:  # 1970-01-01: Thursday
             at += DAY_MS
         if at > until:
             return steps
@@ -292,25 +309,39 @@ def test_working_days_are_counted_as_the_definition_steps_them():
                         start, end)
 
 
+def test_working_days_less_bank_holidays_are_counted_as_the_definition_steps_them():
+    # Christmas 2026: Friday 25 and Monday 28 (Boxing Day's substitute) are bank holidays,
+    # Saturday 26 is listed too (a weekend day changes nothing), and New Year's Day.
+    holidays = ("2026-12-25", "2026-12-26", "2026-12-28", "2027-01-01")
+    for day in range(21, 32):
+        start = f"2026-12-{day}T10:00:00Z"
+        for days in range(15):
+            for clock in ("09:59:59", "10:00:00"):
+                end = datetime(2026, 12, day, tzinfo=UTC) + timedelta(days=days)
+                end_iso = f"{end:%Y-%m-%d}T{clock}Z"
+                assert working_days(start, end_iso, list(holidays)) == _stepped_working_days(
+                    start, end_iso, holidays), (start, end_iso)
+
+
 # --- compiled once, evaluated many times ------------------------------------------------
 
 # (name, expression, expected value) over CONTEXT: scoping and the shortcuts the
 # compiler takes (constants in ==, literal lists in `in`, static paths).
 COMPILER_CASES = [
     ("an inner loop over the same name leaves the outer one intact",
-     {"map": [[1, 2], "x", {"let": [{"y": {"map": [[10], "x", {"var": "x"}]}},
+     {"map": [[1, 2], "x", {"let": [[["y", {"map": [[10], "x", {"var": "x"}]}]],
                                     [{"var": "x"}, {"var": "y"}]]}]},
      [[1, [10]], [2, [10]]]),
     ("a let binding sees the outer value of its own name",
-     {"let": [{"n": {"cat": [{"var": "n"}, "!"]}}, {"var": "n"}]}, "3!"),
+     {"let": [[["n", {"cat": [{"var": "n"}, "!"]}]], {"var": "n"}]}, "3!"),
     ("a loop's collection does not see the loop's name",
      {"map": [{"var": "people.0.tags"}, "people", {"var": "people"}]}, ["x"]),
     ("a let's names are gone after its body",
-     [{"let": [{"n": 9}, {"var": "n"}]}, {"var": "n"}], [9, 3]),
+     [{"let": [[["n", 9]], {"var": "n"}]}, {"var": "n"}], [9, 3]),
     ("a computed head naming a bound name reads it",
      {"map": [{"var": "people"}, "p", {"var": [{"cat": ["p"]}, "id"]}]}, ["a", "b"]),
     ("a computed head naming nothing bound reads the context",
-     {"let": [{"k": "people"}, {"var": [{"var": "k"}, 1, "id"]}]}, "b"),
+     {"let": [[["k", "people"]], {"var": [{"var": "k"}, 1, "id"]}]}, "b"),
     ("a numeric string segment indexes a list", {"var": ["people", "1", "id"]}, "b"),
     ("a dotted segment in the list form is one key", {"var": ["people.1.id"]}, None),
     ("an empty path is the whole context",
@@ -339,7 +370,7 @@ def test_compiled_expression(name, expression, value):
      {"if": [True, {"eval": "1 + 1"}, "fine"]}),
     ({"some": [[], "x", {"==": [1]}]}, False, {"some": [[1], "x", {"==": [1]}]}),
     ({"and": [False, {"var": "n", "lit": 1}]}, False, {"and": [True, {"var": "n", "lit": 1}]}),
-    ({"or": [True, {"let": [[], 1]}]}, True, {"or": [False, {"let": [[], 1]}]}),
+    ({"or": [True, {"let": [{}, 1]}]}, True, {"or": [False, {"let": [{}, 1]}]}),
     ({"map": [[], "x", {"words": ["a", "b"]}]}, [], {"map": [[0], "x", {"words": ["a", "b"]}]}),
 ])
 def test_a_malformed_expression_is_refused_only_when_it_is_evaluated(quiet, value, loud):
@@ -374,7 +405,7 @@ def test_nothing_bound_in_one_evaluation_is_seen_in_the_next():
     rules = [
         {"id": "loop", "when": {"map": [{"var": "people"}, "p", {"var": "p.id"}]}},
         {"id": "computed-head", "when": [{"var": [{"cat": ["p"]}, "id"]}]},
-        {"id": "let", "when": [{"let": [{"x": {"var": "people.0.id"}}, {"var": "x"}]}]},
+        {"id": "let", "when": [{"let": [[["x", {"var": "people.0.id"}]], {"var": "x"}]}]},
         {"id": "after-let", "when": [{"var": "x"}, {"var": ["x"]}]},
     ]
     for rule in rules:

@@ -16,6 +16,7 @@ from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..rules import engine as rules
+from ..rules.engine import CompiledRules
 from ..sync import changes
 from .models import Checklist, ChecklistStatus, ChecklistTemplate
 from .validation import FieldError, validate_answers
@@ -53,17 +54,28 @@ def builtin_template_files() -> list[dict[str, Any]]:
 
 
 def load_template(session: DbSession, *, definition: dict[str, Any]) -> ChecklistTemplate:
-    """Add a template version. An existing version is never changed under old entries."""
+    """Add a template version. An existing version is never changed under old entries.
+
+    Stored as given, keys in the order loaded (never sorted): the rules' meaning
+    must not depend on how a store orders an object, and what the tablet is
+    served must equal what was loaded. A rule whose `let` binds from an object
+    is refused: its order would be up to whoever stores or sends it."""
     slug, version = definition.get("template"), definition.get("version")
     if not isinstance(slug, str) or not isinstance(version, int) or "sections" not in definition:
         raise InvalidChecklist("a template needs a string `template`, an integer `version` "
                                "and `sections`")
+    for rule in definition.get("rules") or []:
+        if where := rules.malformed_lets(rule.get("when") if isinstance(rule, dict) else rule):
+            name = rule.get("id") if isinstance(rule, dict) else None
+            raise InvalidChecklist(
+                f"rule {name!r}: `let` takes an ordered list of [name, expression] pairs, "
+                f"not an object (at {', '.join(where)}); see docs/rules.md")
     existing = session.scalars(
         select(ChecklistTemplate).where(
             ChecklistTemplate.template == slug, ChecklistTemplate.version == version
         )
     ).first()
-    text = json.dumps(definition, sort_keys=True)
+    text = json.dumps(definition, ensure_ascii=False)
     if existing:
         if json.loads(existing.definition) != definition:
             raise InvalidChecklist(f"{slug} version {version} exists with other content; "
@@ -93,10 +105,19 @@ class LoadedTemplate:
 
     def __init__(self, text: str):
         self.definition: dict[str, Any] = json.loads(text)
+        self._alone: dict[str, CompiledRules] = {}
 
     @cached_property
     def rules(self) -> rules.CompiledRules:
         return rules.compile_rules(self.definition.get("rules", []))
+
+    def rule(self, rule_id: str) -> CompiledRules:
+        """One of the version's rules on its own (nothing if it has none by that id),
+        compiled once: for a question about one rule, such as the lead's overdue reviews."""
+        if rule_id not in self._alone:
+            self._alone[rule_id] = rules.compile_rules(
+                [r for r in self.definition.get("rules", []) if r.get("id") == rule_id])
+        return self._alone[rule_id]
 
 
 # By stored text: parsing a large template on every op costs more than fetching it.

@@ -22,6 +22,7 @@ from ..database import DbSession, new_uuid, utcnow
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..people.models import Concern, Household
+from ..rules import overdue
 from ..rules import service as flags
 from ..rules.service import RULES_NOT_RUN
 from ..sharing import service as sharing
@@ -154,31 +155,11 @@ def flags_of(checklist: Checklist) -> list[Flag]:
     return sorted(flags, key=lambda f: (_severity_rank(f.severity), f.rule))
 
 
-def add_working_days(start: datetime, days: int) -> datetime:
-    """`start` plus whole working days (Monday to Friday). A start at a weekend counts
-    from the Monday after it."""
-    at = start
-    if at.weekday() >= 5:
-        at = (at + timedelta(days=7 - at.weekday())).replace(hour=0, minute=0, second=0,
-                                                           microsecond=0)
-    while days > 0:
-        at += timedelta(days=1)
-        if at.weekday() < 5:
-            days -= 1
-    return at
-
-
-def review_due(checklist: Checklist) -> datetime | None:
-    if checklist.submitted_at is None:
-        return None
-    return add_working_days(checklist.submitted_at, 1)
-
-
 def is_overdue(checklist: Checklist, *, now: datetime) -> bool:
-    """`overdue-review`: an urgent flag and no lead decision a working day after submission."""
-    due = review_due(checklist)
-    return (checklist.status == ChecklistStatus.SUBMITTED and due is not None and now > due
-            and any(f.severity == "urgent" for f in flags_of(checklist)))
+    """`overdue-review`, as the checklist's template's own rule says (rules/overdue.py)."""
+    session = object_session(checklist)
+    assert session is not None  # noqa: S101 - a queued checklist was loaded by a session
+    return overdue.is_overdue(session, checklist, now=now)
 
 
 def age_words(since: datetime | None, *, now: datetime) -> str:

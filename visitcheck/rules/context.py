@@ -22,13 +22,140 @@ from ..database import DbSession
 from ..keys import Keyring, decrypt_fields
 from ..people import service as people
 from ..people.models import Concern, Household, HouseholdMember
+from .calendar import bank_holidays
 
 # Earlier checklists per household the rules look back over (amber patterns,
 # repeated no access): enough for any rule, bounded for a family seen often.
 HISTORY_PER_HOUSEHOLD = 12
 
+
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+# --- the shared step: entities, answers, history, alerts, today -> context ----------
+#
+# `build_context` here and `buildContext` in static/app/flags.js are the same
+# function: what the tablet holds, or what the server read, becomes the rules'
+# context the same way on both. tests/context_cases.json runs both over the
+# template as served. Pure: no database, no clock.
+
+
+def _empty(value: Any) -> bool:
+    """An S3 answer left empty ("" , [] or none): it does not erase what the record holds."""
+    return value is None or value == "" or value == []
+
+
+def _with_s3(concern: dict[str, Any], edit: Any) -> dict[str, Any]:
+    """A concern record with this visit's S3 answers about its person laid over it:
+    what the practitioner recorded at the visit counts at once, wherever the rules run."""
+    if not isinstance(edit, dict):
+        return concern
+    merged = {**concern, **{key: value for key, value in edit.items()
+                            if key != "contact" and not _empty(value)}}
+    contact = edit.get("contact")
+    if isinstance(contact, dict):
+        by_child = dict(concern.get("contact") or {})
+        for child_id, value in contact.items():
+            if isinstance(value, dict) and not _empty(value.get("contact")):
+                by_child[child_id] = value["contact"]
+        merged["contact"] = by_child
+    return merged
+
+
+def _person_from_member(member: dict[str, Any], household_id: Any) -> dict[str, Any]:
+    return {
+        "id": member.get("person_id"),
+        "names": [member["name"]] if member.get("name") else [],
+        "aliases": [],
+        "date_of_birth": member.get("date_of_birth"),
+        "is_child": bool(member.get("is_child")),
+        "households": [{"household_id": household_id, "residence": member.get("residence")}],
+        "children": [],
+    }
+
+
+def _history_item(visit: dict[str, Any]) -> dict[str, Any]:
+    answers = visit.get("answers") or {}
+    return {
+        "id": visit.get("id"),
+        "household_id": visit.get("household_id"),
+        "visit_at": (answers.get("visit") or {}).get("visit_at") or visit.get("visit_at") or None,
+        "status": visit.get("status"),
+        "answers": answers,
+        "flags": visit.get("flags") or [],
+        "submitted_at": visit.get("submitted_at"),
+        "lead_decision_at": visit.get("lead_decision_at"),
+    }
+
+
+def build_context(*, visit: dict[str, Any], household: dict[str, Any],
+                  households: list[dict[str, Any]], persons: list[dict[str, Any]],
+                  concerns: list[dict[str, Any]], history: list[dict[str, Any]],
+                  alerts: list[dict[str, Any]], now: str, bank_holidays: list[str]
+                  ) -> dict[str, Any]:
+    """The rules' context (docs/rules.md, "The context") for one visit.
+
+    `visit`: {id, household_id, status, answers, submitted_at?, lead_decision_at?,
+    flags?}; `household`: its household; `households`, `persons`, `concerns`,
+    `history` (earlier visits), `alerts`: what the caller holds, more is fine:
+    concerns are kept for this household (about a member, or in contact with
+    one of its children once S3 is laid over them), history for the households
+    linked to it (sharing a member or a person of concern) and not this visit.
+    """
+    answers = visit.get("answers") or {}
+    by_id: dict[Any, dict[str, Any]] = {p["id"]: p for p in persons}
+    all_households = {h["id"]: h for h in households}
+    all_households[household["id"]] = household
+    # A person's links are also what the households held say about them.
+    for held in all_households.values():
+        for member in held.get("members") or []:
+            person = by_id.get(member.get("person_id"))
+            if person is None:
+                by_id[member.get("person_id")] = _person_from_member(member, held["id"])
+            elif not any(link.get("household_id") == held["id"]
+                         for link in person.get("households") or []):
+                by_id[person["id"]] = {**person, "households": [
+                    *(person.get("households") or []),
+                    {"household_id": held["id"], "residence": member.get("residence")}]}
+    members = {m.get("person_id") for m in household.get("members") or []}
+    children = {m.get("person_id") for m in household.get("members") or [] if m.get("is_child")}
+    s3 = ((answers.get("risky_adults") or {}).get("concerns")) or {}
+    s3 = s3 if isinstance(s3, dict) else {}
+    mine = []
+    for concern in concerns:
+        concern = _with_s3(concern, s3.get(concern.get("person_id")))
+        linked_here = any(link.get("household_id") == household["id"] for link in
+                          (by_id.get(concern.get("person_id")) or {}).get("households") or [])
+        contact = concern.get("contact")
+        if (concern.get("person_id") in members or linked_here
+                or children & set(contact if isinstance(contact, dict) else {})):
+            mine.append(concern)
+    linked = {household["id"]}
+    for person_id in [*members, *(c.get("person_id") for c in mine)]:
+        for link in (by_id.get(person_id) or {}).get("households") or []:
+            linked.add(link.get("household_id"))
+    return {
+        "now": now,
+        "calendar": {"bank_holidays": list(bank_holidays)},
+        "checklist": {
+            "id": visit.get("id"),
+            "household_id": visit.get("household_id"),
+            "visit_at": (answers.get("visit") or {}).get("visit_at"),
+            "status": visit.get("status") or "draft",
+            "answers": answers,
+            "submitted_at": visit.get("submitted_at"),
+            "lead_decision_at": visit.get("lead_decision_at"),
+            "flags": visit.get("flags") or [],
+        },
+        "household": household,
+        "households": all_households,
+        "persons": by_id,
+        "concerns": mine,
+        "history": [_history_item(v) for v in history
+                    if v.get("id") != visit.get("id") and v.get("household_id") in linked],
+        "alerts": list(alerts),
+    }
 
 
 class TeamReading:
@@ -58,6 +185,7 @@ class TeamReading:
                              .order_by(Concern.id))]
         self.history = self._history(list(everyone.values()), checklists)
         self.alerts = self._alerts(households)
+        self._holidays: dict[int, list[str]] = {}
 
     def _linked(self, households: list[Household]) -> dict[int, list[Household]]:
         """Per household: itself and every household of its team sharing a person
@@ -109,9 +237,18 @@ class TeamReading:
                 "answers": self.answers[row.id],
                 "flags": json.loads(row.flag_summary or "[]"),
                 "submitted_at": _iso(row.submitted_at),
-                "lead_decision_at": _iso(self.decided.get(row.id)),
+                "lead_decision_at": self._decided_on_submission(row),
             })
         return history
+
+    def _decided_on_submission(self, checklist: Checklist) -> str | None:
+        """The lead's latest decision if it is on the checklist as last submitted: a
+        decision before a resubmission (a return) is not a review of what came back."""
+        decided = self.decided.get(checklist.id)
+        if decided is None or (checklist.submitted_at is not None
+                               and decided < checklist.submitted_at):
+            return None
+        return _iso(decided)
 
     def _alerts(self, households: list[Household]) -> dict[int, list[dict[str, Any]]]:
         from ..sharing.models import Alert  # sharing builds on people and checklists
@@ -131,16 +268,16 @@ class TeamReading:
         return alerts
 
     def context(self, checklist: Checklist, *, now: datetime | None = None) -> dict[str, Any]:
-        """The context of docs/rules.md for one of the checklists read for."""
+        """The context of docs/rules.md for one of the checklists read for: what was
+        read, through the step the tablet takes too (`build_context`)."""
         household = checklist.household
         if checklist.id in self.answers:  # among the latest of its household: read already
             answers = self.answers[checklist.id]
         else:
             answers = decrypt_fields(checklist, keyring=self.keyring).get("answers", {})
         linked = self.linked[household.id]
-        this = self.households[household.id]
-        members = {m["person_id"] for m in this["members"]}
-        children = {m["person_id"] for m in this["members"] if m["is_child"]}
+        # Only what concerns this household's linked households: a reading serves
+        # several checklists at once.
         linked_persons = {m["person_id"] for h in linked
                           for m in self.households[h.id]["members"]}
         history = []
@@ -148,22 +285,30 @@ class TeamReading:
             earlier = [h for h in self.history[linked_household.id]
                        if h["id"] != checklist.uuid]
             history += earlier[:HISTORY_PER_HOUSEHOLD]
-        return {
-            "now": _iso(now or datetime.now(UTC)),
-            "checklist": {
+        moment = now or datetime.now(UTC)
+        return build_context(
+            visit={
                 "id": checklist.uuid,
                 "household_id": household.uuid,
-                "visit_at": (answers.get("visit") or {}).get("visit_at"),
                 "status": checklist.status,
                 "answers": answers,
                 "submitted_at": _iso(checklist.submitted_at),
-                "lead_decision_at": _iso(self.decided.get(checklist.id)),
+                "lead_decision_at": self._decided_on_submission(checklist),
+                "flags": json.loads(checklist.flag_summary or "[]"),
             },
-            "household": this,
-            "households": {h.uuid: self.households[h.id] for h in [*linked, household]},
-            "persons": {p: view for p, view in self.persons.items() if p in linked_persons},
-            "concerns": [c for c in self.concerns if c["person_id"] in linked_persons and (
-                c["person_id"] in members or children & set(c.get("contact") or {}))],
-            "history": history,
-            "alerts": self.alerts[household.id],
-        }
+            household=self.households[household.id],
+            households=[self.households[h.id] for h in linked],
+            persons=[view for p, view in self.persons.items() if p in linked_persons],
+            concerns=[c for c in self.concerns if c["person_id"] in linked_persons],
+            history=history,
+            alerts=self.alerts[household.id],
+            now=_iso(moment) or "",
+            bank_holidays=self.bank_holidays(moment),
+        )
+
+    def bank_holidays(self, moment: datetime) -> list[str]:
+        """England and Wales bank holidays around `moment`, worked out once per reading."""
+        year = moment.year
+        if year not in self._holidays:
+            self._holidays[year] = bank_holidays(today=moment.date())
+        return self._holidays[year]

@@ -157,13 +157,25 @@ def _weekdays_before(day: int) -> int:
     return 5 * (shifted // 7) + max(0, min(shifted % 7, 6) - 1)
 
 
-def working_days(start: Any, end: Any) -> int | None:
-    """Whole working days (Monday to Friday, UTC dates) from `start` to `end`.
+def holiday_days(holidays: Any) -> frozenset[int]:
+    """The days (since 1970) of a list of ISO dates; anything that is not a date is ignored."""
+    days = set()
+    for value in holidays if isinstance(holidays, list) else []:
+        ms = time_ms(value)
+        if ms is not None:
+            days.add(ms // DAY_MS)
+    return frozenset(days)
 
-    Adding one working day moves to the same time on the next weekday; this is
-    how many such steps fit before `end`. Bank holidays are not counted out.
+
+def working_days(start: Any, end: Any, holidays: Any = None) -> int | None:
+    """Whole working days (Monday to Friday, UTC dates, less `holidays`) from `start` to `end`.
+
+    Adding one working day moves to the same time on the next weekday that is
+    not one of `holidays` (a list of ISO dates: the context's
+    `calendar.bank_holidays`); this is how many such steps fit before `end`.
     Counted, not stepped (a rule may ask it of every referral of every visit):
-    the weekdays among the days whose same time falls at or before `end`.
+    the weekdays among the days whose same time falls at or before `end`, less
+    the holidays among them.
     """
     a, b = time_ms(start), time_ms(end)
     if a is None or b is None:
@@ -172,7 +184,10 @@ def working_days(start: Any, end: Any) -> int | None:
     if days < 1:
         return 0
     first = a // DAY_MS + 1
-    return min(_weekdays_before(first + days) - _weekdays_before(first), MAX_STEPS)
+    weekdays = _weekdays_before(first + days) - _weekdays_before(first)
+    off = sum(1 for day in holiday_days(holidays)
+              if first <= day < first + days and (day + 4) % 7 not in (0, 6))
+    return min(weekdays - off, MAX_STEPS)
 
 
 def age_years(birth: Any, at: Any) -> int | None:
@@ -433,14 +448,31 @@ def _compile_loop(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
     return LOOPS[op](items, slot, _compile(body, inner, frame))
 
 
+def _let_bindings(bindings: Any) -> list[tuple[str, Any]] | None:
+    """`[["name", expression], ...]` as pairs; None if it is anything else.
+
+    An ordered list, never an object: an object's key order is not kept by every
+    store and serializer (sorted keys bound `member` before `poc`), and a binding
+    sees only the names bound before it, so order is meaning."""
+    if not isinstance(bindings, list):
+        return None
+    pairs = []
+    for pair in bindings:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+            return None
+        pairs.append((pair[0], pair[1]))
+    return pairs
+
+
 def _compile_let(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
     if error := _misshapen(op, args, 2):
         return _failing(RuleError, error)
     bindings, body = args
-    if not isinstance(bindings, dict):
-        return _failing(RuleError, "let takes an object of names and a body")
+    pairs = _let_bindings(bindings)
+    if pairs is None:
+        return _failing(RuleError, "let takes a list of [name, expression] pairs and a body")
     steps = []
-    for name, expression in bindings.items():
+    for name, expression in pairs:
         value = _compile(expression, names, frame)  # sees the names bound before it only
         names, slot = frame.bind(names, name)
         steps.append((slot, value))
@@ -548,7 +580,6 @@ BINARY: dict[str, Callable[[Any, Any], Any]] = {
     ">=": _ordered(operator.ge),
     "in": _in,
     "join": lambda items, separator: text_of(separator).join(text_of(v) for v in items_of(items)),
-    "working_days": working_days,
     "age": age_years,
 }
 VARIADIC: dict[str, Callable[[list[Any]], Any]] = {
@@ -556,7 +587,9 @@ VARIADIC: dict[str, Callable[[list[Any]], Any]] = {
     "first": _first,
     "cat": lambda values: "".join(text_of(v) for v in values),
 }
-ARITY = {**dict.fromkeys(UNARY, 1), **dict.fromkeys(BINARY, 2)}
+# Operators with a fixed number of arguments, and how many they may take.
+ARITY: dict[str, tuple[int, ...]] = {**dict.fromkeys(UNARY, (1,)), **dict.fromkeys(BINARY, (2,)),
+                                     "working_days": (2, 3)}
 
 
 def _equals_constant(value: Any) -> Callable[[Any], bool] | None:
@@ -601,9 +634,12 @@ def _compile_binary(op: str, values: list[Any], left: Compiled, right: Compiled)
 
 def _compile_eager(op: str, args: Any, names: Names, frame: _Frame) -> Compiled:
     values = args if isinstance(args, list) else [args]
-    if op in ARITY and len(values) != ARITY[op]:
-        return _failing(RuleError, f"{op} takes {ARITY[op]} argument(s)")
+    if op in ARITY and len(values) not in ARITY[op]:
+        counts = " or ".join(str(n) for n in ARITY[op])
+        return _failing(RuleError, f"{op} takes {counts} argument(s)")
     parts = [_compile(v, names, frame) for v in values]
+    if op == "working_days":  # [from, to] or [from, to, bank holidays]
+        return lambda slots, context: working_days(*(part(slots, context) for part in parts))
     if op in UNARY:
         apply, (part,) = UNARY[op], parts
         return lambda slots, context: apply(part(slots, context))
@@ -625,7 +661,7 @@ COMPILERS: dict[str, Compiler] = {
     "words": _compile_words,
     "object": _compile_object,
     **dict.fromkeys(LOOPS, _compile_loop),
-    **dict.fromkeys([*UNARY, *BINARY, *VARIADIC], _compile_eager),
+    **dict.fromkeys([*UNARY, *BINARY, *VARIADIC, "working_days"], _compile_eager),
 }
 
 
@@ -644,6 +680,30 @@ def _compile(expression: Any, names: Names, frame: _Frame) -> Compiled:
     if compiler is None:
         return _failing(RuleError, f"unknown operator {op!r}")
     return compiler(op, args, names, frame)
+
+
+def malformed_lets(expression: Any) -> list[str]:
+    """Every `let` whose bindings are not an ordered list of pairs, as a path of
+    operators: refused when a template is loaded, before any rule runs on it (at
+    run time such a `let` is a RuleError)."""
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}[{index}]")
+        elif isinstance(value, dict):
+            if len(value) == 1 and "lit" in value:
+                return
+            if (len(value) == 1 and "let" in value and not (
+                    isinstance(value["let"], list) and len(value["let"]) == 2
+                    and _let_bindings(value["let"][0]) is not None)):
+                found.append(path or "(top)")
+            for key, item in value.items():
+                walk(item, f"{path}.{key}" if path else key)
+
+    walk(expression, "")
+    return found
 
 
 class CompiledExpression:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from datetime import UTC, datetime
+
+from flask import Response, current_app, json, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -13,6 +15,7 @@ from ..checklists import service as checklists
 from ..devices.service import DeviceRevoked
 from ..extensions import db, keyring, limiter
 from ..keys.service import current_sealing_key
+from ..rules import calendar as rules_calendar
 from ..rules import service as flags
 from . import service
 from .service import MAX_OPS, DeviceNotRegistered
@@ -29,7 +32,7 @@ def _user_key() -> str:
 @api_login_required
 def bootstrap():
     config = current_app.config["VISITCHECK"]
-    return {
+    body = {
         "user": {"id": current_user.uuid, "name": current_user.name, "role": current_user.role},
         "csrf_token": generate_csrf(),
         "policy": {
@@ -39,7 +42,11 @@ def bootstrap():
         },
         "sealing_key": current_sealing_key(db.session).as_json(),
         "templates": checklists.all_templates(db.session),
+        "calendar": rules_calendar.calendar(today=datetime.now(UTC).date()),
     }
+    # Keys in the order stored (Flask sorts them by default): the templates the
+    # tablet gets equal the ones loaded (docs/rules.md).
+    return Response(json.dumps(body, sort_keys=False), mimetype="application/json")
 
 
 def _apply_in_own_transaction(device_id: str, op) -> dict:
