@@ -72,7 +72,8 @@ def _record(session: DbSession, *, kind: str, event: str, checklist: Checklist) 
          "team_id": checklist.team_id, "checklist_id": checklist.id, "created_at": now,
          "attempts": 0} for lead in leads
     ]).on_conflict_do_nothing(index_elements=["event", "recipient_id"])
-    return cast(CursorResult, session.execute(statement)).rowcount
+    # RETURNING lists the rows inserted (a multi-row insert's rowcount is -1 on psycopg).
+    return len(session.execute(statement.returning(Notification.id)).all())
 
 
 def _urgent(flags: Iterable[Any]) -> bool:
