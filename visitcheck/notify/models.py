@@ -37,7 +37,7 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200), default=None)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
-    sent_via: Mapped[str | None] = mapped_column(String(16), default=None)  # smtp | log
+    sent_via: Mapped[str | None] = mapped_column(String(16), default=None)  # smtp|log|void
 
     recipient: Mapped[User] = relationship()
     checklist: Mapped[Checklist] = relationship()

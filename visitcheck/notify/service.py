@@ -247,6 +247,13 @@ def deliver_due(session: DbSession, *, mailer: Mailer, base_url: str,
             continue
         notification = session.get(Notification, notification_id)
         assert notification is not None  # noqa: S101 - claimed just now, never deleted
+        if notification.checklist.status not in AWAITING:
+            # Decided or withdrawn before it went out: nothing to tell any more.
+            notification.sent_at = utcnow()
+            notification.sent_via = "void"
+            commit()
+            report.skipped += 1
+            continue
         subject, body = message_for(notification, base_url=base_url)
         address = notification.recipient.email or ""
         use = mailer if address else LogMailer()
