@@ -11,7 +11,7 @@ import {
 } from "./session.js";
 import {
   saveChecklist, syncNow, startSync, stopSync, onSyncState, refreshCounts, outboxByEntity,
-  resolveAttention, syncState, loadOutbox,
+  resolveAttention, syncState, loadOutbox, withdrawChecklist,
 } from "./sync.js";
 import { renderChecklist } from "./form.js";
 import { listHouseholds, getHousehold, listVisits, getVisit, concernsFor } from "./caseload.js";
@@ -726,6 +726,7 @@ async function showVisit(draft, { isNew }) {
   renderReview(draft.review);
   $("save-draft").hidden = !editable;
   $("submit").hidden = !editable;
+  renderWithdraw(draft, { editable, needsAttention });
   $("form-message").textContent = "";
 
   const box = $("form-attention");
@@ -746,6 +747,36 @@ async function showVisit(draft, { isNew }) {
   showScreen("form");
   $("form-title").focus();
   window.scrollTo(0, 0);
+}
+
+// Withdraw (issue 11): a visit submitted by mistake goes back to draft until the lead
+// decides. Offline too: the withdrawal waits in the outbox like any op.
+function renderWithdraw(draft, { editable, needsAttention }) {
+  let node = document.getElementById("withdraw");
+  if (!node) {
+    node = button("Withdraw submission", onWithdraw, { variant: "secondary", id: "withdraw" });
+    $("submit").after(node);
+  }
+  node.hidden = editable || needsAttention || draft.status !== "submitted";
+}
+
+async function onWithdraw() {
+  if (!openVisit || openVisit.editable || openVisit.draft.status !== "submitted") return;
+  const node = $("withdraw");
+  node.disabled = true;
+  try {
+    const { draft } = openVisit;
+    await withdrawChecklist(draft);
+    const stored = await readSecret("draft", draft.id);
+    await showVisit(stored || { ...draft, status: "draft" }, { isNew: false });
+    $("form-message").textContent = "Withdrawn: back to a draft you can change and submit again. The team lead will not review it until you do.";
+    syncIfOnline();
+  } catch (error) {
+    console.error(error);
+    $("form-message").textContent = `Could not withdraw: ${error.message}`;
+  } finally {
+    node.disabled = false;
+  }
 }
 
 const DECISION_WORDS = { approve: "approved it", return: "returned it for changes", escalate: "escalated it" };
