@@ -104,3 +104,20 @@ def test_the_summary_lists_urgent_flags_without_an_action_and_children_not_seen(
     assert not any(t.startswith("S1 ") or t.startswith("S8 ") for t in texts)
     unseen = next(i for i in items if i["text"] == "Ava Whitfield was not seen")
     assert unseen["path"] == "visit.children.c1"
+
+
+def test_a_submission_withdrawn_before_it_was_ever_sent_reaches_the_server_as_a_draft(
+    live_server, demo, page
+):
+    app = TabletApp(page, live_server.url)
+    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE).wait_for_households()
+    app.go_offline()
+    app.start_new_visit(0).fill_visit_section(present="Mother and baby").submit()
+    app.expect_caseload()
+    form = app.open_visit(0, 0)
+    page.get_by_role("button", name="Withdraw submission").click()
+    expect(form.field("visit.present")).to_be_editable()
+    app.back_to_list()
+    app.go_online().sync_now().wait_until_synced()
+    expect(app.visits(0).first).to_have_attribute("data-status", "draft", timeout=SLOW)
+    assert _statuses(live_server) == ["draft"]  # the lead never had it
