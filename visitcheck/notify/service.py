@@ -247,8 +247,11 @@ def deliver_due(session: DbSession, *, mailer: Mailer, base_url: str,
             continue
         notification = session.get(Notification, notification_id)
         assert notification is not None  # noqa: S101 - claimed just now, never deleted
-        if notification.checklist.status not in AWAITING:
-            # Decided or withdrawn before it went out: nothing to tell any more.
+        recipient = notification.recipient
+        if (notification.checklist.status not in AWAITING or not recipient.active
+                or recipient.team_id != notification.team_id):
+            # Decided or withdrawn before it went out, or the lead has left the team
+            # (the link would not open for them): nothing to tell any more.
             notification.sent_at = utcnow()
             notification.sent_via = "void"
             commit()
