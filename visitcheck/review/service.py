@@ -486,6 +486,7 @@ class ChecklistDetail:
     decisions: list[DecisionLine]
     alerts: list[sharing.AlertGroup]
     can_decide: bool
+    visit_at: str | None = None
 
 
 def _team_checklist(session: DbSession, *, lead: User, public_id: str) -> Checklist:
@@ -633,6 +634,7 @@ def open_for_review(
         alerts=sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
                                     household=checklist.household),
         can_decide=checklist.status in DECIDABLE,
+        visit_at=checklist.visit_at,
     )
 
 
