@@ -150,3 +150,12 @@ def other_team(app, *, person_name: str = "Rowan Other") -> dict:
                               if m.person.is_child),
                 "adult": next(m.person.uuid for m in household.memberships
                               if not m.person.is_child)}
+
+
+def submit_answers(api, household: str, answers: dict) -> str:
+    """Submit a visit with these answers through the sync API, as a device would."""
+    op = sealed_op(api.bootstrap, checklist_payload(household, status="submitted",
+                                                    answers=answers))
+    result = api.push([op]).get_json()["results"][0]
+    assert result["status"] == "applied", result
+    return op["entity_id"]

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .keys import load_keyring
+from .uk_time import when_words
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -81,20 +82,14 @@ def create_app(config: Config | None = None) -> Flask:
     register_security(app)
     register_commands(app)
     app.add_template_filter(visit_time)
+    app.add_template_filter(when_words, name="when")
     return app
 
 
 def visit_time(value: str | None) -> str:
-    """An ISO visit time as people read it: "20 Nov 2026, 10:30" (UTC when it says so)."""
-    from datetime import datetime
-
-    if not value:
-        return "not given"
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    return moment.strftime("%-d %b %Y, %H:%M") + (" UTC" if moment.tzinfo else "")
+    """An ISO visit time as people read it, in UK local time (kept as a name for the
+    templates that used it; the words come from `uk_time.when_words`)."""
+    return when_words(value)
 
 
 def _engine_options(url: str) -> dict:

@@ -78,6 +78,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(templates_group)
     app.cli.add_command(sync_group)
+    from .notify.cli import notify_group
+
+    app.cli.add_command(notify_group)
 
 
 @click.group("devices", cls=AppGroup)

@@ -22,6 +22,15 @@ class Config:
     sync_rate_limit: str = "600/minute"
     login_rate_limit: str = "5/minute"
     testing: bool = False
+    # Notifications to team leads (notify/): SMTP when MAIL_SERVER is set, else the log.
+    mail_server: str | None = None
+    mail_port: int = 25
+    mail_username: str | None = None
+    mail_password: str | None = None
+    mail_use_tls: bool = False
+    mail_from: str = "visitcheck@localhost"
+    # Where the links in those emails point (the server as leads reach it).
+    base_url: str = "http://localhost:5000"
 
     @classmethod
     def from_env(cls, instance_path: Path) -> Config:
@@ -37,6 +46,13 @@ class Config:
             idle_lock_seconds=int(env.get("VISITCHECK_IDLE_LOCK_SECONDS", "300")),
             max_unlock_failures=int(env.get("VISITCHECK_MAX_UNLOCK_FAILURES", "10")),
             sync_rate_limit=env.get("VISITCHECK_SYNC_RATE_LIMIT", "600/minute"),
+            mail_server=env.get("MAIL_SERVER") or None,
+            mail_port=int(env.get("MAIL_PORT", "25")),
+            mail_username=env.get("MAIL_USERNAME") or None,
+            mail_password=env.get("MAIL_PASSWORD") or None,
+            mail_use_tls=env.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes"),
+            mail_from=env.get("MAIL_FROM", "visitcheck@localhost"),
+            base_url=env.get("VISITCHECK_BASE_URL", "http://localhost:5000").rstrip("/"),
         )
 
 

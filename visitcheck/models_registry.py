@@ -8,6 +8,7 @@ from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
 from .keys import EncryptedFields
 from .keys.models import ServerKey
+from .notify.models import Notification
 from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from .review.models import ReviewDecision
 from .sharing.models import Alert
@@ -24,6 +25,7 @@ __all__ = [
     "Device",
     "Household",
     "HouseholdMember",
+    "Notification",
     "Person",
     "ReviewDecision",
     "ServerKey",

@@ -11,9 +11,10 @@ import {
 } from "./session.js";
 import {
   saveChecklist, syncNow, startSync, stopSync, onSyncState, refreshCounts, outboxByEntity,
-  resolveAttention, syncState, loadOutbox,
+  resolveAttention, syncState, loadOutbox, withdrawChecklist,
 } from "./sync.js";
 import { renderChecklist } from "./form.js";
+import { submitSummary } from "./summary.js";
 import { listHouseholds, getHousehold, listVisits, getVisit, concernsFor } from "./caseload.js";
 import { buildContext, flagsFor, SEVERITY_WORDS } from "./flags.js";
 import { mountConflict, attentionSubject } from "./conflict.js";
@@ -728,6 +729,9 @@ async function showVisit(draft, { isNew }) {
   renderReview(draft.review);
   $("save-draft").hidden = !editable;
   $("submit").hidden = !editable;
+  renderWithdraw(draft, { editable, needsAttention });
+  const summaryBox = document.getElementById("submit-summary");
+  if (summaryBox) summaryBox.hidden = true;
   $("form-message").textContent = "";
 
   const box = $("form-attention");
@@ -748,6 +752,36 @@ async function showVisit(draft, { isNew }) {
   showScreen("form");
   $("form-title").focus();
   window.scrollTo(0, 0);
+}
+
+// Withdraw (issue 11): a visit submitted by mistake goes back to draft until the lead
+// decides. Offline too: the withdrawal waits in the outbox like any op.
+function renderWithdraw(draft, { editable, needsAttention }) {
+  let node = document.getElementById("withdraw");
+  if (!node) {
+    node = button("Withdraw submission", onWithdraw, { variant: "secondary", id: "withdraw" });
+    $("submit").after(node);
+  }
+  node.hidden = editable || needsAttention || draft.status !== "submitted";
+}
+
+async function onWithdraw() {
+  if (!openVisit || openVisit.editable || openVisit.draft.status !== "submitted") return;
+  const node = $("withdraw");
+  node.disabled = true;
+  try {
+    const { draft } = openVisit;
+    await withdrawChecklist(draft);
+    const stored = await readSecret("draft", draft.id);
+    await showVisit(stored || { ...draft, status: "draft" }, { isNew: false });
+    $("form-message").textContent = "Withdrawn: back to a draft you can change and submit again. The team lead will not review it until you do.";
+    syncIfOnline();
+  } catch (error) {
+    console.error(error);
+    $("form-message").textContent = `Could not withdraw: ${error.message}`;
+  } finally {
+    node.disabled = false;
+  }
 }
 
 const DECISION_WORDS = { approve: "approved it", return: "returned it for changes", escalate: "escalated it" };
@@ -879,6 +913,13 @@ async function onSubmit(event) {
     form.focusField(errors[0].field);
     return;
   }
+  // The check before submitting: shown first, the practitioner confirms (issue 11).
+  if (!openVisit.summaryConfirmed) {
+    showSubmitSummary();
+    return;
+  }
+  openVisit.summaryConfirmed = false;
+  hideSubmitSummary();
   const submitButton = $("submit");
   submitButton.disabled = true;
   try {
@@ -893,6 +934,59 @@ async function onSubmit(event) {
     $("form-message").textContent = `Could not submit: ${error.message}`;
   } finally {
     submitButton.disabled = false;
+  }
+}
+
+// What may be left open, each item a way to the place to fix it; then confirm or go back.
+function showSubmitSummary() {
+  const { form, draft, template, rulesInput, household } = openVisit;
+  const answers = form.answers();
+  const flags = flagsFor(template, buildContext({ ...rulesInput, visit: { ...draft, answers } }));
+  const items = submitSummary({ template, answers, flags, household });
+  let box = document.getElementById("submit-summary");
+  if (!box) {
+    box = el("section", { id: "submit-summary", class: "notice submit-summary", "aria-labelledby": "submit-summary-title", tabindex: "-1" });
+    $("checklist-form").querySelector(".form-actions").before(box);
+  }
+  const goTo = (item) => () => {
+    hideSubmitSummary();
+    if (item.path) form.focusField(item.path);
+    else if (item.section) {
+      const fieldset = form.element.querySelector(`fieldset.section[data-section="${item.section}"]`);
+      if (fieldset) {
+        fieldset.scrollIntoView({ block: "start" });
+        const first = fieldset.querySelector("input:not([type=hidden]), textarea, button");
+        if (first) first.focus({ preventScroll: true });
+      }
+    }
+  };
+  box.replaceChildren(
+    el("h2", { id: "submit-summary-title", text: "Before you submit" }),
+    items.length
+      ? el("p", { text: `${items.length} ${items.length === 1 ? "thing is" : "things are"} left open. You can still send it, or go to each and fix it first.` })
+      : el("p", { text: "Nothing left open: every urgent flag has an action, every section has answers and every child was seen." }),
+    items.length ? el("ul", { class: "summary-items" }, ...items.map((item) => el("li", { "data-kind": item.kind },
+      el("span", { text: item.text }), " ",
+      (item.path || item.section) ? button("Go there", goTo(item), { variant: "secondary small", label: `Go there: ${item.text}` }) : null))) : null,
+    el("div", { class: "actions" },
+      button("Send to the team lead", () => {
+        openVisit.summaryConfirmed = true;
+        $("checklist-form").requestSubmit();
+      }, { id: "submit-confirm" }),
+      button("Back to the visit", () => { hideSubmitSummary(); $("submit").focus(); }, { variant: "secondary" })),
+  );
+  box.hidden = false;
+  $("submit").hidden = true;
+  $("save-draft").hidden = true;
+  box.focus();
+}
+
+function hideSubmitSummary() {
+  const box = document.getElementById("submit-summary");
+  if (box) box.hidden = true;
+  if (openVisit && openVisit.editable) {
+    $("submit").hidden = false;
+    $("save-draft").hidden = false;
   }
 }
 

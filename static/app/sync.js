@@ -133,7 +133,8 @@ function planOp(ops, rev) {
   if (attention.length) return { baseRev: attention[0].base_rev, replaces: ops, keepSeq: ops[0].seq };
   if (ops.length) {
     const last = ops[ops.length - 1];
-    if (!last.attempts) return { baseRev: last.base_rev, replaces: [last], keepSeq: last.seq };
+    // A withdrawal is never replaced by a later save: the save follows it (base + 1).
+    if (!last.attempts && last.type !== "checklist.withdraw") return { baseRev: last.base_rev, replaces: [last], keepSeq: last.seq };
     return { baseRev: last.base_rev + 1, replaces: [], keepSeq: null };
   }
   return { baseRev: rev, replaces: [], keepSeq: null };
@@ -170,6 +171,49 @@ export async function saveChecklist(draft) {
     await writeSecrets({
       put: [{ kind: "draft", id: draft.id, value: record }, { kind: "outbox", id: opId, value: queued }],
       remove,
+      meta: { outbox_seq: seq },
+    });
+    return queued;
+  });
+  await refreshCounts();
+  return op;
+}
+
+/**
+ * Withdraw a submitted visit (op checklist.withdraw, docs/sync-protocol.md): the
+ * draft is editable again at once, offline. A submission the server never saw
+ * is simply saved back as a draft in its place; otherwise a sealed withdrawal
+ * follows the submission in the outbox, from the revision it has (or will have).
+ */
+export async function withdrawChecklist(draft) {
+  const unsent = (await loadOutbox()).filter((op) => op.entity_id === draft.id);
+  const last = unsent[unsent.length - 1];
+  if (last && !last.attempts && last.type === "checklist.put") {
+    return saveChecklist({ ...draft, status: "draft" });
+  }
+  const bootstrap = currentBootstrap();
+  if (!bootstrap || !bootstrap.sealing_key) throw new Error("No sealing key yet: sign in online once.");
+  const { kid, public_key: publicKey } = bootstrap.sealing_key;
+  const op = await withLock("visitcheck-outbox", async () => {
+    const ops = (await loadOutbox()).filter((item) => item.entity_id === draft.id);
+    const stored = await readSecret("draft", draft.id);
+    const rev = Math.max(draft.rev || 0, (stored && stored.rev) || 0);
+    const tail = ops[ops.length - 1];
+    const baseRev = tail ? tail.base_rev + 1 : rev;
+    const opId = crypto.randomUUID();
+    const sealed = await sealEnvelope({
+      kid, publicKey, type: "checklist.withdraw", entityId: draft.id, opId, baseRev,
+      plaintext: { withdrawn_at: new Date().toISOString() },
+    });
+    const seq = ((await readMeta("outbox_seq")) || 0) + 1;
+    const queued = {
+      op_id: opId, type: "checklist.withdraw", entity_id: draft.id, base_rev: baseRev, sealed,
+      seq, attempts: 0, state: "pending", reason: null, queued_at: new Date().toISOString(),
+      household_id: draft.household_id, status: "draft",
+    };
+    await writeSecrets({
+      put: [{ kind: "draft", id: draft.id, value: { ...(stored || draft), rev, status: "draft" } },
+        { kind: "outbox", id: opId, value: queued }],
       meta: { outbox_seq: seq },
     });
     return queued;

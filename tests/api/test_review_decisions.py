@@ -91,7 +91,7 @@ def test_escalating_names_the_procedure_and_keeps_the_supervision_date(app, demo
     assert checklist_row(app, checklist_id)["status"] == "escalated"
     page = lead.get(f"/review/{checklist_id}").get_data(as_text=True)
     assert "Escalated</strong>: Strategy discussion" in page
-    assert "supervision 2026-12-01" in page
+    assert "supervision Tuesday 1 December 2026" in page  # dates in words (issue 11)
     with app.app_context():
         row = db.session.scalars(select(ReviewDecision)).one()
         assert row.procedure == "strategy_discussion"

@@ -217,7 +217,18 @@ class VisitForm:
         return self
 
     def submit(self) -> None:
+        """Submit, and confirm the summary shown first (not shown when answers are missing)."""
         self.page.get_by_role("button", name="Submit").click()
+        confirm = self.page.locator("#submit-confirm")
+        if confirm.is_visible():
+            confirm.click()
+
+    def open_submit_summary(self) -> Locator:
+        """Press Submit and stop at the summary: what is left open, each item a way to it."""
+        self.page.get_by_role("button", name="Submit").click()
+        summary = self.page.locator("#submit-summary")
+        expect(summary).to_be_visible()
+        return summary
 
     def error_at(self, name: str) -> Locator:
         return self.page.locator(f'[data-path="{name}"] .field-error')

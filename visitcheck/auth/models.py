@@ -43,6 +43,8 @@ class User(UserMixin, Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where a team lead is told at once of an urgent flag (notify/); None: the log only.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
     # Part of the session's user id: raising it ends every session of this user
     # (a device reported lost must not stay signed in).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -21,12 +21,15 @@ from ..checklists.models import Checklist, ChecklistStatus
 from ..database import DbSession, new_uuid, utcnow
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
-from ..people.models import Concern, Household
+from ..people.models import Concern, Household, Person
 from ..rules import overdue
 from ..rules import service as flags
 from ..rules.service import RULES_NOT_RUN
 from ..sharing import service as sharing
 from ..sync import changes
+from ..uk_time import when_words
+from . import answers as answers_
+from .answers import AnswerSection
 from .models import Decision, Procedure, ReviewDecision
 
 REVIEWABLE = [
@@ -406,13 +409,6 @@ class AnswerLine:
 
 
 @dataclass(frozen=True)
-class AnswerSection:
-    code: str
-    title: str
-    lines: list[AnswerLine]
-
-
-@dataclass(frozen=True)
 class ConcernLine:
     id: str
     basis: str
@@ -471,38 +467,7 @@ class ChecklistDetail:
     decisions: list[DecisionLine]
     alerts: list[sharing.AlertGroup]
     can_decide: bool
-
-
-def _format(field: dict[str, Any], value: Any) -> str:
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    options = {o["value"]: o["label"] for o in field.get("options", [])}
-    if isinstance(value, list):
-        return ", ".join(options.get(v, str(v)) for v in value)
-    return options.get(value, str(value))
-
-
-def _lines(fields: list[dict[str, Any]], answers: dict[str, Any],
-           names: dict[str, str], prefix: str = "") -> list[AnswerLine]:
-    lines: list[AnswerLine] = []
-    for field_ in fields:
-        if field_["id"] not in answers:
-            continue
-        value = answers[field_["id"]]
-        if field_["type"] == "group" and field_.get("repeat") == "children":
-            for person_id, child_answers in value.items():
-                child = names.get(person_id, "Child")
-                lines += _lines(field_["fields"], child_answers, names, f"{prefix}{child}: ")
-        elif field_["type"] == "group" and isinstance(value, dict):
-            lines += _lines(field_["fields"], value, names, f"{prefix}{field_['label']}: ")
-        elif field_["type"] == "group" and isinstance(value, list):
-            for i, item in enumerate(value, start=1):
-                if isinstance(item, dict):
-                    lines += _lines(field_["fields"], item, names,
-                                    f"{prefix}{field_['label']} {i}: ")
-        else:
-            lines.append(AnswerLine(prefix + field_["label"], _format(field_, value)))
-    return lines
+    visit_at: str | None = None
 
 
 def _team_checklist(session: DbSession, *, lead: User, public_id: str) -> Checklist:
@@ -521,7 +486,8 @@ def _concern_line(concern: Concern, *, viewer: User, names: dict[str, str],
                                       viewer=viewer)
     yes_no = {True: "Yes", False: "No", None: "Not recorded"}
     details = [
-        AnswerLine("Source date", data.get("source_date") or "Not recorded"),
+        AnswerLine("Source date", when_words(data["source_date"]) if data.get("source_date")
+                   else "Not recorded"),
         AnswerLine("Verified", yes_no.get(data.get("verified"), "Not recorded")),
         AnswerLine("Fact or opinion", (data.get("fact_or_opinion") or "not recorded")
                    .capitalize()),
@@ -556,6 +522,21 @@ def _decision_lines(session: DbSession, checklist: Checklist, *,
     ) for r in rows]
 
 
+def _names_of_others(session: DbSession, *, lead: User, keyring: Keyring,
+                     person_ids: set[str]) -> dict[str, str]:
+    """Names of people the answers are about who are not (or no longer) in the household:
+    a person of concern linked elsewhere, a member who moved out. The lead's team only."""
+    if not person_ids:
+        return {}
+    persons = session.scalars(select(Person).where(Person.uuid.in_(sorted(person_ids)),
+                                                   Person.team_id == lead.team_id)).all()
+    names = {}
+    for person in persons:
+        fields = decrypt_fields(person, keyring=keyring)
+        names[person.uuid] = fields["names"][0] if fields.get("names") else ""
+    return names
+
+
 def _rule_actions(template: dict[str, Any]) -> dict[str, str]:
     return {RULES_NOT_RUN["rule"]: RULES_NOT_RUN["action"],
             **{r["id"]: r.get("action", "") for r in template.get("rules", [])
@@ -581,11 +562,10 @@ def open_for_review(
     audit.record(session, action="household.read", actor=lead, object_type="household",
                  object_id=checklist.household.uuid)
     names = {m["person_id"]: m["name"] for m in household["members"]}
-    sections = [
-        AnswerSection(s.get("code", ""), s["title"],
-                      _lines(s["fields"], content["answers"].get(s["id"], {}), names))
-        for s in template["sections"]
-    ]
+    answers = content.get("answers") or {}
+    names.update(_names_of_others(session, lead=lead, keyring=keyring,
+                                  person_ids=answers_.person_ids(template, answers) - set(names)))
+    sections = answers_.render_sections(template, answers, names=names)
     actions = _rule_actions(template)
     overdue = is_overdue(checklist, now=now)
     flags = [Flag(f.rule, f.severity, actions.get(f.rule, "")) for f in flags_of(checklist)]
@@ -635,6 +615,7 @@ def open_for_review(
         alerts=sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
                                     household=checklist.household),
         can_decide=checklist.status in DECIDABLE,
+        visit_at=checklist.visit_at,
     )
 
 
@@ -734,5 +715,5 @@ def escalation_candidates(session: DbSession, *, lead: User, household_ids: list
                Checklist.status.in_(DECIDABLE))
         .order_by(Checklist.submitted_at.desc())).all()
     address = _Addresses(keyring)
-    return [Choice(c.uuid, f"{address(c.household)}: visit {c.visit_at or 'date not given'}, "
+    return [Choice(c.uuid, f"{address(c.household)}: visit {when_words(c.visit_at)}, "
                            f"{c.author.name}") for c in rows]

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from ..extensions import db, keyring
+from ..notify import service as notify
 from ..sharing import service as sharing
 from . import service
 from .forms import DecisionForm, QueueFilterForm
@@ -27,8 +28,9 @@ def queue():
     filters = form.filters() if form.validate() else service.QueueFilters()
     page = service.team_queue(db.session, lead=current_user, keyring=keyring(),
                               filters=filters)
+    attention = notify.attention(db.session, lead=current_user)
     db.session.commit()  # the audit event
-    return render_template("review/queue.html", page=page, form=form,
+    return render_template("review/queue.html", page=page, form=form, attention=attention,
                            args={k: v for k, v in request.args.items() if k != "page"})
 
 
@@ -41,11 +43,12 @@ def _render_checklist(checklist_id: str, form: DecisionForm, error: str | None =
         abort(403)
     except service.ChecklistNotFound:
         abort(404)
+    attention = notify.attention(db.session, lead=current_user)
     db.session.commit()  # the audit events
     if not form.rev.data:
         form.rev.data = str(detail.rev)
     return render_template("review/checklist.html", checklist=detail, form=form,
-                           error=error), status
+                           error=error, attention=attention), status
 
 
 @bp.get("/<uuid:checklist_id>")

@@ -19,6 +19,7 @@ from ..checklists.models import Checklist
 from ..checklists.service import loaded_template
 from ..database import DbSession
 from ..keys import Keyring
+from ..notify import service as notify
 from .context import TeamReading
 from .engine import CompiledRules
 
@@ -116,6 +117,8 @@ def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
         .values(flag_summary=bindparam("summary"), flags_due=False),
         [{"row": c.id, "read_rev": c.rev, "summary": summary(found[c.uuid])}
          for c in checklists])
+    # Leads are told of an urgent flag in the transaction that stores it (notify/).
+    notify.urgent_flags_raised(session, flagged=[(c, found[c.uuid]) for c in checklists])
     for checklist in checklists:
         session.expire(checklist, ["flag_summary", "flags_due"])
     return cast(CursorResult, written).rowcount

@@ -24,6 +24,7 @@ from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
 from ..keys.service import open_envelope
 from ..people import service as people
 from ..problems import Problem
+from ..review import withdrawal
 from ..rules import service as rules
 from ..sharing import service as sharing
 from . import changes
@@ -101,6 +102,7 @@ OP_HANDLERS: dict[str, Callable[..., _StoredRow]] = {
     "membership.put": people.put_membership,
     "concern.put": people.put_concern,
     "alert.ack": sharing.acknowledge,
+    "checklist.withdraw": withdrawal.withdraw,
 }
 
 

@@ -1,0 +1,76 @@
+// The check before submitting (issue 11): what the practitioner may have left open
+// — urgent flags with no action recorded, sections left empty, children not seen —
+// each with the place to fix it. Worked out from the template, so it follows the
+// template's sections and groups; it asks, it never blocks (flags prompt judgement).
+
+const DISPLAY_ONLY = new Set(["note", "age_band"]);
+
+function isEmpty(value) {
+  if (value === undefined || value === null) return true;
+  if (typeof value === "string") return value.trim() === "";
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === "object") return Object.values(value).every(isEmpty);
+  return false;
+}
+
+// The row group where an action names the flag it answers (a sub-field "flag").
+function actionGroup(template) {
+  for (const section of template.sections || []) {
+    for (const field of section.fields || []) {
+      if (field.type === "group" && field.repeat === "rows"
+        && (field.fields || []).some((sub) => sub.id === "flag")) {
+        return { section, field };
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * [{kind, text, path?, section?}] for the summary. path: a field path the form can
+ * focus (form.focusField); section: a section id to scroll to.
+ * flags: the tablet's current flags ({rule, severity, reason}); household: {members}.
+ */
+export function submitSummary({ template, answers = {}, flags = [], household = null }) {
+  const items = [];
+  const actions = actionGroup(template);
+  const answered = new Set();
+  if (actions) {
+    const rows = (answers[actions.section.id] || {})[actions.field.id] || {};
+    for (const row of Object.values(rows)) {
+      if (row && typeof row.flag === "string" && row.flag.trim()) answered.add(row.flag.trim());
+    }
+  }
+  for (const flag of flags) {
+    if (flag.severity !== "urgent" || answered.has(flag.rule)) continue;
+    items.push({
+      kind: "flag",
+      text: `Urgent flag with no action recorded: ${flag.reason}`,
+      path: actions ? `${actions.section.id}.${actions.field.id}` : undefined,
+    });
+  }
+
+  const names = new Map(((household && household.members) || []).map((m) => [m.person_id, m.name || "A child"]));
+  for (const section of template.sections || []) {
+    const sectionAnswers = answers[section.id] || {};
+    const fields = (section.fields || []).filter((f) => !DISPLAY_ONLY.has(f.type));
+    if (fields.length && isEmpty(sectionAnswers)) {
+      items.push({ kind: "empty", text: `${section.code ? `${section.code} ` : ""}${section.title}: nothing recorded`, section: section.id });
+      continue;
+    }
+    for (const field of fields) {
+      if (field.type === "boolean" && field.id === "no_access" && sectionAnswers.no_access === true) {
+        items.push({ kind: "unseen", text: "No access: no child was seen at this visit", path: `${section.id}.no_access` });
+      }
+      if (field.type === "group" && field.repeat === "children"
+        && (field.fields || []).some((sub) => sub.id === "seen" && sub.type === "boolean")) {
+        for (const [childId, child] of Object.entries(sectionAnswers[field.id] || {})) {
+          if (child && child.seen === false) {
+            items.push({ kind: "unseen", text: `${names.get(childId) || "A child"} was not seen`, path: `${section.id}.${field.id}.${childId}` });
+          }
+        }
+      }
+    }
+  }
+  return items;
+}
