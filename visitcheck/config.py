@@ -21,6 +21,13 @@ class Config:
     pbkdf2_iterations: int = 600_000
     sync_rate_limit: str = "600/minute"
     login_rate_limit: str = "5/minute"
+    # Server-side sessions (auth/sessions.py; OWASP ASVS 5.0 7.3.1, 7.3.2): a web page's
+    # session ends after 30 minutes unused and 12 hours after sign-in whatever happens.
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 60 * 60
+    # The tablet's sync session (one that registered a device) may sit unused through a
+    # day of visits offline; the device locks itself after idle_lock_seconds meanwhile.
+    device_session_idle_seconds: int = 8 * 60 * 60
     testing: bool = False
 
     @classmethod
@@ -37,6 +44,11 @@ class Config:
             idle_lock_seconds=int(env.get("VISITCHECK_IDLE_LOCK_SECONDS", "300")),
             max_unlock_failures=int(env.get("VISITCHECK_MAX_UNLOCK_FAILURES", "10")),
             sync_rate_limit=env.get("VISITCHECK_SYNC_RATE_LIMIT", "600/minute"),
+            session_idle_seconds=int(env.get("VISITCHECK_SESSION_IDLE_SECONDS", "1800")),
+            session_absolute_seconds=int(env.get("VISITCHECK_SESSION_ABSOLUTE_SECONDS",
+                                                 "43200")),
+            device_session_idle_seconds=int(env.get("VISITCHECK_DEVICE_SESSION_IDLE_SECONDS",
+                                                    "28800")),
         )
 
 

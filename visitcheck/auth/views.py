@@ -2,24 +2,80 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from ..audit import service as audit
 from ..extensions import db, limiter, login_manager
-from . import service
+from . import service, sessions
 from .forms import LoginForm, LogoutForm
 from .models import Role
 
 bp = Blueprint("auth", __name__)
 
 
+def _limits() -> sessions.SessionLimits:
+    config = current_app.config["VISITCHECK"]
+    return sessions.SessionLimits(
+        idle=timedelta(seconds=config.session_idle_seconds),
+        absolute=timedelta(seconds=config.session_absolute_seconds),
+        device_idle=timedelta(seconds=config.device_session_idle_seconds))
+
+
 @login_manager.user_loader
 def load_user(session_id: str):
-    return service.user_for_session(db.session, session_id)
+    user = service.user_for_session(db.session, session_id)
+    if user is None:
+        return None
+    record = sessions.check(db.session, token=session.get(sessions.SESSION_TOKEN_KEY),
+                            user=user, limits=_limits())
+    if record is None:
+        return None
+    g.user_session = record
+    return user
+
+
+@bp.before_app_request
+def check_session_first():
+    """Whether the session is still open is settled before the view runs, and its last
+    use (or its end) committed at once, before the view writes anything of its own."""
+    if request.endpoint == "static":
+        return
+    _ = current_user.is_authenticated  # loads the user, checking the session
+    db.session.commit()
+    record = g.get("user_session")
+    if record is not None and record.device_id is not None:
+        return _refuse_if_device_revoked(record.device_id)
+    return None
+
+
+def _refuse_if_device_revoked(device_id: str):
+    """A tablet's session is bound to the device it registered: once that device is
+    revoked, its calls are refused whether or not they name the device in a header."""
+    from ..api import device_revoked, is_api_request
+    from ..devices import service as devices
+
+    if not is_api_request():
+        return None
+    try:
+        devices.check_not_revoked(devices.device_by_id(db.session, device_id),
+                                  pushing=request.endpoint == "api.push")
+    except devices.DeviceRevoked as revoked:
+        return device_revoked(revoked.mode.value)
+    return None
 
 
 @login_manager.unauthorized_handler
@@ -68,8 +124,11 @@ def login():
             error, status = "That username and password do not match an account.", 401
         else:
             audit.record(db.session, action="auth.sign_in", actor=user, ip=request.remote_addr)
+            token = sessions.start(db.session, user=user)
             db.session.commit()
+            # A new session, never the one the browser came with (session fixation).
             session.clear()
+            session[sessions.SESSION_TOKEN_KEY] = token
             login_user(user)
             # Make the session's CSRF token now, in the cookie set with the redirect:
             # two API calls racing to make it would otherwise each set a different one.
@@ -88,7 +147,9 @@ def logout():
     if current_user.is_authenticated:
         audit.record(db.session, action="auth.sign_out", actor=current_user,
                      ip=request.remote_addr)
-        db.session.commit()
+    # Ended on the server: a copy of the cookie is worth nothing from now on.
+    sessions.end(db.session, token=session.get(sessions.SESSION_TOKEN_KEY))
+    db.session.commit()
     logout_user()
     session.clear()
     response = redirect(url_for("auth.login"))
