@@ -20,7 +20,11 @@ class Config:
     max_unlock_failures: int = 10
     pbkdf2_iterations: int = 600_000
     sync_rate_limit: str = "600/minute"
+    # Failed sign-ins (auth/views.py): per account and address, per address whatever the
+    # account, and per account from anywhere (browsers it signed in from are exempt).
     login_rate_limit: str = "5/minute"
+    login_address_rate_limit: str = "20/minute;100/hour"
+    login_account_rate_limit: str = "30/hour"
     # Server-side sessions (auth/sessions.py; OWASP ASVS 5.0 7.3.1, 7.3.2): a web page's
     # session ends after 30 minutes unused and 12 hours after sign-in whatever happens.
     session_idle_seconds: int = 30 * 60

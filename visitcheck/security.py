@@ -58,7 +58,7 @@ def register_security(app: Flask) -> None:
 
             return render_template(
                 "login.html", form=LoginForm(),
-                error="Too many failed sign-ins for this account. Wait a minute and try again.",
+                error="Too many failed sign-ins. Wait a few minutes and try again.",
             ), 429
         return render_template("error.html", title="Too many requests",
                                message="Wait a minute and try again."), 429

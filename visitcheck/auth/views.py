@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from ..audit import service as audit
 from ..extensions import db, limiter, login_manager
@@ -101,14 +102,69 @@ def home_for(user) -> str:
     return url_for("review.queue") if user.role == Role.TEAM_LEAD else url_for("shell.app_shell")
 
 
+# --- sign-in limits ----------------------------------------------------------------
+# Only failed sign-ins count, in the limiter's storage (Redis when RATELIMIT_STORAGE_URI
+# names it, so every worker and host shares the counts). Three limits together:
+#  - per account and address: the usual guesser, slowed at once;
+#  - per address, whatever the usernames: one address trying many accounts;
+#  - per account from anywhere, slower: a guesser spread over many addresses. A browser
+#    where the account signed in before carries a signed cookie and is exempt from this
+#    one, so such a flood cannot lock the real user out (OWASP's "device cookies").
+KNOWN_BROWSER_COOKIE = "visitcheck_known"
+KNOWN_BROWSER_MAX_AGE = 90 * 24 * 60 * 60
+
+
+def _username() -> str:
+    return request.form.get("username", "").strip().casefold()[:80]
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _pair_key() -> str:
+    return f"login:{_username()}@{_address()}"
+
+
+def _address_key() -> str:
+    return f"login-address:{_address()}"
+
+
 def _account_key() -> str:
-    return "login:" + request.form.get("username", "").strip().lower()
+    return f"login-account:{_username()}"
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
+
+
+def _known_browsers() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"],
+                                  salt="visitcheck known browser")
+
+
+def _known_browser() -> bool:
+    """This browser signed in to the account it is signing in to now."""
+    value = request.cookies.get(KNOWN_BROWSER_COOKIE)
+    if not value:
+        return False
+    try:
+        return _known_browsers().loads(value, max_age=KNOWN_BROWSER_MAX_AGE) == _username()
+    except BadSignature:
+        return False
+
+
+def _config():
+    return current_app.config["VISITCHECK"]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["VISITCHECK"].login_rate_limit,
-               key_func=_account_key, methods=["POST"],
-               deduct_when=lambda response: response.status_code != 302)
+@limiter.limit(lambda: _config().login_rate_limit, key_func=_pair_key, methods=["POST"],
+               deduct_when=_failed)
+@limiter.limit(lambda: _config().login_address_rate_limit, key_func=_address_key,
+               methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: _config().login_account_rate_limit, key_func=_account_key,
+               methods=["POST"], deduct_when=_failed, exempt_when=_known_browser)
 def login():
     form = LoginForm()
     error = None
@@ -133,7 +189,11 @@ def login():
             # Make the session's CSRF token now, in the cookie set with the redirect:
             # two API calls racing to make it would otherwise each set a different one.
             generate_csrf()
-            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+            response = redirect(_safe_next(request.args.get("next")) or home_for(user))
+            response.set_cookie(KNOWN_BROWSER_COOKIE, _known_browsers().dumps(_username()),
+                                max_age=KNOWN_BROWSER_MAX_AGE, httponly=True, samesite="Lax",
+                                secure=current_app.config["SESSION_COOKIE_SECURE"])
+            return response
     elif request.method == "POST":
         status = 400
     return render_template("login.html", form=form, error=error), status
