@@ -32,6 +32,10 @@ class Config:
     # The tablet's sync session (one that registered a device) may sit unused through a
     # day of visits offline; the device locks itself after idle_lock_seconds meanwhile.
     device_session_idle_seconds: int = 8 * 60 * 60
+    # Whether create_app checks that the master keys open what the database holds. On for
+    # every start configured from the environment; tests that build their own Config
+    # share one database across key sets and turn it on where they test it.
+    check_master_key_at_start: bool = False
     testing: bool = False
 
     @classmethod
@@ -53,6 +57,7 @@ class Config:
                                                  "43200")),
             device_session_idle_seconds=int(env.get("VISITCHECK_DEVICE_SESSION_IDLE_SECONDS",
                                                     "28800")),
+            check_master_key_at_start=True,
         )
 
 
