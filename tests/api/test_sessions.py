@@ -167,3 +167,17 @@ def test_signing_in_again_starts_a_new_session_and_leaves_the_old_cookie_ended(a
 
     assert _with_cookie(app, _cookie(again)).get("/api/v1/bootstrap").status_code == 200
     assert _with_cookie(app, first).get("/api/v1/bootstrap").status_code == 401
+
+
+def test_sessions_older_than_a_month_are_deleted_when_their_user_signs_in_again(app, demo):
+    web_client(app, "hv")
+    web_client(app, "sn")
+    _age_sessions(app, age=timedelta(days=31))
+
+    web_client(app, "hv")
+
+    with app.app_context():
+        ages = sorted((utcnow() - r.created_at).days
+                      for r in db.session.scalars(select(UserSession)))
+    # hv's old session is gone; sn's stays until sn signs in again.
+    assert ages == [0, 31]

@@ -21,7 +21,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..database import DbSession, utcnow
 from .models import User, UserSession
@@ -44,10 +44,17 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Ended and expired sessions are kept this long (the audit trail holds sign-ins and
+# sign-outs for good), then deleted when their user next signs in.
+KEEP_ENDED = timedelta(days=30)
+
+
 def start(session: DbSession, *, user: User, now: datetime | None = None) -> str:
     """A new session for `user`; returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = now or utcnow()
+    session.execute(delete(UserSession).where(
+        UserSession.user_id == user.id, UserSession.created_at < now - KEEP_ENDED))
     session.add(UserSession(token_hash=_hash(token), user_id=user.id, created_at=now,
                             last_seen_at=now))
     session.flush()
