@@ -54,6 +54,12 @@ def create_app(config: Config | None = None) -> Flask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
     app.extensions["visitcheck.keyring"] = _load_keyring(config)
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address and scheme as the trusted proxies saw them.
+        app.wsgi_app = ProxyFix(app.wsgi_app,  # type: ignore[method-assign]
+                                x_for=config.trusted_proxies, x_proto=config.trusted_proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)

@@ -36,6 +36,9 @@ class Config:
     # every start configured from the environment; tests that build their own Config
     # share one database across key sets and turn it on where they test it.
     check_master_key_at_start: bool = False
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto it trusts: sign-in
+    # limits per address need the client's address, not the proxy's.
+    trusted_proxies: int = 0
     testing: bool = False
 
     @classmethod
@@ -58,6 +61,7 @@ class Config:
             device_session_idle_seconds=int(env.get("VISITCHECK_DEVICE_SESSION_IDLE_SECONDS",
                                                     "28800")),
             check_master_key_at_start=True,
+            trusted_proxies=int(env.get("VISITCHECK_TRUSTED_PROXIES", "0")),
         )
 
 

@@ -108,3 +108,21 @@ def test_the_demo_password_that_make_run_uses_and_the_readme_names_is_accepted(a
 
     assert result.exit_code == 0, result.output
     assert sign_in(app.test_client(), "hv", makefile).status_code == 302
+
+
+def test_behind_a_trusted_proxy_limits_count_the_clients_address(app_config, demo,
+                                                                 another_app):
+    from dataclasses import replace
+
+    proxied = another_app(replace(app_config, trusted_proxies=1))
+
+    def via_proxy(client_address: str):
+        client = proxied.test_client()
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = client_address
+        return client
+
+    answers = [sign_in(via_proxy("192.0.2.7"), "hv", f"wrong-{i}").status_code
+               for i in range(6)]
+
+    assert answers == [401] * 5 + [429]
+    assert sign_in(via_proxy("192.0.2.8"), "hv", demo.PASSWORD).status_code == 302
