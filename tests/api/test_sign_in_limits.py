@@ -126,3 +126,28 @@ def test_behind_a_trusted_proxy_limits_count_the_clients_address(app_config, dem
 
     assert answers == [401] * 5 + [429]
     assert sign_in(via_proxy("192.0.2.8"), "hv", demo.PASSWORD).status_code == 302
+
+
+def test_the_per_address_limit_is_shared_by_workers_through_redis(app_config, demo,
+                                                                  another_app):
+    import uuid
+    from dataclasses import replace
+
+    import redis
+
+    config = replace(app_config, ratelimit_storage_uri="redis://127.0.0.1:6379/15")
+    workers = [another_app(config), another_app(config)]
+    address = f"10.9.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    store = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    store.delete(*(store.keys(f"*{address}*") or [b"none"]))
+
+    answers = []
+    for i in range(22):
+        client = workers[i % 2].test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        answers.append(sign_in(client, f"nobody-{uuid.uuid4().hex[:8]}", "wrong").status_code)
+
+    assert answers == [401] * 20 + [429] * 2
+    keys = store.keys(f"*{address}*")
+    assert keys
+    store.delete(*keys)
