@@ -56,10 +56,11 @@ def check_session_first():
     if request.endpoint == "static":
         return
     _ = current_user.is_authenticated  # loads the user, checking the session
-    db.session.commit()
     record = g.get("user_session")
-    if record is not None and record.device_id is not None:
-        return _refuse_if_device_revoked(record.device_id)
+    device_id = record.device_id if record is not None else None
+    db.session.commit()
+    if device_id is not None:
+        return _refuse_if_device_revoked(device_id)
     return None
 
 
