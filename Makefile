@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app visitcheck
-DEMO_PASSWORD ?= demo-password
+DEMO_PASSWORD ?= demo-visit-password
 HOST ?= 127.0.0.1
 PORT ?= 5000
 

@@ -30,13 +30,13 @@ def test_create_user_refuses_a_short_password_clearly(app):
     )
 
     assert result.exit_code != 0
-    assert "at least 10 characters" in result.output
+    assert "at least 12 characters" in result.output
 
 
 def test_demo_seeds_the_named_users_and_caseloads_once(app):
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["demo", "--password", "demo-password"])
-    second = runner.invoke(args=["demo", "--password", "demo-password"])
+    first = runner.invoke(args=["demo", "--password", "demo-visit-password"])
+    second = runner.invoke(args=["demo", "--password", "demo-visit-password"])
 
     assert first.exit_code == 0
     assert second.exit_code == 0

@@ -22,7 +22,7 @@ def test_migrations_build_the_models_schema_and_keep_data_across_a_round_trip(tm
     app = create_app(make_config(f"sqlite:///{tmp_path / 'm.sqlite3'}", key, tmp_path / "i"))
     with app.app_context():
         init_database(db.session, keyring=keyring())
-        seed_demo(db.session, password="demo-password", keyring=keyring())
+        seed_demo(db.session, password="demo-visit-password", keyring=keyring())
         db.session.commit()
 
         tables = set(inspect(db.engine).get_table_names())

@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine
 
 from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
-from .keys import load_keyring
+from .keys import DecryptionFailed, Keyring, KeyUnavailable, load_keyring
+from .keys.keyring import MASTER_KEY_FILE
 from .uk_time import when_words
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -53,9 +54,13 @@ def create_app(config: Config | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=config.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
     )
-    app.extensions["visitcheck.keyring"] = load_keyring(
-        env_value=config.master_key, instance_path=config.instance_path
-    )
+    app.extensions["visitcheck.keyring"] = _load_keyring(config)
+    if config.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client's address and scheme as the trusted proxies saw them.
+        app.wsgi_app = ProxyFix(app.wsgi_app,  # type: ignore[method-assign]
+                                x_for=config.trusted_proxies, x_proto=config.trusted_proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")), render_as_batch=True)
@@ -83,7 +88,52 @@ def create_app(config: Config | None = None) -> Flask:
     register_commands(app)
     app.add_template_filter(visit_time)
     app.add_template_filter(when_words, name="when")
+    if config.check_master_key_at_start:
+        _check_master_key_opens_database(app)
     return app
+
+
+class CannotStart(SystemExit):
+    """The app refuses to start; the message is one line for the operator, and exiting
+    through SystemExit prints it without a traceback (flask, gunicorn --preload)."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"visitcheck cannot start: {reason}")
+
+
+def _load_keyring(config: Config) -> Keyring:
+    try:
+        return load_keyring(env_value=config.master_key, instance_path=config.instance_path)
+    except (ValueError, KeyUnavailable) as error:
+        where = ("VISITCHECK_MASTER_KEY" if config.master_key
+                 else str(config.instance_path / MASTER_KEY_FILE))
+        raise CannotStart(f"the master key in {where} is not valid ({error}); give one or "
+                          "more base64url keys of 32 bytes, comma-separated, current "
+                          "first") from None
+
+
+def _check_master_key_opens_database(app: Flask) -> None:
+    """A wrong key would let people sign in and then fail every read: refuse to start."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .keys.service import check_keyring_opens_database
+    from .models_registry import ENCRYPTED_MODELS
+
+    with app.app_context():
+        try:
+            check_keyring_opens_database(db.session, keyring=app.extensions["visitcheck.keyring"],
+                                         models=ENCRYPTED_MODELS)
+        except (KeyUnavailable, DecryptionFailed) as error:
+            raise CannotStart(
+                f"the master key cannot open the data in the database ({error}); start "
+                "with the key or keys it was written with (docs/security.md, \"Keeping "
+                "the keys\")") from None
+        except SQLAlchemyError:
+            # No schema yet (before init-db), or the database is not reachable now:
+            # there is nothing to check against; requests will say what is wrong.
+            pass
+        finally:
+            db.session.remove()
 
 
 def visit_time(value: str | None) -> str:

@@ -20,7 +20,25 @@ class Config:
     max_unlock_failures: int = 10
     pbkdf2_iterations: int = 600_000
     sync_rate_limit: str = "600/minute"
+    # Failed sign-ins (auth/views.py): per account and address, per address whatever the
+    # account, and per account from anywhere (browsers it signed in from are exempt).
     login_rate_limit: str = "5/minute"
+    login_address_rate_limit: str = "20/minute;100/hour"
+    login_account_rate_limit: str = "30/hour"
+    # Server-side sessions (auth/sessions.py; OWASP ASVS 5.0 7.3.1, 7.3.2): a web page's
+    # session ends after 30 minutes unused and 12 hours after sign-in whatever happens.
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 60 * 60
+    # The tablet's sync session (one that registered a device) may sit unused through a
+    # day of visits offline; the device locks itself after idle_lock_seconds meanwhile.
+    device_session_idle_seconds: int = 8 * 60 * 60
+    # Whether create_app checks that the master keys open what the database holds. On for
+    # every start configured from the environment; tests that build their own Config
+    # share one database across key sets and turn it on where they test it.
+    check_master_key_at_start: bool = False
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto it trusts: sign-in
+    # limits per address need the client's address, not the proxy's.
+    trusted_proxies: int = 0
     testing: bool = False
     # Notifications to team leads (notify/): SMTP when MAIL_SERVER is set, else the log.
     mail_server: str | None = None
@@ -53,6 +71,13 @@ class Config:
             mail_use_tls=env.get("MAIL_USE_TLS", "0").lower() in ("1", "true", "yes"),
             mail_from=env.get("MAIL_FROM", "visitcheck@localhost"),
             base_url=env.get("VISITCHECK_BASE_URL", "http://localhost:5000").rstrip("/"),
+            session_idle_seconds=int(env.get("VISITCHECK_SESSION_IDLE_SECONDS", "1800")),
+            session_absolute_seconds=int(env.get("VISITCHECK_SESSION_ABSOLUTE_SECONDS",
+                                                 "43200")),
+            device_session_idle_seconds=int(env.get("VISITCHECK_DEVICE_SESSION_IDLE_SECONDS",
+                                                    "28800")),
+            check_master_key_at_start=True,
+            trusted_proxies=int(env.get("VISITCHECK_TRUSTED_PROXIES", "0")),
         )
 
 

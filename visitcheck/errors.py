@@ -30,6 +30,13 @@ class Forbidden(OpRefused):
     title = "Not allowed"
 
 
+class ProtectedSource(Forbidden):
+    """Someone who may not see a protected source tried to lift its protection."""
+
+    problem = "protected-source"
+    title = "Only whoever recorded the source, or a team lead, may lift its protection"
+
+
 class StaleRevision(Exception):
     """The device edited an older revision than the server holds: a conflict for a person."""
 

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from .audit.models import AuditEvent
-from .auth.models import Team, User
+from .auth.models import Team, User, UserSession
 from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
 from .keys import EncryptedFields
@@ -34,6 +34,7 @@ __all__ = [
     "SyncOp",
     "Team",
     "User",
+    "UserSession",
 ]
 
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).

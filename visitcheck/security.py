@@ -23,6 +23,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "object-src 'none'",
 ])
 
+HSTS_MAX_AGE = 365 * 24 * 60 * 60
+
 # Pages and answers that carry personal data are never stored by a cache.
 NO_STORE_PREFIXES = ("/api/", "/review", "/map", "/admin", "/login", "/logout")
 
@@ -37,6 +39,9 @@ def register_security(app: Flask) -> None:
         headers["X-Frame-Options"] = "DENY"
         headers["Cross-Origin-Opener-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Cookies that only travel over HTTPS: so must everything, for a year.
+            headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE}; includeSubDomains"
         if request.path.startswith(NO_STORE_PREFIXES):
             headers["Cache-Control"] = "no-store"
         return response
@@ -58,7 +63,7 @@ def register_security(app: Flask) -> None:
 
             return render_template(
                 "login.html", form=LoginForm(),
-                error="Too many failed sign-ins for this account. Wait a minute and try again.",
+                error="Too many failed sign-ins. Wait a few minutes and try again.",
             ), 429
         return render_template("error.html", title="Too many requests",
                                message="Wait a minute and try again."), 429

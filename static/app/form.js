@@ -1,5 +1,6 @@
 // Renders a checklist form generically from its template JSON, reads the
-// answers back, checks required fields (on submit only) and shows errors
+// answers back, checks required fields (on submit only) and dates that cannot
+// lie ahead (as they are typed, and on submit), and shows errors
 // next to the field they belong to. No per-section HTML: every section is
 // built from its field types.
 //
@@ -33,6 +34,29 @@ export function isoToLocalInput(iso) {
 export function localInputToIso(value) {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+// Dates that cannot lie ahead, by field id (the server holds the same rule in
+// checklists/validation.py LATEST): a visit at most a day ahead, information never
+// dated in the future.
+const DAY_MS = 24 * 60 * 60 * 1000;
+const LATEST = {
+  visit_at: { aheadMs: DAY_MS, message: "cannot be more than a day ahead" },
+  source_date: { aheadMs: 0, message: "cannot be in the future" },
+};
+
+/** The message when a date ("YYYY-MM-DD", today on this device) or a time (ISO) lies further ahead than its field allows; null otherwise. */
+export function tooLate(fieldId, value, now = new Date()) {
+  const rule = LATEST[fieldId];
+  if (!rule || typeof value !== "string" || value === "") return null;
+  if (value.length === 10) {
+    const latest = new Date(now.getTime() + rule.aheadMs);
+    const day = `${latest.getFullYear()}-${pad(latest.getMonth() + 1)}-${pad(latest.getDate())}`;
+    return value > day ? rule.message : null;
+  }
+  const moment = new Date(value);
+  if (Number.isNaN(moment.getTime())) return null;
+  return moment.getTime() > now.getTime() + rule.aheadMs ? rule.message : null;
 }
 
 function isEmpty(value) {
@@ -475,6 +499,8 @@ export function renderChecklist({ template, household = null, concerns = [], ans
           const who = entry.scope.person && entry.scope.person.name ? ` (${entry.scope.person.name})` : "";
           errors.push({ field: entry.path, message: `${verb}: ${field.label}${who}.` });
         }
+        const late = tooLate(field.id, readEntry(entry));
+        if (late) errors.push({ field: entry.path, message: `${field.label} ${late}.` });
       };
       for (const { scope } of sectionScopes) for (const entry of scope.entries.values()) visit(entry);
       return errors;
@@ -516,7 +542,9 @@ export function renderChecklist({ template, household = null, concerns = [], ans
     refresh();
     const wrapper = event.target.closest("[data-path]");
     const entry = wrapper && renderer.byPath.get(wrapper.dataset.path);
-    if (entry) setError(entry, null);
+    // Said as soon as it is typed: a date that cannot lie this far ahead.
+    const late = entry && tooLate(entry.field.id, readEntry(entry));
+    if (entry) setError(entry, late ? `${entry.field.label} ${late}.` : null);
     if (onChange) onChange();
   };
   element.addEventListener("input", onEdit);

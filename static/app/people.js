@@ -12,6 +12,7 @@ import {
   savePerson, saveConcern, linkPerson, childrenAround,
 } from "./entities.js";
 import { el } from "./dom.js";
+import { tooLate } from "./form.js";
 
 const YES_NO = [["true", "Yes"], ["false", "No"]];
 
@@ -425,6 +426,8 @@ async function showConcernForm(householdId, personId) {
     if (!basis.length) errors.push({ name: "basis", message: "Choose what the concern rests on." });
     const source = form.value("source");
     if (!source) errors.push({ name: "source", message: "Enter the source of the information." });
+    const late = tooLate("source_date", form.value("source_date"));
+    if (late) errors.push({ name: "source_date", message: `The date of the information ${late}.` });
     if (errors.length) {
       form.showErrors(errors, summary);
       return;

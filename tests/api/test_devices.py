@@ -54,8 +54,10 @@ def test_other_devices_of_the_user_go_on_after_a_retirement(app, demo, api_clien
     retired = hv.device_id
     _revoke(app, retired, "retire")
 
-    hv.register_device()
-    pull = hv.client.get("/api/v1/sync/pull", headers={DEVICE_HEADER: hv.device_id})
+    # Another tablet of hers: its own browser, its own session (the retired tablet's
+    # session is bound to the retired device).
+    other = api_client("hv")
+    pull = other.client.get("/api/v1/sync/pull", headers={DEVICE_HEADER: other.device_id})
 
     assert pull.status_code == 200
 

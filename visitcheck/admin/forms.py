@@ -32,8 +32,9 @@ class CreateUserForm(FlaskForm):
     name = StringField("Display name", validators=[DataRequired(), Length(max=200)])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired()])
     team = SelectField("Team", validators=[InputRequired()])
-    password = PasswordField("First password (at least 10 characters)",
-                             validators=[DataRequired(), Length(min=10, max=1024)])
+    # Checked against breached and easily guessed passwords too (auth/passwords.py).
+    password = PasswordField("First password (at least 12 characters, not a common one)",
+                             validators=[DataRequired(), Length(min=12, max=1024)])
 
 
 class UpdateUserForm(FlaskForm):

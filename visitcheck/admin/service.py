@@ -34,6 +34,10 @@ class AdminError(ValueError):
     """The change cannot be made as asked (the message says why, for the form)."""
 
 
+class PasswordRefused(AdminError):
+    """The first password given for a new account may not be used (shown by its field)."""
+
+
 def require_admin(user: User) -> None:
     if user.role != Role.ADMIN:
         raise AdminForbidden()
@@ -111,6 +115,8 @@ def create_user(session: DbSession, *, admin: User, username: str, name: str, ro
     try:
         user = auth.create_user(session, username=username.strip(), password=password,
                                 role=role, team=_team(session, team_id), name=name.strip())
+    except auth.WeakPassword as error:
+        raise PasswordRefused(str(error)) from None
     except auth.AccountError as error:
         raise AdminError(str(error)) from None
     audit.record(session, action="admin.user_create", actor=admin, object_type="user",

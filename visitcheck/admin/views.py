@@ -60,7 +60,9 @@ def users():
                                     password=create.password.data)
             except service.AdminError as error:
                 db.session.rollback()
-                create.username.errors = [str(error)]
+                field = (create.password if isinstance(error, service.PasswordRefused)
+                         else create.username)
+                field.errors = [str(error)]
                 return _users_page(create, TeamForm(formdata=None), 400)
             db.session.commit()
             flash(f"Created {create.username.data}.")

@@ -62,3 +62,23 @@ class User(UserMixin, Base):
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+
+class UserSession(Base):
+    """A signed-in session, held on the server so that every worker and host sees it end:
+    at sign-out, after the idle or the absolute limit, or when its device is revoked.
+    The browser's (signed) cookie holds only a random token; its SHA-256 is kept here."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The device the tablet app registered under this session, once it has: from then on
+    # the session is refused when that device is revoked, whatever headers a call sends.
+    device_id: Mapped[str | None] = mapped_column(UUIDString, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # sign-out | idle | absolute
+    end_reason: Mapped[str | None] = mapped_column(String(16), default=None)

@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from ..database import DbSession
+from . import passwords
 from .models import Role, Team, User
 
 # argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile.
@@ -22,7 +23,7 @@ def use_insecure_fast_hashing_for_tests() -> None:
     _hasher = PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     _DUMMY_HASH = _hasher.hash("visitcheck: no such user")
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 
 
 class InvalidCredentials(Exception):
@@ -31,6 +32,10 @@ class InvalidCredentials(Exception):
 
 class AccountError(ValueError):
     """A user or team cannot be created as asked."""
+
+
+class WeakPassword(AccountError):
+    """The password is too short, or found in breaches, or too easy to guess."""
 
 
 def hash_password(password: str) -> str:
@@ -86,8 +91,9 @@ def create_user(
         raise AccountError(f"role must be one of {allowed}") from None
     if not username or len(username) > 80:
         raise AccountError("username must be 1 to 80 characters")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    weak = passwords.password_problem(password, username=username, name=name)
+    if weak:
+        raise WeakPassword(f"the password {weak}")
     if session.scalars(select(User).where(User.username == username)).first():
         raise AccountError(f"user {username!r} exists already")
     user = User(

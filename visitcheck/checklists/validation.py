@@ -14,12 +14,39 @@ tablet. Fields of type `note` and `age_band` are shown, never answered.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PERSON_REPEATS = {"children", "members", "adults", "parents", "persons_of_concern"}
 DISPLAY_ONLY = {"note", "age_band"}
 MAX_ROW_ID = 100
+
+# Dates that cannot lie ahead, by field id in every template and version: how far past
+# now they may be (a visit may be recorded a little ahead, across midnight or a time
+# zone; information is never dated in the future). Dates are days in the UK.
+SERVICE_TIME_ZONE = ZoneInfo("Europe/London")
+LATEST = {
+    "visit_at": (timedelta(days=1), "cannot be more than a day ahead"),
+    "source_date": (timedelta(0), "cannot be in the future"),
+}
+
+
+def too_late(field_id: str, value: Any, *, now: datetime) -> str | None:
+    """The message when a date or time answer lies further ahead than `field_id` allows."""
+    if field_id not in LATEST or not isinstance(value, str):
+        return None
+    ahead, message = LATEST[field_id]
+    try:
+        if len(value) == 10:  # a date: the day it is now in the UK, plus what is allowed
+            latest_day = (now.astimezone(SERVICE_TIME_ZONE) + ahead).date()
+            return message if date.fromisoformat(value) > latest_day else None
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None  # not a date at all: said by the type check
+    if moment.tzinfo is None:  # the tablet's local time: UK time
+        moment = moment.replace(tzinfo=SERVICE_TIME_ZONE)
+    return message if moment > now + ahead else None
 
 
 @dataclass(frozen=True)
@@ -81,6 +108,7 @@ def _check_fields(
     *,
     instances: dict[str, set[str]],
     complete: bool,
+    now: datetime,
 ) -> list[FieldError]:
     if not isinstance(answers, dict):
         return [FieldError(path, "must be an object")]
@@ -103,9 +131,9 @@ def _check_fields(
             continue
         if field["type"] == "group":
             errors.extend(_check_group(field, value, name, instances=instances,
-                                       complete=complete))
+                                       complete=complete, now=now))
             continue
-        problem = _check_value(field, value)
+        problem = _check_value(field, value) or too_late(field["id"], value, now=now)
         if problem:
             errors.append(FieldError(name, problem))
     return errors
@@ -113,11 +141,12 @@ def _check_fields(
 
 def _check_group(
     field: dict[str, Any], value: Any, path: str, *, instances: dict[str, set[str]],
-    complete: bool,
+    complete: bool, now: datetime,
 ) -> list[FieldError]:
     repeat = field.get("repeat")
     if repeat is None:
-        return _check_fields(field["fields"], value, path, instances=instances, complete=complete)
+        return _check_fields(field["fields"], value, path, instances=instances,
+                             complete=complete, now=now)
     if repeat != "rows" and repeat not in PERSON_REPEATS:
         return [FieldError(path, f"repeats over an unknown kind {repeat!r}")]
     if not isinstance(value, dict):
@@ -133,7 +162,7 @@ def _check_group(
     for key in sorted(value):
         if known is None or key in known:
             errors.extend(_check_fields(field["fields"], value[key], f"{path}.{key}",
-                                        instances=instances, complete=complete))
+                                        instances=instances, complete=complete, now=now))
     # The walking skeleton's S1 group is required per child unless it says otherwise.
     required = field.get("required", repeat == "children")
     if complete and required and known is not None:
@@ -162,8 +191,11 @@ def validate_answers(
     children: set[str],
     complete: bool,
     people: dict[str, set[str]] | None = None,
+    now: datetime | None = None,
 ) -> list[FieldError]:
     """`complete` asks for every required answer (a submission); drafts may have gaps.
+    A visit more than a day ahead, or information dated in the future, is refused
+    (LATEST) in drafts and submissions alike.
 
     `people` gives the ids a person repeat may hold (`members`, `adults`,
     `parents`, `persons_of_concern`); a repeat not given accepts any id.
@@ -179,6 +211,7 @@ def validate_answers(
         section_answers = answers.get(section_id, {})
         errors.extend(
             _check_fields(section["fields"], section_answers, section_id,
-                          instances=instances, complete=complete)
+                          instances=instances, complete=complete,
+                          now=now or datetime.now(UTC))
         )
     return errors

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import session as cookie_session
 from flask_login import current_user
 
 from ..api import api_login_required, bp, device_revoked, json_body, problem
+from ..auth import sessions
 from ..database import is_uuid
 from ..extensions import db
 from . import service
@@ -29,5 +31,8 @@ def register_device():
         return problem(409, "device-id-taken", "This device id belongs to another user")
     except DeviceRevoked as revoked:
         return device_revoked(revoked.mode.value)
+    # From now on this is the device's sync session, refused once the device is revoked.
+    sessions.bind_device(db.session, token=cookie_session.get(sessions.SESSION_TOKEN_KEY),
+                         device_id=device.device_id)
     db.session.commit()
     return {"device_id": device.device_id, "label": device.label}, (201 if created else 200)

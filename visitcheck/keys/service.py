@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select
 
 from ..database import DbSession, new_uuid, utcnow
-from .errors import KeyUnavailable, SealedEnvelopeInvalid
+from .errors import DecryptionFailed, KeyUnavailable, SealedEnvelopeInvalid
 from .fields import EncryptedFields, decrypt_fields, encrypt_fields, rewrap_fields
 from .keyring import Keyring, b64url_encode
 from .models import ServerKey
@@ -159,3 +159,23 @@ def rotate_sealing_key(session: DbSession, *, keyring: Keyring) -> SealingPublic
     """Retire the current sealing key (it still opens what was sealed to it) and make a new one."""
     retire_sealing_keys(session)
     return create_sealing_key(session, keyring=keyring)
+
+
+def check_keyring_opens_database(session: DbSession, *, keyring: Keyring,
+                                 models: Sequence[type[EncryptedFields]]) -> None:
+    """Raise KeyUnavailable or DecryptionFailed unless `keyring` opens what is stored:
+    every master key id in use is held, and the stored sealing keys decrypt. Run at
+    start-up, so a wrong key stops the app rather than failing every later read."""
+    held = list(keyring.master_keys)
+    for model in models:
+        missing = session.scalars(
+            select(model.key_id).where(model.key_id.not_in(held)).limit(1)).first()
+        if missing is not None:
+            raise KeyUnavailable(f"{model.__tablename__} are wrapped under master key "
+                                 f"{missing}, which was not given")
+    for row in session.scalars(select(ServerKey).order_by(ServerKey.id)):
+        try:
+            decrypt_fields(row, keyring=keyring)
+        except DecryptionFailed:
+            raise DecryptionFailed(f"sealing key {row.kid} does not decrypt under master "
+                                   f"key {row.key_id}") from None

@@ -6,10 +6,10 @@ as the tablet names its fields.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
-from ..checklists.validation import FieldError
+from ..checklists.validation import FieldError, too_late
 from ..database import is_uuid
 from .models import Residence
 
@@ -69,6 +69,12 @@ class _Checker:
         value = self.payload.get(name) if not path else value
         if value is not None and not isinstance(value, bool):
             self._fail(path or name, "must be yes or no")
+
+    def not_ahead(self, name: str) -> None:
+        """A date that cannot lie in the future (checklists.validation.LATEST)."""
+        late = too_late(name, self.payload.get(name), now=datetime.now(UTC))
+        if late:
+            self._fail(name, late)
 
     def date(self, name: str) -> None:
         value = self.payload.get(name)
@@ -174,6 +180,7 @@ def concern_errors(payload: Any) -> list[FieldError]:
         check.errors.append(FieldError("basis", "choose one or more bases from the list"))
     check.text("source", required=True)
     check.date("source_date")
+    check.not_ahead("source_date")
     check.boolean("verified")
     check.boolean("protect_source")
     check.choice("fact_or_opinion", FACT_OR_OPINION)

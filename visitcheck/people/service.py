@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..audit import service as audit
 from ..auth.models import Team, User
 from ..checklists.validation import FieldError
 from ..database import (
@@ -25,7 +26,7 @@ from ..database import (
     transaction_memo,
     utcnow,
 )
-from ..errors import Forbidden, InvalidEntity, StaleRevision
+from ..errors import Forbidden, InvalidEntity, ProtectedSource, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..sharing import service as sharing
 from ..sync import changes
@@ -359,6 +360,7 @@ def put_concern(session: DbSession, *, user: User, entity_id: str, base_rev: int
     if person is None or not person_visible(session, user=user, person=person):
         raise Forbidden("unknown person", [FieldError("person_id", "is not known")])
     concern = concern_by_public_id(session, entity_id)
+    was_protected: bool | None = None
     if concern is None:
         if base_rev != 0:
             raise InvalidEntity("no such concern to update; a new one starts at base_rev 0")
@@ -368,13 +370,23 @@ def put_concern(session: DbSession, *, user: User, entity_id: str, base_rev: int
         if concern.team_id != user.team_id or not person_visible(
                 session, user=user, person=concern.person):
             raise Forbidden("this concern is not about a person on your caseload")
-        _check_revision(concern, base_rev, concern_view(concern, keyring=keyring))
+        if concern.rev != base_rev:
+            # The conflict shows the concern as this editor may see it, never more.
+            raise StaleRevision(concern.rev, sharing.concern_shown_to(
+                session, concern=concern, view=concern_view(concern, keyring=keyring),
+                viewer=user, via="conflict"))
         if concern.person_id != person.id:
             raise InvalidEntity("a concern stays about the same person",
                                 [FieldError("person_id", "cannot change")])
         stored = decrypt_fields(concern, keyring=keyring)
-        if stored.get("protect_source") and concern.created_by_id != user.id and not \
-                sharing.may_see_protected_source(user):
+        was_protected = bool(stored.get("protect_source"))
+        if was_protected and not sharing.may_see_source(user, concern):
+            if not payload.get("protect_source"):
+                # Lifting it would hand the source to everyone holding the household.
+                raise ProtectedSource(
+                    "the source's identity stays protected",
+                    [FieldError("protect_source", "only whoever recorded the source, or a "
+                                "team lead, may lift its protection")])
             # The editor saw a placeholder, never the source: keep the real one.
             payload = {**payload, "source": stored.get("source")}
         concern.rev += 1
@@ -382,6 +394,11 @@ def put_concern(session: DbSession, *, user: User, entity_id: str, base_rev: int
     encrypt_fields(concern, payload, keyring=keyring)
     session.add(concern)
     session.flush()
+    protected_now = bool(payload.get("protect_source"))
+    if bool(was_protected) != protected_now:
+        audit.record(session, action="concern.source_protection", actor=user,
+                     object_type="concern", object_id=concern.uuid,
+                     detail={"from": was_protected, "to": protected_now})
     _announce_person_record(session, type="concern", entity_id=concern.uuid, rev=concern.rev,
                             person=person, author=user)
     sharing.alert_for_concern(session, concern=concern)

@@ -480,10 +480,11 @@ def _team_checklist(session: DbSession, *, lead: User, public_id: str) -> Checkl
     return checklist
 
 
-def _concern_line(concern: Concern, *, viewer: User, names: dict[str, str],
-                  keyring: Keyring) -> ConcernLine:
-    data = sharing.concern_for_viewer(people.concern_view(concern, keyring=keyring),
-                                      viewer=viewer)
+def _concern_line(session: DbSession, concern: Concern, *, viewer: User,
+                  names: dict[str, str], keyring: Keyring) -> ConcernLine:
+    data = sharing.concern_shown_to(session, concern=concern,
+                                    view=people.concern_view(concern, keyring=keyring),
+                                    viewer=viewer, via="review")
     yes_no = {True: "Yes", False: "No", None: "Not recorded"}
     details = [
         AnswerLine("Source date", when_words(data["source_date"]) if data.get("source_date")
@@ -579,7 +580,8 @@ def open_for_review(
             .order_by(Concern.id)).all()
         lines = []
         for concern in concerns:
-            lines.append(_concern_line(concern, viewer=lead, names=names, keyring=keyring))
+            lines.append(_concern_line(session, concern, viewer=lead, names=names,
+                                       keyring=keyring))
             audit.record(session, action="concern.read", actor=lead, object_type="concern",
                          object_id=concern.uuid)
         persons.append(PersonLine(id=member.person.uuid, name=names.get(member.person.uuid, ""),

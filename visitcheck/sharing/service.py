@@ -40,12 +40,34 @@ def may_see_protected_source(viewer: User) -> bool:
     return viewer.role in ROLES_THAT_SEE_PROTECTED_SOURCES
 
 
+def may_see_source(viewer: User, concern: Concern) -> bool:
+    """Whoever recorded the concern, and the team leads of its team, see its source
+    even when protected; they alone may lift the protection."""
+    return viewer.id == concern.created_by_id or (
+        viewer.team_id == concern.team_id and may_see_protected_source(viewer))
+
+
 def concern_for_viewer(concern: dict[str, Any], *, viewer: User) -> dict[str, Any]:
     """A decrypted concern as `viewer` may see it: a protected source is withheld
     from every role that does not need it."""
     if concern.get("protect_source") and not may_see_protected_source(viewer):
         return {**concern, "source": PROTECTED_SOURCE_TEXT, "source_withheld": True}
     return {**concern, "source_withheld": False}
+
+
+def concern_shown_to(session: DbSession, *, concern: Concern, view: dict[str, Any],
+                     viewer: User, via: str) -> dict[str, Any]:
+    """`view` (the decrypted concern) as `viewer` may see it, wherever it is shown: a
+    pull, a conflict, a page. A protected source is replaced by a placeholder for
+    anyone but its recorder and the team's leads; each time it is shown to them, the
+    read is audited (`via` says where)."""
+    if not view.get("protect_source"):
+        return {**view, "source_withheld": False}
+    if not may_see_source(viewer, concern):
+        return {**view, "source": PROTECTED_SOURCE_TEXT, "source_withheld": True}
+    audit.record(session, action="concern.source_read", actor=viewer, object_type="concern",
+                 object_id=concern.uuid, detail={"via": via})
+    return {**view, "source_withheld": False}
 
 
 # --- words -----------------------------------------------------------------------

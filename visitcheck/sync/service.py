@@ -305,10 +305,10 @@ def _current_data(session: DbSession, *, change: Any, user: User,
         concern = people.concern_by_public_id(session, change.entity_id)
         if concern is None:
             return None
-        view = people.concern_view(concern, keyring=keyring)
-        # A protected source stays with whoever recorded it and those who need it.
-        return view if concern.created_by_id == user.id else sharing.concern_for_viewer(
-            view, viewer=user)
+        # A protected source stays with whoever recorded it and the team's leads.
+        return sharing.concern_shown_to(session, concern=concern,
+                                        view=people.concern_view(concern, keyring=keyring),
+                                        viewer=user, via="pull")
     if change.type == "household":
         household = people.household_by_public_id(session, change.entity_id)
         return people.household_view(household, keyring=keyring) if household else None
