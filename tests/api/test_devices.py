@@ -50,11 +50,12 @@ def test_a_retired_device_may_push_its_outbox_then_is_told_to_wipe(app, demo, ap
 
 
 def test_other_devices_of_the_user_go_on_after_a_retirement(app, demo, api_client):
-    hv = api_client("hv")
-    retired = hv.device_id
+    retired = api_client("hv").device_id
     _revoke(app, retired, "retire")
 
-    hv.register_device()
+    # Another device is another browser, with its own sign-in (the retired
+    # device's own session stays refused: test_retired_device.py).
+    hv = api_client("hv")
     pull = hv.client.get("/api/v1/sync/pull", headers={DEVICE_HEADER: hv.device_id})
 
     assert pull.status_code == 200

@@ -20,6 +20,9 @@ from ..sync import changes
 from .models import Checklist, ChecklistStatus, ChecklistTemplate
 from .validation import FieldError, validate_answers
 
+# Template versions are a 32-bit integer column; a larger one names no template
+# (and made PostgreSQL raise on the look-up).
+MAX_TEMPLATE_VERSION = 2**31 - 1
 PAYLOAD_KEYS = {"template", "template_version", "household_id", "status", "answers", "saved_at"}
 DEVICE_STATUSES = {ChecklistStatus.DRAFT.value, ChecklistStatus.SUBMITTED.value}
 # The author may change a checklist only while it is theirs to work on.
@@ -181,7 +184,7 @@ def _check_payload(payload: Any) -> None:
                                [FieldError("status", "must be draft or submitted")])
     if not isinstance(payload["template_version"], int) or isinstance(
         payload["template_version"], bool
-    ):
+    ) or not 0 < payload["template_version"] <= MAX_TEMPLATE_VERSION:
         raise InvalidChecklist("bad template version",
                                [FieldError("template_version", "must be an integer")])
     try:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from ..api import api_login_required, bp, device_revoked, json_body, problem
+from ..api import (
+    api_login_required,
+    bp,
+    device_revoked,
+    json_body,
+    problem,
+    remember_session_device,
+)
 from ..database import is_uuid
 from ..extensions import db
 from . import service
@@ -21,7 +28,10 @@ def register_device():
     if not is_uuid(body["device_id"]):
         return problem(400, "invalid-request", "device_id must be a lowercase UUID",
                        errors=[{"field": "device_id", "message": "must be a lowercase UUID"}])
-    label = body.get("label") if isinstance(body.get("label"), str) else ""
+    label = body.get("label", "")
+    if not isinstance(label, str):
+        return problem(400, "invalid-request", "label must be text",
+                       errors=[{"field": "label", "message": "must be text"}])
     try:
         device, created = service.register(db.session, user=current_user,
                                            device_id=body["device_id"], label=label)
@@ -30,4 +40,5 @@ def register_device():
     except DeviceRevoked as revoked:
         return device_revoked(revoked.mode.value)
     db.session.commit()
+    remember_session_device(device.device_id)
     return {"device_id": device.device_id, "label": device.label}, (201 if created else 200)

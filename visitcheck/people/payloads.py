@@ -62,7 +62,8 @@ class _Checker:
         if value is None:
             if required:
                 self._fail(label, "is required")
-        elif value not in allowed:
+        elif not isinstance(value, str) or value not in allowed:
+            # (A list or object is not a choice, and not hashable for the look-up.)
             self._fail(label, "is not one of the choices")
 
     def boolean(self, name: str, *, value: Any = None, path: str = "") -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -110,16 +112,28 @@ def _evaluate_flags(ops: list, results: list[dict]) -> None:
         current_app.logger.exception("server flags left due after a push")
 
 
+# Change numbers are 64-bit integer columns: a cursor beyond them names no change.
+MAX_QUERY_INT = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def _whole_number(text: str) -> int | None:
+    """Plain ASCII digits within a 64-bit column, else None (int() also takes
+    "+5", " 5 " and other scripts' digits, and numbers of any size)."""
+    if not _DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= MAX_QUERY_INT else None
+
+
 @bp.get("/sync/pull")
 @api_login_required
 def pull():
-    try:
-        cursor = int(request.args.get("cursor", "0"))
-        limit = int(request.args.get("limit", "100"))
-    except ValueError:
-        return problem(400, "invalid-request", "cursor and limit must be whole numbers")
-    if cursor < 0 or limit < 1:
-        return problem(400, "invalid-request", "cursor must be >= 0 and limit >= 1")
+    cursor = _whole_number(request.args.get("cursor", "0"))
+    limit = _whole_number(request.args.get("limit", "100"))
+    if cursor is None or limit is None or limit < 1:
+        return problem(400, "invalid-request", "cursor and limit must be whole numbers",
+                       f"cursor from 0 and limit from 1, each at most {MAX_QUERY_INT}")
     answer = service.pull(db.session, user=current_user, cursor=cursor, limit=limit,
                           keyring=keyring())
     if answer["changes"]:
