@@ -20,6 +20,8 @@ class Config:
     max_unlock_failures: int = 10
     pbkdf2_iterations: int = 600_000
     sync_rate_limit: str = "600/minute"
+    # The longest wait between a tablet's retries of a failing sync (from 5 s up).
+    sync_backoff_max_seconds: int = 300
     login_rate_limit: str = "5/minute"
     testing: bool = False
 
@@ -37,6 +39,7 @@ class Config:
             idle_lock_seconds=int(env.get("VISITCHECK_IDLE_LOCK_SECONDS", "300")),
             max_unlock_failures=int(env.get("VISITCHECK_MAX_UNLOCK_FAILURES", "10")),
             sync_rate_limit=env.get("VISITCHECK_SYNC_RATE_LIMIT", "600/minute"),
+            sync_backoff_max_seconds=int(env.get("VISITCHECK_SYNC_BACKOFF_MAX_SECONDS", "300")),
         )
 
 
