@@ -252,7 +252,7 @@ def a_nul_in_a_device_label(ctx: Ctx):
 def a_device_label_that_is_not_text(ctx: Ctx):
     response = ctx.hv.post("/api/v1/devices", {"device_id": _new_id(), "label": ["x"]})
     body = _problem(response, 400)
-    assert body["errors"] == [{"field": "label", "message": "must be text"}]
+    assert body["errors"][0]["field"] == "label"
 
 
 def body_that_is_not_utf8(ctx: Ctx):

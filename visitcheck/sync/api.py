@@ -17,7 +17,7 @@ from ..extensions import db, keyring, limiter
 from ..keys.service import current_sealing_key
 from ..rules import service as flags
 from . import service
-from .service import MAX_OPS, DeviceNotRegistered
+from .service import MAX_OPS, MAX_PULL_LIMIT, DeviceNotRegistered
 
 # A lost answer or a lock timeout is retried this many times before giving up on an op.
 OP_ATTEMPTS = 3
@@ -38,6 +38,7 @@ def bootstrap():
             "idle_lock_seconds": config.idle_lock_seconds,
             "max_unlock_failures": config.max_unlock_failures,
             "pbkdf2_iterations": config.pbkdf2_iterations,
+            "sync_backoff_max_seconds": config.sync_backoff_max_seconds,
         },
         "sealing_key": current_sealing_key(db.session).as_json(),
         "templates": checklists.all_templates(db.session),
@@ -131,9 +132,9 @@ def _whole_number(text: str) -> int | None:
 def pull():
     cursor = _whole_number(request.args.get("cursor", "0"))
     limit = _whole_number(request.args.get("limit", "100"))
-    if cursor is None or limit is None or limit < 1:
+    if cursor is None or limit is None or not 1 <= limit <= MAX_PULL_LIMIT:
         return problem(400, "invalid-request", "cursor and limit must be whole numbers",
-                       f"cursor from 0 and limit from 1, each at most {MAX_QUERY_INT}")
+                       f"cursor from 0 to {MAX_QUERY_INT}, limit from 1 to {MAX_PULL_LIMIT}")
     answer = service.pull(db.session, user=current_user, cursor=cursor, limit=limit,
                           keyring=keyring())
     if answer["changes"]:
