@@ -303,6 +303,17 @@ def admin_audit_date_to_the_end_of_time(ctx: Ctx):
         assert response.status_code == 400, query
 
 
+def review_queue_a_huge_page_or_the_end_of_time(ctx: Ctx):
+    from tests.conftest import DEMO_PASSWORD, sign_in
+
+    lead = ctx.app.test_client()
+    assert sign_in(lead, "lead", DEMO_PASSWORD).status_code == 302
+    for query in (f"page={2**63}", f"page={10**30}", "date_to=9999-12-31",
+                  "date_from=0001-01-01", "date_from=9999-12-31&date_to=9999-12-31"):
+        response = lead.get(f"/review?{query}")
+        assert response.status_code == 400, query
+
+
 def a_nul_in_any_pages_query(ctx: Ctx):
     admin = _admin(ctx)
     for path in ("/admin/audit?who=%00", "/review?x=%00", "/login?next=%00"):
@@ -347,6 +358,7 @@ CASES: list[Callable[[Ctx], None]] = [
     admin_audit_object_id_with_a_nul,
     admin_audit_a_huge_page,
     admin_audit_date_to_the_end_of_time,
+    review_queue_a_huge_page_or_the_end_of_time,
     a_nul_in_any_pages_query,
     bad_csrf_token_without_a_cookie_is_401,
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
@@ -19,13 +17,12 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
-    ValidationError,
 )
 
 from ..auth.models import Role
 from ..devices.service import RevokeMode
+from ..form_limits import page_number, plausible_date
 
 ROLE_WORDS = {
     Role.HEALTH_VISITOR.value: "Health visitor",
@@ -68,18 +65,6 @@ class RevokeForm(FlaskForm):
     }, default=RevokeMode.LOST.value, validators=[InputRequired()])
 
 
-# The trail's dates: any day the app can have run on. Outside them a date is a
-# typing slip (and 9999-12-31 + one day overflowed the query's upper bound).
-AUDIT_DATES = (date(2000, 1, 1), date(2999, 12, 31))
-MAX_AUDIT_PAGE = 100_000
-
-
-def _audit_date(form, field) -> None:
-    first, last = AUDIT_DATES
-    if field.data is not None and not first <= field.data <= last:
-        raise ValidationError(f"Give a date from {first.year} to {last.year}.")
-
-
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
@@ -92,11 +77,9 @@ class AuditFilterForm(FlaskForm):
         "user": "User", "device": "Device", "team": "Team",
     }, validators=[Optional()])
     object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
-    date_from = DateField("From", validators=[Optional(), _audit_date])
-    date_to = DateField("To", validators=[Optional(), _audit_date])
-    # Bounded so that the offset it makes stays a sane database integer.
-    page = IntegerField("Page", default=1,
-                        validators=[Optional(), NumberRange(min=1, max=MAX_AUDIT_PAGE)])
+    date_from = DateField("From", validators=[Optional(), plausible_date])
+    date_to = DateField("To", validators=[Optional(), plausible_date])
+    page = IntegerField("Page", default=1, validators=[Optional(), page_number()])
 
 
 class ImportExportForm(FlaskForm):
