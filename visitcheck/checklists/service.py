@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..database import DbSession, transaction_memo, utcnow
+from ..database import DbSession, is_uuid, transaction_memo, utcnow
 from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
@@ -179,7 +179,13 @@ def _check_payload(payload: Any) -> None:
     errors += [FieldError(k, "is required") for k in sorted(missing)]
     if errors:
         raise InvalidChecklist("the checklist's fields are not as expected", errors)
-    if payload["status"] not in DEVICE_STATUSES:
+    # Types first: a list where a string is expected is no key to look anything up by.
+    if not isinstance(payload["template"], str) or not 0 < len(payload["template"]) <= 64:
+        raise InvalidChecklist("bad template", [FieldError("template", "must be a template name")])
+    if not is_uuid(payload["household_id"]):
+        raise InvalidChecklist("bad household id",
+                               [FieldError("household_id", "must be an id (lowercase UUID)")])
+    if not isinstance(payload["status"], str) or payload["status"] not in DEVICE_STATUSES:
         raise InvalidChecklist("a device may save a draft or submit",
                                [FieldError("status", "must be draft or submitted")])
     if not isinstance(payload["template_version"], int) or isinstance(

@@ -171,7 +171,8 @@ def concern_errors(payload: Any) -> list[FieldError]:
                 "works_with_children", "contact", "notes"})
     check.uuid("person_id")
     basis = check.payload.get("basis", [])
-    if not isinstance(basis, list) or not basis or any(b not in CONCERN_BASES for b in basis):
+    if not isinstance(basis, list) or not basis or any(
+            not isinstance(b, str) or b not in CONCERN_BASES for b in basis):
         check.errors.append(FieldError("basis", "choose one or more bases from the list"))
     check.text("source", required=True)
     check.date("source_date")
