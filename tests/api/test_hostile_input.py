@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.conftest import ApiClient
+from tests.conftest import CSRF_INPUT, ApiClient
 from tests.sealing import checklist_payload, sealed_op
 from visitcheck.keys import b64url_decode, seal, sealed_aad
 
@@ -319,6 +319,13 @@ def a_nul_in_any_pages_query(ctx: Ctx):
     for path in ("/admin/audit?who=%00", "/review?x=%00", "/login?next=%00"):
         response = admin.get(path)
         assert response.status_code == 400, path
+    # A form field too: a NUL in the username made PostgreSQL raise at sign-in.
+    anonymous = ctx.app.test_client()
+    page = anonymous.get("/login").get_data(as_text=True)
+    token = CSRF_INPUT.search(page).group(1)
+    response = anonymous.post("/login", data={"username": "hv\x00", "password": "x" * 12,
+                                              "csrf_token": token})
+    assert response.status_code == 400
 
 
 # --- CSRF ----------------------------------------------------------------------
