@@ -374,3 +374,11 @@ CASES: list[Callable[[Ctx], None]] = [
 @pytest.mark.parametrize("case", CASES, ids=[case.__name__ for case in CASES])
 def test_hostile_input_is_answered_4xx_never_5xx(app, demo, api_client, case):
     case(Ctx(app=app, demo=demo, hv=api_client("hv")))
+
+
+def test_the_app_never_writes_nan_or_infinity_into_an_answer(app):
+    # Were one to slip past the checks above, it is a logged server error rather
+    # than an answer no client's JSON parser reads.
+    for constant in (float("nan"), float("inf")):
+        with app.app_context(), pytest.raises(ValueError, match="not JSON compliant"):
+            app.json.dumps({"value": constant})
