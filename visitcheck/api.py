@@ -6,10 +6,13 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, json, request
+from flask import Blueprint, Response, abort, json, request
+from flask.json.provider import DefaultJSONProvider
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
+from . import strict_json
+from .database import is_uuid
 from .problems import Problem
 
 URL_PREFIX = "/api/v1"
@@ -39,8 +42,32 @@ def api_login_required(view):
 
 
 def json_body() -> Any:
-    """The request's JSON, or None when it is not JSON (the caller answers 400)."""
-    return request.get_json(silent=True)
+    """The request's JSON, or None when it is not sent as JSON (the caller answers 400).
+
+    A body sent as JSON that is not strict JSON (NaN, Infinity, huge integers, NUL
+    characters, deep nesting: see strict_json) is answered 400 `invalid-json` here,
+    before any view or service sees it."""
+    if not request.is_json:
+        return None
+    try:
+        return strict_json.loads(request.get_data(cache=True))
+    except strict_json.NotStrictJSON as error:
+        abort(problem(400, "invalid-json", "The body is not strict JSON", str(error)))
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Answers are strict JSON: a NaN or Infinity that slipped through is a server
+    error here rather than an answer no client's JSON parser reads."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
+
+
+@bp.record_once
+def _strict_json_answers(state) -> None:
+    # Set up with the API because the API is what clients parse; pages use it too.
+    state.app.json = StrictJSONProvider(state.app)
 
 
 # Every call from the tablet app names its device, so a revoked one learns to wipe
@@ -66,11 +93,16 @@ def refuse_revoked_devices():
     from .devices import service as devices
     from .extensions import db
 
-    device_id = request.headers.get(DEVICE_HEADER)
-    if not device_id:
+    header = request.headers.get(DEVICE_HEADER)
+    if header is not None and not is_uuid(header):
+        return problem(400, "invalid-device-header", f"{DEVICE_HEADER} must be a lowercase UUID",
+                       "send the id this device registered with POST /api/v1/devices")
+    if header is None:
+        # The device a session registered is checked with the session itself, header
+        # or not (auth.views.check_session_first): a revocation cannot be got round.
         return None
     try:
-        devices.check_not_revoked(devices.device_by_id(db.session, device_id),
+        devices.check_not_revoked(devices.device_by_id(db.session, header),
                                   pushing=request.endpoint == "api.push")
     except devices.DeviceRevoked as revoked:
         return device_revoked(revoked.mode.value)

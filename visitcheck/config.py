@@ -20,6 +20,8 @@ class Config:
     max_unlock_failures: int = 10
     pbkdf2_iterations: int = 600_000
     sync_rate_limit: str = "600/minute"
+    # The longest wait between a tablet's retries of a failing sync (from 5 s up).
+    sync_backoff_max_seconds: int = 300
     # Failed sign-ins (auth/views.py): per account and address, per address whatever the
     # account, and per account from anywhere (browsers it signed in from are exempt).
     login_rate_limit: str = "5/minute"
@@ -78,6 +80,7 @@ class Config:
                                                     "28800")),
             check_master_key_at_start=True,
             trusted_proxies=int(env.get("VISITCHECK_TRUSTED_PROXIES", "0")),
+            sync_backoff_max_seconds=int(env.get("VISITCHECK_SYNC_BACKOFF_MAX_SECONDS", "300")),
         )
 
 

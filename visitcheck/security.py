@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -46,8 +47,26 @@ def register_security(app: Flask) -> None:
             headers["Cache-Control"] = "no-store"
         return response
 
+    @app.before_request
+    def refuse_nul_in_parameters():
+        # No field of any page or API call holds a NUL character; PostgreSQL
+        # refuses one in any text it is asked to compare, so it would be a 500.
+        fields = [*request.args.items(multi=True)]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields += request.form.items(multi=True)
+        if not any("\x00" in key or "\x00" in value for key, value in fields):
+            return None
+        message = "A parameter must not contain a NUL character."
+        if is_api_request():
+            return problem(400, "invalid-request", "Malformed parameter", message)
+        return render_template("error.html", title="Malformed request", message=message), 400
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
+        if is_api_request() and not current_user.is_authenticated:
+            # No session to hold a token: what is missing is the sign-in.
+            return problem(401, "unauthenticated", "Sign in first",
+                           "sign in at /login; the API uses the session cookie")
         if is_api_request():
             return problem(400, "csrf", "Missing or wrong CSRF token",
                            "send the token from /api/v1/bootstrap in the X-CSRFToken header")

@@ -120,6 +120,7 @@ function renderStatus(state) {
   if (state.phase === "signed-out" || signedOutOnServer) parts.push("signed out on the server: sign in to sync");
   if (state.phase === "wrong-user") parts.push("signed in as someone else: sync paused");
   if (state.phase === "error" && state.message) parts.push(`sync problem: ${state.message}`);
+  if (state.retryAt && state.waiting && (offline || state.phase === "error")) parts.push(`next try ${timeOf(state.retryAt)}`);
   status.textContent = parts.join(" · ");
   status.dataset.waiting = String(state.waiting || 0);
   status.dataset.attention = String(state.attention || 0);

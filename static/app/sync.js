@@ -9,7 +9,7 @@
 
 import { pushOps, pullChanges, hasCsrfToken, setCsrfToken, NetworkError, ApiError } from "./api.js";
 import { sealEnvelope } from "./seal.js";
-import { isUnlocked, readAllSecrets, readSecret, writeSecrets, readMeta, countSecrets } from "./vault.js";
+import { isUnlocked, readAllSecrets, readSecret, writeSecrets, readMeta, writeMeta, countSecrets } from "./vault.js";
 import { currentBootstrap, refreshSession, ensureDeviceRegistered, WrongUserError } from "./session.js";
 
 // The server takes up to 100 ops a request; smaller batches are answered (and
@@ -24,13 +24,19 @@ const PULL_PAGE = 200;
 const BACKOFF_BASE_MS = 5000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
 const PERIODIC_MS = 5 * 60 * 1000;
+// The backoff after failed syncs, in the vault's (clear, non-personal) meta:
+// {failures, next_at (ms since the epoch), offline}. Kept there rather than in
+// this page's memory because a sync can be woken from several places (the
+// timer, "online", Background Sync via the service worker, the Sync now button,
+// a save, another tab): every one of them asks the same gate, so none can
+// reset the count and retry at once (issue 12: 723 pushes in 10 s).
+const BACKOFF_META = "sync_backoff";
 
 const listeners = new Set();
 // dataVersion goes up whenever sync changed what the vault holds (for re-rendering).
-let state = { phase: "idle", waiting: 0, attention: 0, lastSyncAt: null, message: "", dataVersion: 0 };
+let state = { phase: "idle", waiting: 0, attention: 0, lastSyncAt: null, message: "", dataVersion: 0, retryAt: null };
 let running = null;
 let rerun = false;
-let failures = 0;
 let timer = null;
 let onWipe = null;
 let started = false;
@@ -501,13 +507,51 @@ function schedule(delayMs) {
  * 5 s, capped at 5 minutes, with "equal jitter" (a random half on top of a
  * fixed half), so devices that failed together do not retry together.
  */
-export function retryDelayMs(failureCount, random = Math.random) {
-  const exp = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(Math.max(failureCount - 1, 0), 10));
+export function retryDelayMs(failureCount, random = Math.random, maxMs = BACKOFF_MAX_MS) {
+  const exp = Math.min(maxMs, BACKOFF_BASE_MS * 2 ** Math.min(Math.max(failureCount - 1, 0), 10));
   return Math.round(exp / 2 + random() * exp / 2);
 }
 
-function backoffDelay() {
-  return retryDelayMs(failures);
+// The cap, from the server's policy when it gives one (tests shorten it).
+function backoffMaxMs() {
+  const seconds = currentBootstrap()?.policy?.sync_backoff_max_seconds;
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : BACKOFF_MAX_MS;
+}
+
+async function readBackoff() {
+  const stored = await readMeta(BACKOFF_META);
+  return stored && Number.isFinite(stored.next_at) ? stored : { failures: 0, next_at: 0, offline: false };
+}
+
+/** How long until a sync may go out again (0: now). */
+export async function backoffRemainingMs() {
+  return Math.max(0, (await readBackoff()).next_at - Date.now());
+}
+
+/** A sync failed: one more failure, and the next try pushed out. Returns the wait. */
+async function noteFailure() {
+  const failures = (await readBackoff()).failures + 1;
+  const delay = retryDelayMs(failures, Math.random, backoffMaxMs());
+  await writeMeta({ [BACKOFF_META]: { failures, next_at: Date.now() + delay, offline: !navigator.onLine } });
+  return delay;
+}
+
+async function noteSuccess() {
+  await writeMeta({ [BACKOFF_META]: { failures: 0, next_at: 0, offline: false } });
+}
+
+/**
+ * The browser says the connection is back. If the last failure happened while it
+ * knew it was offline, that cause is gone: one try may go now (the count is kept,
+ * so if it fails the wait grows as before). A failure while "online" (the server
+ * failing, a connection that drops) keeps its wait: "online" fires only on a
+ * change, but it says nothing about the server.
+ */
+async function allowTryAfterOffline() {
+  const backoff = await readBackoff();
+  if (backoff.offline && backoff.next_at > Date.now()) {
+    await writeMeta({ [BACKOFF_META]: { ...backoff, next_at: 0, offline: false } });
+  }
 }
 
 /**
@@ -529,8 +573,16 @@ async function drainBeforeRetiring(deviceId, problem) {
 
 async function runSync() {
   if (!isUnlocked()) return { changed: false };
+  const wait = await backoffRemainingMs();
+  if (wait > 0) {
+    // Woken early (Sync now, Background Sync, a save, "online"): the last
+    // failure's wait stands; the timer tries when it is over.
+    emit({ retryAt: new Date(Date.now() + wait).toISOString() });
+    schedule(wait);
+    return { changed: false, deferred: true };
+  }
   const info = await readMeta("device_id");
-  emit({ phase: "syncing", message: "" });
+  emit({ phase: "syncing", message: "", retryAt: null });
   let attemptCsrf = true;
   for (;;) {
     try {
@@ -541,7 +593,7 @@ async function runSync() {
       const changed = await pullAll();
       const now = new Date().toISOString();
       await writeSecrets({ meta: { last_sync_at: now } });
-      failures = 0;
+      await noteSuccess();
       await refreshCounts();
       emit({ phase: "idle", message: "" });
       schedule(PERIODIC_MS);
@@ -559,9 +611,9 @@ async function runSync() {
           // Retired: the server still takes pushes, so the outbox goes first.
           const drained = await drainBeforeRetiring(info, error.problem);
           if (drained === "offline") {
-            failures += 1;
-            emit({ phase: "offline", message: "" });
-            schedule(backoffDelay());
+            const delay = await noteFailure();
+            emit({ phase: "offline", message: "", retryAt: new Date(Date.now() + delay).toISOString() });
+            schedule(delay);
             return { changed: false, error };
           }
         }
@@ -579,14 +631,17 @@ async function runSync() {
         emit({ phase: "wrong-user", message: error.message });
         return { changed: false };
       }
-      failures += 1;
+      // Written before this run ends, so the rerun that a Background Sync
+      // wake-up asks for meanwhile (refreshCounts registers it) finds the wait.
+      const delay = await noteFailure();
       const offline = error instanceof NetworkError || !navigator.onLine;
       emit({
         phase: offline ? "offline" : "error",
         message: offline ? "" : (error.message || "Sync failed."),
+        retryAt: new Date(Date.now() + delay).toISOString(),
       });
       if (!(error instanceof NetworkError) && !(error instanceof ApiError)) console.error(error);
-      schedule(backoffDelay());
+      schedule(delay);
       return { changed: false, error };
     }
   }
@@ -622,8 +677,7 @@ export function startSync({ onRevoked } = {}) {
     listening = true;
     window.addEventListener("online", () => {
       if (!started) return;
-      failures = 0;
-      syncNow("online");
+      allowTryAfterOffline().finally(() => syncNow("online"));
     });
     window.addEventListener("offline", () => {
       if (started) emit({ phase: "offline" });
@@ -631,10 +685,9 @@ export function startSync({ onRevoked } = {}) {
     // Background Sync: sw.js posts this when the browser fires our sync tag.
     if ("serviceWorker" in navigator) {
       navigator.serviceWorker.addEventListener("message", (event) => {
-        if (started && event.data && event.data.type === "visitcheck-flush") {
-          failures = 0;
-          syncNow("background-sync");
-        }
+        // Not a reason to retry before the backoff allows: re-registering the
+        // tag after a failure makes Chromium fire it at once.
+        if (started && event.data && event.data.type === "visitcheck-flush") syncNow("background-sync");
       });
     }
   }

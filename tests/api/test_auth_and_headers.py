@@ -90,7 +90,8 @@ def test_bootstrap_gives_the_device_what_it_needs(demo, api_client):
     assert boot["user"] == {"id": demo.users["hv"], "name": "Asha Patel",
                             "role": "health_visitor"}
     assert boot["policy"] == {"idle_lock_seconds": 300, "max_unlock_failures": 10,
-                              "pbkdf2_iterations": 600000}
+                              "pbkdf2_iterations": 600000,
+                              "sync_backoff_max_seconds": 300}
     assert boot["sealing_key"]["alg"] == "ECDH-P256+HKDF-SHA256+A256GCM"
     assert boot["sealing_key"]["public_key"].startswith("B")  # 0x04: an uncompressed point
     assert [(t["template"], t["version"]) for t in boot["templates"]] == [("home-visit", 1)]

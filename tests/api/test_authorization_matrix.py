@@ -88,9 +88,10 @@ MATRIX = [
                                       team_lead=200, admin=200)),
     ("GET", "/api/v1/sync/pull", dict(anonymous=401, health_visitor=200, school_nurse=200,
                                       team_lead=200, admin=200)),
-    ("POST", "/api/v1/sync/push", dict(anonymous=CSRF, health_visitor=400, school_nurse=400,
+    # The API answers a post with no session 401 (sign in), not a CSRF 400 (issue 12).
+    ("POST", "/api/v1/sync/push", dict(anonymous=401, health_visitor=400, school_nurse=400,
                                        team_lead=400, admin=400)),
-    ("POST", "/api/v1/devices", dict(anonymous=CSRF, health_visitor=400, school_nurse=400,
+    ("POST", "/api/v1/devices", dict(anonymous=401, health_visitor=400, school_nurse=400,
                                      team_lead=400, admin=400)),
 ]
 

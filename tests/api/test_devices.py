@@ -50,8 +50,7 @@ def test_a_retired_device_may_push_its_outbox_then_is_told_to_wipe(app, demo, ap
 
 
 def test_other_devices_of_the_user_go_on_after_a_retirement(app, demo, api_client):
-    hv = api_client("hv")
-    retired = hv.device_id
+    retired = api_client("hv").device_id
     _revoke(app, retired, "retire")
 
     # Another tablet of hers: its own browser, its own session (the retired tablet's

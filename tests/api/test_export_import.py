@@ -161,3 +161,20 @@ def test_a_file_that_is_not_an_export_is_refused_clearly(app, demo, tmp_path):
 
     assert result.exit_code != 0
     assert "not a visitcheck export" in result.output
+
+
+def test_a_hostile_file_on_the_import_page_is_refused_not_a_server_error(app, demo):
+    # Deep nesting made json.loads raise RecursionError (a 500); NaN, a NUL or a
+    # huge integer is not JSON a tablet writes (issue 12).
+    admin = web_client(app, "admin")
+    for content in (b'{"visitcheck_export": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                    b'{"visitcheck_export": NaN, "export_id": "x", "sealed": {}}',
+                    b'{"visitcheck_export": 1, "export_id": "\\u0000", "sealed": {}}',
+                    b'{"visitcheck_export": 1' + b"0" * 5000 + b"}"):
+        response = admin.post("/admin/import", data={
+            "csrf_token": csrf_token(admin), "username": "hv",
+            "file": (io.BytesIO(content), "export.json")},
+            content_type="multipart/form-data")
+
+        assert response.status_code == 400, response.status_code
+        assert "not JSON" in response.get_data(as_text=True)

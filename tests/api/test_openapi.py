@@ -75,3 +75,26 @@ def test_a_revoked_device_is_answered_as_documented(app, demo, api_client, path)
     body = _check(hv.get(f"{PREFIX}{path}"), path)
 
     assert body["wipe"] is True
+
+
+def test_hostile_answers_are_documented_too(app, demo, api_client):
+    hv = api_client("hv")
+    anonymous = app.test_client()
+
+    _check(hv.get(f"{PREFIX}/bootstrap", headers={"X-Visitcheck-Device": "not-a-uuid"}),
+           "/bootstrap")
+    _check(anonymous.get(f"{PREFIX}/sync/pull", headers={"X-Visitcheck-Device": "x"}),
+           "/sync/pull")
+    _check(hv.get(f"{PREFIX}/sync/pull?cursor={2**63}"), "/sync/pull")
+    _check(anonymous.post(f"{PREFIX}/sync/push", json={"ops": []},
+                          headers={"X-CSRFToken": "nonsense"}), "/sync/push", "post")
+    _check(hv.post(f"{PREFIX}/devices", {"device_id": hv.device_id, "label": "x" * 201}),
+           "/devices", "post")
+    bad_id = sealed_op(hv.bootstrap, checklist_payload(demo.households[0]))
+    bad_id["op_id"] = "op-1"
+    [result] = _check(hv.push([bad_id]), "/sync/push", "post")["results"]
+    assert result["op_id"] is None
+    raw = hv.client.post(f"{PREFIX}/sync/push", data='{"device_id": NaN, "ops": []}',
+                         headers={"Content-Type": "application/json",
+                                  "X-CSRFToken": hv.csrf})
+    assert _check(raw, "/sync/push", "post")["type"].endswith("/invalid-json")

@@ -13,10 +13,16 @@ from wtforms import (
     SelectField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+)
 
 from ..auth.models import Role
 from ..devices.service import RevokeMode
+from ..form_limits import page_number, plausible_date
 
 ROLE_WORDS = {
     Role.HEALTH_VISITOR.value: "Health visitor",
@@ -72,9 +78,9 @@ class AuditFilterForm(FlaskForm):
         "user": "User", "device": "Device", "team": "Team",
     }, validators=[Optional()])
     object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1)])
+    date_from = DateField("From", validators=[Optional(), plausible_date])
+    date_to = DateField("To", validators=[Optional(), plausible_date])
+    page = IntegerField("Page", default=1, validators=[Optional(), page_number()])
 
 
 class ImportExportForm(FlaskForm):

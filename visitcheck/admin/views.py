@@ -175,16 +175,18 @@ def templates():
 @bp.get("/audit")
 def audit():
     form = AuditFilterForm(request.args)
-    filters = service.AuditFilters()
-    if form.validate():
-        filters = service.AuditFilters(
-            who=form.who.data or "", action=form.action.data or "",
-            object_type=form.object_type.data or "", object_id=form.object_id.data or "",
-            date_from=form.date_from.data, date_to=form.date_to.data,
-            page=form.page.data or 1)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    if not form.validate():
+        # The filter as typed, its errors beside it, and nothing read.
+        return render_template("admin/audit.html", form=form, args=args,
+                               page=service.AuditPage(rows=[], page=1, more=False)), 400
+    filters = service.AuditFilters(
+        who=form.who.data or "", action=form.action.data or "",
+        object_type=form.object_type.data or "", object_id=form.object_id.data or "",
+        date_from=form.date_from.data, date_to=form.date_to.data,
+        page=form.page.data or 1)
     page = service.audit_trail(db.session, admin=current_user, filters=filters)
     db.session.commit()  # reading the trail is itself audited
-    args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("admin/audit.html", form=form, page=page, args=args)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..auth.models import User
-from ..database import DbSession, transaction_memo, utcnow
+from ..database import DbSession, is_uuid, transaction_memo, utcnow
 from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
@@ -21,6 +21,9 @@ from ..sync import changes
 from .models import Checklist, ChecklistStatus, ChecklistTemplate
 from .validation import FieldError, validate_answers
 
+# Template versions are a 32-bit integer column; a larger one names no template
+# (and made PostgreSQL raise on the look-up).
+MAX_TEMPLATE_VERSION = 2**31 - 1
 PAYLOAD_KEYS = {"template", "template_version", "household_id", "status", "answers", "saved_at"}
 DEVICE_STATUSES = {ChecklistStatus.DRAFT.value, ChecklistStatus.SUBMITTED.value}
 # The author may change a checklist only while it is theirs to work on.
@@ -197,12 +200,18 @@ def _check_payload(payload: Any) -> None:
     errors += [FieldError(k, "is required") for k in sorted(missing)]
     if errors:
         raise InvalidChecklist("the checklist's fields are not as expected", errors)
-    if payload["status"] not in DEVICE_STATUSES:
+    # Types first: a list where a string is expected is no key to look anything up by.
+    if not isinstance(payload["template"], str) or not 0 < len(payload["template"]) <= 64:
+        raise InvalidChecklist("bad template", [FieldError("template", "must be a template name")])
+    if not is_uuid(payload["household_id"]):
+        raise InvalidChecklist("bad household id",
+                               [FieldError("household_id", "must be an id (lowercase UUID)")])
+    if not isinstance(payload["status"], str) or payload["status"] not in DEVICE_STATUSES:
         raise InvalidChecklist("a device may save a draft or submit",
                                [FieldError("status", "must be draft or submitted")])
     if not isinstance(payload["template_version"], int) or isinstance(
         payload["template_version"], bool
-    ):
+    ) or not 0 < payload["template_version"] <= MAX_TEMPLATE_VERSION:
         raise InvalidChecklist("bad template version",
                                [FieldError("template_version", "must be an integer")])
     try:

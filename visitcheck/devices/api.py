@@ -23,7 +23,11 @@ def register_device():
     if not is_uuid(body["device_id"]):
         return problem(400, "invalid-request", "device_id must be a lowercase UUID",
                        errors=[{"field": "device_id", "message": "must be a lowercase UUID"}])
-    label = body.get("label") if isinstance(body.get("label"), str) else ""
+    label = body.get("label", "")
+    if not isinstance(label, str) or len(label) > service.MAX_LABEL:
+        message = f"must be text of at most {service.MAX_LABEL} characters"
+        return problem(400, "invalid-request", "label must be text",
+                       errors=[{"field": "label", "message": message}])
     try:
         device, created = service.register(db.session, user=current_user,
                                            device_id=body["device_id"], label=label)

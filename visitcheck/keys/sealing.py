@@ -72,10 +72,19 @@ def seal(
     }
 
 
+# Key ids are short printable ASCII (ours are base64url); anything else names no key
+# and is refused before it reaches a query (a NUL byte made PostgreSQL raise).
+MAX_KID_LENGTH = 64
+
+
 def envelope_kid(envelope: Any) -> str:
     if not isinstance(envelope, dict) or not isinstance(envelope.get("kid"), str):
         raise SealedEnvelopeInvalid("envelope must be an object with a string kid")
-    return envelope["kid"]
+    kid = envelope["kid"]
+    if not 0 < len(kid) <= MAX_KID_LENGTH or not (kid.isascii() and kid.isprintable()):
+        raise SealedEnvelopeInvalid(
+            f"kid must be 1 to {MAX_KID_LENGTH} printable ASCII characters")
+    return kid
 
 
 def open_sealed(

@@ -62,7 +62,8 @@ class _Checker:
         if value is None:
             if required:
                 self._fail(label, "is required")
-        elif value not in allowed:
+        elif not isinstance(value, str) or value not in allowed:
+            # (A list or object is not a choice, and not hashable for the look-up.)
             self._fail(label, "is not one of the choices")
 
     def boolean(self, name: str, *, value: Any = None, path: str = "") -> None:
@@ -176,7 +177,8 @@ def concern_errors(payload: Any) -> list[FieldError]:
                 "works_with_children", "contact", "notes"})
     check.uuid("person_id")
     basis = check.payload.get("basis", [])
-    if not isinstance(basis, list) or not basis or any(b not in CONCERN_BASES for b in basis):
+    if not isinstance(basis, list) or not basis or any(
+            not isinstance(b, str) or b not in CONCERN_BASES for b in basis):
         check.errors.append(FieldError("basis", "choose one or more bases from the list"))
     check.text("source", required=True)
     check.date("source_date")

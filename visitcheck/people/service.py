@@ -333,6 +333,10 @@ def put_membership(session: DbSession, *, user: User, entity_id: str, base_rev: 
         HouseholdMember.household_id == household.id,
         HouseholdMember.person_id == person.id)).first()
     if link is None:
+        if session.scalars(select(HouseholdMember.id).where(
+                HouseholdMember.uuid == entity_id)).first() is not None:
+            # The id names another pair's link: one link id, one pair.
+            raise InvalidEntity("this link id belongs to another link; a new link needs a new id")
         link = HouseholdMember(uuid=entity_id, household_id=household.id, person_id=person.id,
                                residence=payload["residence"], rev=1)
         session.add(link)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
+from ..form_limits import page_number, plausible_date
 from .models import Decision
 from .service import (
     DECISION_WORDS,
@@ -42,11 +43,11 @@ class QueueFilterForm(FlaskForm):
     severity = SelectField("Severity", validators=[Optional()])
     practitioner = SelectField("Practitioner", validators=[Optional()])
     household = SelectField("Household", validators=[Optional()])
-    date_from = DateField("Visit from", validators=[Optional()])
-    date_to = DateField("Visit to", validators=[Optional()])
+    date_from = DateField("Visit from", validators=[Optional(), plausible_date])
+    date_to = DateField("Visit to", validators=[Optional(), plausible_date])
     sort = SelectField("Sort", choices={s: SORT_WORDS[s] for s in SORTS},
                        default="urgency", validators=[Optional()])
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField("Page", default=1, validators=[Optional(), page_number()])
 
     def set_choices(self, choices: QueueChoices) -> None:
         anything = {"": "Any"}

@@ -25,13 +25,17 @@ def queue():
     _require_lead()
     form = QueueFilterForm(request.args)
     form.set_choices(service.queue_choices(db.session, lead=current_user, keyring=keyring()))
-    filters = form.filters() if form.validate() else service.QueueFilters()
+    valid = form.validate()
+    filters = form.filters() if valid else service.QueueFilters()
     page = service.team_queue(db.session, lead=current_user, keyring=keyring(),
                               filters=filters)
     attention = notify.attention(db.session, lead=current_user)
     db.session.commit()  # the audit event
+    # An invalid filter shows the whole queue with the errors beside the fields, as
+    # a 400 so a probe (a page past 2^63, the year 9999) is answered as refused.
     return render_template("review/queue.html", page=page, form=form, attention=attention,
-                           args={k: v for k, v in request.args.items() if k != "page"})
+                           args={k: v for k, v in request.args.items() if k != "page"}
+                           ), 200 if valid else 400
 
 
 def _render_checklist(checklist_id: str, form: DecisionForm, error: str | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from flask import Response, current_app, json, request
@@ -18,7 +19,7 @@ from ..keys.service import current_sealing_key
 from ..rules import calendar as rules_calendar
 from ..rules import service as flags
 from . import service
-from .service import MAX_OPS, DeviceNotRegistered
+from .service import MAX_OPS, MAX_PULL_LIMIT, DeviceNotRegistered
 
 # A lost answer or a lock timeout is retried this many times before giving up on an op.
 OP_ATTEMPTS = 3
@@ -39,6 +40,7 @@ def bootstrap():
             "idle_lock_seconds": config.idle_lock_seconds,
             "max_unlock_failures": config.max_unlock_failures,
             "pbkdf2_iterations": config.pbkdf2_iterations,
+            "sync_backoff_max_seconds": config.sync_backoff_max_seconds,
         },
         "sealing_key": current_sealing_key(db.session).as_json(),
         "templates": checklists.all_templates(db.session),
@@ -117,16 +119,28 @@ def _evaluate_flags(ops: list, results: list[dict]) -> None:
         current_app.logger.exception("server flags left due after a push")
 
 
+# Change numbers are 64-bit integer columns: a cursor beyond them names no change.
+MAX_QUERY_INT = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def _whole_number(text: str) -> int | None:
+    """Plain ASCII digits within a 64-bit column, else None (int() also takes
+    "+5", " 5 " and other scripts' digits, and numbers of any size)."""
+    if not _DIGITS.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= MAX_QUERY_INT else None
+
+
 @bp.get("/sync/pull")
 @api_login_required
 def pull():
-    try:
-        cursor = int(request.args.get("cursor", "0"))
-        limit = int(request.args.get("limit", "100"))
-    except ValueError:
-        return problem(400, "invalid-request", "cursor and limit must be whole numbers")
-    if cursor < 0 or limit < 1:
-        return problem(400, "invalid-request", "cursor must be >= 0 and limit >= 1")
+    cursor = _whole_number(request.args.get("cursor", "0"))
+    limit = _whole_number(request.args.get("limit", "100"))
+    if cursor is None or limit is None or not 1 <= limit <= MAX_PULL_LIMIT:
+        return problem(400, "invalid-request", "cursor and limit must be whole numbers",
+                       f"cursor from 0 to {MAX_QUERY_INT}, limit from 1 to {MAX_PULL_LIMIT}")
     answer = service.pull(db.session, user=current_user, cursor=cursor, limit=limit,
                           keyring=keyring())
     if answer["changes"]:

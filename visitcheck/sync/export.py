@@ -11,13 +11,13 @@ nothing twice.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
+from .. import strict_json
 from ..audit import service as audit
 from ..auth.models import Role, User
 from ..database import DbSession, is_uuid
@@ -73,8 +73,8 @@ def export_aad(export_id: str) -> bytes:
 def open_export(session: DbSession, *, data: bytes, keyring: Keyring) -> dict[str, Any]:
     """Check the file's shape and open its envelope; returns the inner document."""
     try:
-        outer = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+        outer = strict_json.loads(data)
+    except ValueError:  # (strict_json.NotStrictJSON is one)
         raise ExportInvalid("the file is not JSON: is it a visitcheck export?") from None
     if not isinstance(outer, dict) or set(outer) != OUTER_KEYS \
             or outer["visitcheck_export"] != EXPORT_FORMAT:
@@ -85,7 +85,7 @@ def open_export(session: DbSession, *, data: bytes, keyring: Keyring) -> dict[st
     try:
         plaintext = open_envelope(session, outer["sealed"], aad=export_aad(export_id),
                                   keyring=keyring)
-        inner = json.loads(plaintext)
+        inner = strict_json.loads(plaintext)
     except SealedEnvelopeInvalid as error:
         raise ExportInvalid(f"the export does not open on this server: {error}") from None
     except ValueError:

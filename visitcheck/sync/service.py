@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import select
 
+from .. import strict_json
 from ..auth.models import User
 from ..checklists import service as checklists
 from ..database import DbSession, is_uuid
@@ -32,6 +33,8 @@ from .models import SyncConflict, SyncOp
 
 MAX_OPS = 100
 MAX_PULL_LIMIT = 500
+# Revisions are 32-bit integer columns: a base_rev beyond them cannot name a revision.
+MAX_REV = 2**31 - 1
 OP_KEYS = {"op_id", "type", "entity_id", "base_rev", "sealed"}
 
 
@@ -46,7 +49,10 @@ def _canonical(op: Any) -> str:
 
 
 def _rejected(op_id: Any, problem: Problem) -> dict[str, Any]:
-    return {"op_id": op_id, "status": "rejected", "error": problem.as_json()}
+    # The answer names the op by its id; an id that is not a UUID is not echoed
+    # back (the result stays in order, with op_id null).
+    return {"op_id": op_id if is_uuid(op_id) else None, "status": "rejected",
+            "error": problem.as_json()}
 
 
 def _shape_problem(op: Any) -> Problem | None:
@@ -57,11 +63,16 @@ def _shape_problem(op: Any) -> Problem | None:
         return Problem("invalid-op", "Malformed op",
                        "op_id and entity_id must be lowercase UUID strings")
     base_rev = op["base_rev"]
-    if not isinstance(base_rev, int) or isinstance(base_rev, bool) or base_rev < 0:
-        return Problem("invalid-op", "Malformed op", "base_rev must be a whole number >= 0")
-    if op["type"] not in OP_HANDLERS:
+    if not isinstance(base_rev, int) or isinstance(base_rev, bool) or not (
+            0 <= base_rev <= MAX_REV):
+        return Problem("invalid-op", "Malformed op",
+                       f"base_rev must be a whole number from 0 to {MAX_REV}")
+    if not isinstance(op["type"], str) or op["type"] not in OP_HANDLERS:
         return Problem("unknown-op-type", "Unknown op type",
-                       f"this server does not know op type {op['type']!r}")
+                       f"this server does not know op type {str(op['type'])[:64]!r}")
+    if not isinstance(op["sealed"], dict):
+        return Problem("sealed-invalid", "Sealed content does not open",
+                       "sealed must be an envelope object")
     return None
 
 
@@ -131,14 +142,16 @@ def _open(session: DbSession, op: Any, *, keyring: Keyring) -> tuple[Any, dict |
     aad = sealed_aad(op["type"], op["entity_id"], op["op_id"], op["base_rev"])
     try:
         plaintext = open_envelope(session, op["sealed"], aad=aad, keyring=keyring)
-        return json.loads(plaintext), None
     except SealedEnvelopeInvalid as error:
         return None, _rejected(op["op_id"], Problem(
             "sealed-invalid", "Sealed content does not open", str(error)))
-    except ValueError:
+    try:
+        # Strict: a NaN stored here once made every later pull invalid JSON.
+        return strict_json.loads(plaintext), None
+    except strict_json.NotStrictJSON as error:
         return None, _rejected(op["op_id"], Problem(
             "sealed-invalid", "Sealed content is not JSON",
-            "the sealed plaintext must be UTF-8 JSON"))
+            f"the sealed plaintext must be strict UTF-8 JSON: {error}"))
 
 
 def apply_ops(
