@@ -20,6 +20,7 @@ import { mountConflict, attentionSubject } from "./conflict.js";
 import { listAlerts, acknowledgeAlert, alertsForRules, renderAlerts } from "./alerts.js";
 import { openPeople } from "./people.js";
 import { onEntitiesChanged, householdWithParents } from "./entities.js";
+import { prefillS3, recordVisitFacts, s3Errors } from "./visitfacts.js";
 import { registerServiceWorker, applyUpdate } from "./update.js";
 import { startIdleLock } from "./idle.js";
 import { buildExport, downloadFile } from "./export.js";
@@ -698,18 +699,18 @@ async function showVisit(draft, { isNew }) {
   const lockedElsewhere = editableStatus && releaseLock === null;
   const editable = editableStatus && !lockedElsewhere;
 
-  let flagTimer = null;
-  const form = renderChecklist({
-    template, household, concerns, answers: draft.answers || {},
-    onChange: () => {
-      clearTimeout(flagTimer);
-      flagTimer = setTimeout(renderFlags, 250);
-    },
-  });
+  // An editable visit's S3 shows each concern record as it is now (with what
+  // this device saved into it); a submitted visit shows what was recorded then.
+  const answers = editable ? prefillS3(draft.answers || {}, concerns, household) : (draft.answers || {});
+  const form = buildForm({ template, household, concerns, answers });
   form.setDisabled(!editable);
   openVisit = {
     draft: { ...draft }, form, editable, releaseLock: releaseLock || null, template, household, isNew,
     rulesInput, stopWaiting: lockedElsewhere ? new AbortController() : null,
+    // What S2 and S3 held when opened or last saved: a save sends entity ops
+    // only for what changed since (visitfacts.js).
+    savedAnswers: draft.answers || {},
+    s3Before: { ...((answers.risky_adults && answers.risky_adults.concerns) || {}) },
   };
   if (lockedElsewhere) reopenWhenDraftFrees(draft.id, openVisit.stopWaiting.signal);
   renderFlags();
@@ -746,6 +747,37 @@ async function showVisit(draft, { isNew }) {
   showScreen("form");
   $("form-title").focus();
   window.scrollTo(0, 0);
+}
+
+let flagTimer = null;
+
+function buildForm({ template, household, concerns, answers }) {
+  return renderChecklist({
+    template, household, concerns, answers,
+    onChange: () => {
+      clearTimeout(flagTimer);
+      flagTimer = setTimeout(renderFlags, 250);
+    },
+  });
+}
+
+// A save added people to S2 or a concern from S3: draw the form again so the
+// new people are members (S1, S2, S4, S5 repeat over them) and S3 lists them,
+// keeping the answers, the scroll position and the visit's lock.
+async function redrawOpenVisit() {
+  const visit = openVisit;
+  if (!visit || !isUnlocked()) return;
+  const rulesInput = await rulesInputFor(visit.draft.household_id);
+  if (openVisit !== visit) return;
+  const answers = visit.form.answers();
+  const form = buildForm({ template: visit.template, household: rulesInput.household, concerns: rulesInput.concerns, answers });
+  form.setDisabled(!visit.editable);
+  const y = window.scrollY;
+  Object.assign(visit, { form, rulesInput, household: rulesInput.household });
+  $("checklist-body").replaceChildren(form.element);
+  renderSectionNav(form);
+  window.scrollTo(0, y);
+  renderFlags();
 }
 
 const DECISION_WORDS = { approve: "approved it", return: "returned it for changes", escalate: "escalated it" };
@@ -794,7 +826,8 @@ function renderFlags() {
   }
   const { form, draft, template, rulesInput } = openVisit;
   const visit = { ...draft, answers: form.answers() };
-  const flags = flagsFor(template, buildContext({ ...rulesInput, visit }));
+  const concerns = withConcernsFromS3(rulesInput.concerns, visit.answers);
+  const flags = flagsFor(template, buildContext({ ...rulesInput, concerns, visit }));
   const key = JSON.stringify(flags);
   if (key === shownFlags) return;
   shownFlags = key;
@@ -803,6 +836,16 @@ function renderFlags() {
     el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
     el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action))));
   section.hidden = flags.length === 0;
+}
+
+// An adult added to S3 has no concern record until the visit is saved; the
+// rules see what S3 says about them at once (buildContext lays S3 over it).
+function withConcernsFromS3(concerns, answers) {
+  const rows = (answers.risky_adults && answers.risky_adults.concerns) || {};
+  const known = new Set(concerns.map((c) => c.person_id));
+  const pending = Object.keys(rows).filter((personId) => !known.has(personId))
+    .map((personId) => ({ id: null, person_id: personId, basis: [], contact: {} }));
+  return pending.length ? [...concerns, ...pending] : concerns;
 }
 
 function showFormErrors(errors, { heading = "There is a problem" } = {}) {
@@ -829,13 +872,23 @@ function collectDraft(status) {
   return { ...draft, answers: form.answers(), status, saved_at: new Date().toISOString() };
 }
 
+// Saving a visit also records what S2 and S3 say about people on their own
+// records (visitfacts.js), queued before the checklist. Returns what could
+// not be recorded yet, in words.
 async function persist(status) {
+  const visit = openVisit;
   const next = collectDraft(status);
+  const facts = await recordVisitFacts({ visit: next, savedAnswers: visit.savedAnswers, s3Before: visit.s3Before });
   await saveChecklist(next);
   const stored = await readSecret("draft", next.id);
-  openVisit.draft = stored || next;
-  openVisit.isNew = false;
-  openVisit.form.markClean();
+  visit.draft = stored || next;
+  visit.isNew = false;
+  visit.savedAnswers = next.answers;
+  visit.s3Before = facts.s3Before;
+  visit.form.markClean();
+  if (facts.structural && status !== "submitted" && openVisit === visit) await redrawOpenVisit();
+  else if (openVisit === visit) await refreshOpenVisitFlags();
+  return facts.notes;
 }
 
 function syncIfOnline() {
@@ -848,8 +901,8 @@ async function onSaveDraft() {
   const buttonNode = $("save-draft");
   buttonNode.disabled = true;
   try {
-    await persist("draft");
-    $("form-message").textContent = `Draft saved on this device at ${timeOf(openVisit.draft.saved_at)}.`;
+    const notes = await persist("draft");
+    $("form-message").textContent = [`Draft saved on this device at ${timeOf(openVisit.draft.saved_at)}.`, ...notes].join(" ");
     $("form-state").textContent = `Draft · last saved ${dateTimeOf(openVisit.draft.saved_at)}`;
     syncIfOnline();
   } catch (error) {
@@ -866,7 +919,9 @@ async function onSubmit(event) {
   const { form } = openVisit;
   form.clearErrors();
   $("form-errors").hidden = true;
-  const errors = form.validate();
+  const { rulesInput, s3Before } = openVisit;
+  const errors = [...form.validate(),
+    ...s3Errors({ answers: form.answers(), concerns: rulesInput.concerns, s3Before, household: rulesInput.household })];
   if (errors.length) {
     showFormErrors(errors);
     $("form-message").textContent = "Not submitted yet: some answers are missing.";
