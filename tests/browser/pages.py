@@ -261,16 +261,17 @@ class VisitForm:
 
     def fill_new_member(self, key: str, **details) -> VisitForm:
         base = f"household.new_members.{key}"
-        for field in ("names", "aliases", "date_of_birth", "estimated_age", "relationship",
-                      "details_description"):
-            if field in details:
-                self.field(f"{base}.{field}").fill(str(details[field]))
+        # Choices first: the description shows once "refused" is chosen.
         for field in ("is_child", "cares_unsupervised"):
             if field in details:
                 self.choose(f"{base}.{field}", str(bool(details[field])).lower())
         for field in ("sex", "residence", "parental_responsibility", "details_source"):
             if field in details:
                 self.choose(f"{base}.{field}", details[field])
+        for field in ("names", "aliases", "date_of_birth", "estimated_age", "relationship",
+                      "details_description"):
+            if field in details:
+                self.field(f"{base}.{field}").fill(str(details[field]))
         return self
 
 

@@ -1,0 +1,150 @@
+"""One set of facts (issue 10 item 1) on the tablet: what S2 and S3 of a visit say
+about people is recorded on the people themselves, offline, and reaches the server
+as the same entities the People screen makes."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from visitcheck.checklists import service as checklists
+from visitcheck.extensions import db, keyring
+from visitcheck.people import service as people
+from visitcheck.people.models import Concern, HouseholdMember, Person
+
+from .pages import SLOW
+
+pytestmark = pytest.mark.browser
+
+JAY = "Tall man who called himself Jay"
+
+
+def _server_person(app, person_id: str) -> tuple[int, dict, list[tuple[str, str]]]:
+    """How many rows have this id, the person as pulled, and their (household, residence)."""
+    with app.app_context():
+        count = db.session.scalar(
+            select(func.count()).select_from(Person).where(Person.uuid == person_id)
+        )
+        person = people.person_by_public_id(db.session, person_id)
+        assert person is not None, "the person recorded in S2 never reached the server"
+        view = people.person_view(db.session, person, keyring=keyring())
+        links = [
+            (m.household.uuid, m.residence)
+            for m in db.session.scalars(
+                select(HouseholdMember).where(HouseholdMember.person_id == person.id)
+            )
+        ]
+        return count, view, links
+
+
+def test_a_new_member_who_refused_details_becomes_a_person_of_the_household(
+    tablet, live_server, demo
+):
+    app = tablet.go_offline()
+    alder = app.household_index("14 Alder Row")
+    form = app.start_new_visit(alder)
+    form.fill_visit_section(present="Kerry, Mia, Leo and a man who would not give his name")
+    key = form.add_new_member(
+        names=JAY,
+        is_child=False,
+        residence="visits_regularly",
+        relationship="mother's friend",
+        cares_unsupervised=True,
+        details_source="refused",
+        details_description="Tall, shaved head, visits on Fridays",
+    )
+    expect(form.flag("unseen-adult").filter(has_text=JAY)).to_have_count(0)  # not a person yet
+
+    form.save_draft()
+    # Now a person of the household: the rules see him (he refused details) ...
+    unseen = form.flag("unseen-adult").filter(has_text=JAY)
+    expect(unseen).to_have_count(1)
+    expect(unseen).to_contain_text("refused to give their details")
+    # ... S2 lists him as a member, and S3 offers him as someone to record a concern about.
+    expect(form.person_group("household.members", JAY)).to_have_count(1)
+    chooser = app.page.locator('[data-path="risky_adults.concerns"] .add-person select')
+    expect(chooser.locator("option", has_text=JAY)).to_have_count(1)
+    expect(app.status).to_have_attribute("data-waiting", "3")  # person, link, visit
+
+    # Saving again changes nothing and sends nothing new; an edit updates the same person.
+    form.save_draft()
+    expect(app.status).to_have_attribute("data-waiting", "3")
+    form.fill_new_member(key, relationship="mother's partner")
+    form.save_draft()
+    expect(app.status).to_have_attribute("data-waiting", "3")  # the unsent person.put replaced
+    app.back_to_list()
+    visit_id = app.visits(alder).first.get_attribute("data-entity")
+
+    app.go_online()
+    app.wait_until_synced(timeout=SLOW)
+    count, person, links = _server_person(live_server.app, key)
+    assert count == 1
+    assert person["names"] == [JAY]
+    assert person["recorded_at_visit"] == visit_id
+    assert links == [(demo.households[0], "visits_regularly")]
+    kids = set(demo.children[demo.households[0]])
+    assert {link["child_id"] for link in person["children"]} == kids
+    for link in person["children"]:
+        assert link["details_source"] == "refused"
+        assert link["details_description"] == "Tall, shaved head, visits on Fridays"
+        assert link["relationship"] == "mother's partner"
+        assert link["cares_unsupervised"] is True
+    with live_server.app.app_context():
+        checklist = checklists.checklist_by_public_id(db.session, visit_id)
+        assert checklist is not None
+
+
+def test_s3_opens_from_the_concern_and_a_change_there_is_a_new_revision_of_it(
+    tablet, live_server, demo
+):
+    app = tablet
+    alder = app.household_index("14 Alder Row")
+    family = app.open_people(alder)
+    family.add_person(name="Ray Lawson", child=False, sex="male", residence="visits_regularly")
+    family.record_concern(
+        "Ray Lawson",
+        basis=["convicted_child_offence"],
+        source="Police disclosure",
+        works_with_children="no",
+        contact={"Mia Lawson": "supervised", "Leo Lawson": "supervised"},
+    )
+    ray = family.person_id("Ray Lawson")
+    family.back()
+    app.expect_caseload().wait_until_synced(timeout=SLOW)
+    app.go_offline()
+
+    form = app.start_new_visit(alder)
+    s3 = form.s3()
+    base = f"risky_adults.concerns.{s3.key('Ray Lawson')}"
+    # Pre-filled from the concern record: nobody types the same facts twice.
+    expect(form.field(f"{base}.source")).to_have_value("Police disclosure")
+    expect(
+        app.page.locator(f'input[name="{base}.basis"][value="convicted_child_offence"]')
+    ).to_be_checked()
+    expect(
+        app.page.locator(f'input[name="{base}.works_with_children"][value="no"]')
+    ).to_be_checked()
+    form.fill_visit_section(present="Kerry, Mia and Leo")
+    form.save_draft()
+    expect(app.status).to_have_attribute("data-waiting", "1")  # the visit only: S3 unchanged
+
+    s3.record("Ray Lawson", basis=["police_probation_intelligence"],
+              contact={"Leo Lawson": "regular_unsupervised"})
+    form.save_draft()
+    expect(app.status).to_have_attribute("data-waiting", "2")  # and the concern
+    form.submit()
+    app.expect_caseload()
+
+    app.go_online()
+    app.wait_until_synced(timeout=SLOW)
+    with live_server.app.app_context():
+        person = people.person_by_public_id(db.session, ray)
+        concern = db.session.scalars(select(Concern).where(Concern.person_id == person.id)).one()
+        view = people.concern_view(concern, keyring=keyring())
+    assert concern.rev == 2
+    assert sorted(view["basis"]) == ["convicted_child_offence", "police_probation_intelligence"]
+    assert view["source"] == "Police disclosure"
+    assert view["works_with_children"] == "no"
+    mia, leo = demo.children[demo.households[0]]
+    assert view["contact"] == {mia: "supervised", leo: "regular_unsupervised"}
