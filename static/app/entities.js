@@ -257,7 +257,9 @@ export async function savePerson({ person, householdId, residence }) {
   const [known, household, allHouseholds] = await Promise.all([
     isNew ? null : getPerson(id), getHouseholdRecord(householdId), listHouseholdRecords()]);
   if (!household) throw new Error("That household is not on this device.");
-  const payload = personPayload(person);
+  // Where a person was first recorded (S2 of a visit) is not on the People
+  // screen's form: an edit there keeps it.
+  const payload = personPayload({ ...person, recorded_at_visit: person.recorded_at_visit || (known && known.recorded_at_visit) });
   const base = known || { id, households: [], rev: 0 };
   let stored = { ...base, ...payload, id, rev: base.rev || 0 };
   if (!known) {

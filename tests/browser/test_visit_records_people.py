@@ -75,12 +75,18 @@ def test_a_new_member_who_refused_details_becomes_a_person_of_the_household(
     expect(app.status).to_have_attribute("data-waiting", "3")  # the unsent person.put replaced
     app.back_to_list()
     visit_id = app.visits(alder).first.get_attribute("data-entity")
+    # An edit on the People screen keeps where he was first recorded.
+    family = app.open_people(alder)
+    family.edit_person(JAY, estimated_age=35)
+    family.back()
+    app.expect_caseload()
 
     app.go_online()
     app.wait_until_synced(timeout=SLOW)
     count, person, links = _server_person(live_server.app, key)
     assert count == 1
     assert person["names"] == [JAY]
+    assert person["estimated_age"] == 35
     assert person["recorded_at_visit"] == visit_id
     assert links == [(demo.households[0], "visits_regularly")]
     kids = set(demo.children[demo.households[0]])
