@@ -4,16 +4,19 @@ as the same entities the People screen makes."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from tests.sealing import sealed_op
 from visitcheck.checklists import service as checklists
 from visitcheck.extensions import db, keyring
 from visitcheck.people import service as people
 from visitcheck.people.models import Concern, HouseholdMember, Person
 
-from .pages import SLOW
+from .pages import PASSPHRASE, SLOW, TabletApp
 
 pytestmark = pytest.mark.browser
 
@@ -154,3 +157,73 @@ def test_s3_opens_from_the_concern_and_a_change_there_is_a_new_revision_of_it(
     assert view["works_with_children"] == "no"
     mia, leo = demo.children[demo.households[0]]
     assert view["contact"] == {mia: "supervised", leo: "regular_unsupervised"}
+
+
+def test_an_s3_edit_from_a_stale_revision_of_the_concern_is_a_conflict_shown_to_the_user(
+    live_server, demo, page, api_client
+):
+    other_device = api_client("hv")
+    household = demo.households[0]
+    ray, concern = str(uuid.uuid4()), str(uuid.uuid4())
+    facts = {"person_id": ray, "basis": ["convicted_child_offence"], "source": "Police disclosure"}
+    for op_type, entity_id, payload in (
+        ("person.put", ray, {"names": ["Ray Lawson"], "is_child": False}),
+        ("membership.put", str(uuid.uuid4()),
+         {"household_id": household, "person_id": ray, "residence": "visits_regularly"}),
+        ("concern.put", concern, facts),
+    ):
+        op = sealed_op(other_device.bootstrap, payload, entity_id=entity_id, op_type=op_type)
+        assert other_device.push([op]).get_json()["results"][0]["status"] == "applied"
+    app = TabletApp(page, live_server.url)
+    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
+    app.wait_for_households().wait_until_synced()
+    app.go_offline()
+
+    # Meanwhile, on the other device, the source is corrected (revision 2).
+    newer = {**facts, "source": "Police disclosure, confirmed by probation"}
+    op = sealed_op(other_device.bootstrap, newer, entity_id=concern, base_rev=1,
+                   op_type="concern.put")
+    assert other_device.push([op]).get_json()["results"][0]["rev"] == 2
+
+    form = app.start_new_visit(app.household_index("14 Alder Row"))
+    base = f"risky_adults.concerns.{form.s3().key('Ray Lawson')}"
+    expect(form.field(f"{base}.source")).to_have_value("Police disclosure")
+    form.field(f"{base}.source").fill("Police disclosure and MAPPA meeting")
+    form.save_draft()
+    app.back_to_list()
+    app.go_online()
+
+    expect(app.status).to_have_attribute("data-attention", "1", timeout=SLOW)
+    expect(app.page.locator("#attention")).to_contain_text("concern")
+    row = app.page.locator('#attention .conflict tr[data-field="source"]')
+    expect(row.locator(".conflict-mine")).to_have_text("Police disclosure and MAPPA meeting")
+    expect(row.locator(".conflict-theirs")).to_have_text(
+        "Police disclosure, confirmed by probation"
+    )
+    app.page.get_by_role("button", name="Keep my version").click()
+    expect(app.status).to_have_attribute("data-attention", "0")
+    app.wait_until_synced()
+    with live_server.app.app_context():
+        stored = people.concern_by_public_id(db.session, concern)
+        view = people.concern_view(stored, keyring=keyring())
+        assert (view["source"], stored.rev) == ("Police disclosure and MAPPA meeting", 3)
+
+
+def test_submitting_refuses_a_concern_s3_cannot_record_yet_and_says_where(tablet):
+    app = tablet.go_offline()
+    form = app.start_new_visit(app.household_index("14 Alder Row"))
+    form.fill_visit_section(present="Kerry, Mia and Leo")
+    s3 = form.s3()
+    s3.add_person_of_concern("Kerry Lawson")
+    s3.record("Kerry Lawson", contact={"Mia Lawson": "lives_with"})
+    form.save_draft()
+    expect(app.page.locator("#form-message")).to_contain_text(
+        "What S3 says about Kerry Lawson is not recorded as a concern yet: add a basis."
+    )
+    expect(app.status).to_have_attribute("data-waiting", "1")  # the visit, no concern
+
+    form.submit()
+    base = f"risky_adults.concerns.{s3.key('Kerry Lawson')}"
+    expect(form.error_at(f"{base}.basis")).to_contain_text("Basis of the concern (Kerry Lawson)")
+    expect(form.error_at(f"{base}.source")).to_contain_text("Source (Kerry Lawson)")
+    expect(form.save_button).to_be_visible()  # still on the form, nothing submitted
