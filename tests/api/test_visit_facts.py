@@ -111,3 +111,45 @@ def test_a_concern_from_s3_reaches_another_practitioner_and_the_family_map(
     with app.app_context():
         stored = people.concern_by_public_id(db.session, concern)
         assert people.concern_view(stored, keyring=keyring())["source"] == "Police disclosure"
+
+
+def _with_s3_about(household: str, children: list[str], person_id: str, *,
+                   status: str) -> dict:
+    answers = complete_visit(children)
+    answers["risky_adults"] = {"concerns": {person_id: {"contact": {
+        children[0]: {"contact": "lives_with"}}}}}
+    return checklist_payload(household, status=status, answers=answers)
+
+
+def _adult_of(app, household: str) -> str:
+    with app.app_context():
+        found = people.household_by_public_id(db.session, household)
+        return next(m.person.uuid for m in found.memberships if not m.person.is_child)
+
+
+def test_a_draft_may_hold_s3_about_an_adult_whose_concern_is_not_recorded_yet(
+        app, demo, api_client):
+    """S3 is where a concern is first written; until it has a basis and a source the
+    tablet cannot record it, and the draft that holds it must still sync."""
+    hv = api_client("hv")
+    household = demo.households[0]
+    mother = _adult_of(app, household)
+
+    result = hv.push([sealed_op(hv.bootstrap, _with_s3_about(
+        household, demo.children[household], mother, status="draft"))]).get_json()
+
+    assert result["results"][0]["status"] == "applied", result
+
+
+def test_a_submission_may_not_hold_s3_about_someone_with_no_concern(app, demo, api_client):
+    hv = api_client("hv")
+    household = demo.households[0]
+    mother = _adult_of(app, household)
+
+    result = hv.push([sealed_op(hv.bootstrap, _with_s3_about(
+        household, demo.children[household], mother, status="submitted"))]).get_json()
+
+    answer = result["results"][0]
+    assert answer["status"] == "rejected"
+    assert {e["field"] for e in answer["error"]["errors"]} == {
+        f"risky_adults.concerns.{mother}"}
