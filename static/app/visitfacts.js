@@ -66,8 +66,11 @@ function contactOf(row, childId) {
 /** A concern as S3 shows it for this household's children (what the form pre-fills). */
 export function s3FromConcern(concern, childIds) {
   const row = {};
+  // A protected source stays on the concern record only: a visit's answers are
+  // read by more people than the record (and may hold only the placeholder).
+  const hidden = concern.protect_source || concern.source_withheld ? new Set(["source"]) : new Set();
   for (const field of CONCERN_FIELDS) {
-    if (!blank(concern[field])) row[field] = concern[field];
+    if (!blank(concern[field]) && !hidden.has(field)) row[field] = concern[field];
   }
   const contact = {};
   for (const childId of childIds) {

@@ -4,6 +4,7 @@ as the same entities the People screen makes."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from tests.sealing import sealed_op
 from visitcheck.checklists import service as checklists
 from visitcheck.extensions import db, keyring
+from visitcheck.keys import decrypt_fields
 from visitcheck.people import service as people
 from visitcheck.people.models import Concern, HouseholdMember, Person
 
@@ -227,3 +229,33 @@ def test_submitting_refuses_a_concern_s3_cannot_record_yet_and_says_where(tablet
     expect(form.error_at(f"{base}.basis")).to_contain_text("Basis of the concern (Kerry Lawson)")
     expect(form.error_at(f"{base}.source")).to_contain_text("Source (Kerry Lawson)")
     expect(form.save_button).to_be_visible()  # still on the form, nothing submitted
+
+
+def test_s3_does_not_copy_a_protected_source_into_the_visit(tablet, live_server, demo):
+    app = tablet
+    alder = app.household_index("14 Alder Row")
+    family = app.open_people(alder)
+    family.add_person(name="Ray Lawson", child=False, sex="male", residence="visits_regularly")
+    family.record_concern("Ray Lawson", basis=["family_community_report"],
+                          source="His sister, who fears him", protect_source=True)
+    family.back()
+    app.expect_caseload().wait_until_synced(timeout=SLOW)
+
+    form = app.start_new_visit(alder)
+    base = f"risky_adults.concerns.{form.s3().key('Ray Lawson')}"
+    expect(app.page.locator(f'input[name="{base}.protect_source"][value="true"]')).to_be_checked()
+    expect(form.field(f"{base}.source")).to_have_value("")
+    form.fill_visit_section(present="Kerry, Mia and Leo")
+    form.submit()
+    app.expect_caseload()
+    visit_id = app.visits(alder).first.get_attribute("data-entity")
+    app.wait_until_synced(timeout=SLOW)
+
+    with live_server.app.app_context():
+        checklist = checklists.checklist_by_public_id(db.session, visit_id)
+        assert checklist is not None
+        stored = json.dumps(decrypt_fields(checklist, keyring=keyring()))
+        concern = db.session.scalars(select(Concern)).one()
+        assert concern.rev == 1  # nothing changed in S3, nothing sent
+    assert "His sister" not in stored
+    assert "Protected source" not in stored
