@@ -873,11 +873,22 @@ function collectDraft(status) {
 }
 
 // Saving a visit also records what S2 and S3 say about people on their own
-// records (visitfacts.js), queued before the checklist. Returns what could
-// not be recorded yet, in words.
-async function persist(status) {
+// records (visitfacts.js), queued before the checklist. Saves run one after
+// another (a quick second click, or leaving while a save runs, must not
+// compare against answers a running save has not stored yet), each with the
+// answers of the moment it was asked for. Returns what could not be
+// recorded yet, in words.
+let saving = Promise.resolve();
+
+function persist(status) {
   const visit = openVisit;
   const next = collectDraft(status);
+  const run = saving.then(() => persistVisit(visit, next, status));
+  saving = run.catch(() => {});
+  return run;
+}
+
+async function persistVisit(visit, next, status) {
   const facts = await recordVisitFacts({ visit: next, savedAnswers: visit.savedAnswers, s3Before: visit.s3Before });
   await saveChecklist(next);
   const stored = await readSecret("draft", next.id);
@@ -885,7 +896,7 @@ async function persist(status) {
   visit.isNew = false;
   visit.savedAnswers = next.answers;
   visit.s3Before = facts.s3Before;
-  visit.form.markClean();
+  if (openVisit === visit && JSON.stringify(visit.form.answers()) === JSON.stringify(next.answers)) visit.form.markClean();
   if (facts.structural && status !== "submitted" && openVisit === visit) await redrawOpenVisit();
   else if (openVisit === visit) await refreshOpenVisitFlags();
   return facts.notes;
@@ -900,11 +911,13 @@ async function onSaveDraft() {
   if (!openVisit || !openVisit.editable) return;
   const buttonNode = $("save-draft");
   buttonNode.disabled = true;
+  const visit = openVisit;
   try {
     const notes = await persist("draft");
-    $("form-message").textContent = [`Draft saved on this device at ${timeOf(openVisit.draft.saved_at)}.`, ...notes].join(" ");
-    $("form-state").textContent = `Draft · last saved ${dateTimeOf(openVisit.draft.saved_at)}`;
     syncIfOnline();
+    if (openVisit !== visit) return; // left the visit while it was saving
+    $("form-message").textContent = [`Draft saved on this device at ${timeOf(visit.draft.saved_at)}.`, ...notes].join(" ");
+    $("form-state").textContent = `Draft · last saved ${dateTimeOf(visit.draft.saved_at)}`;
   } catch (error) {
     console.error(error);
     $("form-message").textContent = `Could not save: ${error.message}`;

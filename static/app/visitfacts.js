@@ -9,7 +9,8 @@
 // - S2's "People not recorded before" become person records linked to the
 //   household (person.put + membership.put), marked `recorded_at_visit`. A
 //   row's key (a UUID the form made) is the person's id, so saving the visit
-//   again updates the same person instead of recording a copy.
+//   again updates the same person instead of recording a copy. A member's
+//   "Where they live now" changed in S2 moves their link (membership.put).
 //
 // Only what changed is sent: a save that changed nothing in S2 or S3 queues no
 // entity op, however often the draft is saved.
@@ -236,6 +237,25 @@ export async function recordVisitFacts({ visit, savedAnswers = {}, s3Before = {}
     local.push({ kind: "person", id: rowId, value: stored });
     household = withMember(household, memberEntry(stored, row.residence));
   });
+  // S2, each member: "Where they live now" changed at this visit moves their
+  // link (membership.put), so the household, the map and later visits agree.
+  const savedMembers = (savedAnswers.household && savedAnswers.household.members) || {};
+  const memberRows = (visit.answers.household && visit.answers.household.members) || {};
+  for (const [personId, row] of Object.entries(memberRows)) {
+    const residence = row && row.residence;
+    const member = (household.members || []).find((m) => m.person_id === personId);
+    if (!residence || !member || member.residence === residence) continue;
+    if (same((savedMembers[personId] || {}).residence, residence)) continue; // not changed here
+    // A member pulled before person records were kept is known by the household only.
+    let person = personsById.get(personId) || {
+      id: personId, names: member.name ? [member.name] : [], is_child: Boolean(member.is_child),
+      date_of_birth: member.date_of_birth || null, households: [], rev: 0,
+    };
+    items.push(linkOp(person, household, residence));
+    person = withLink(person, household.id, residence);
+    if (personsById.has(personId)) local.push({ kind: "person", id: personId, value: person });
+    household = withMember(household, { ...member, residence });
+  }
   if (household !== household0) local.push({ kind: "household", id: household.id, value: household });
 
   // S3: each person's concern.

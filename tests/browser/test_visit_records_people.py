@@ -259,3 +259,29 @@ def test_s3_does_not_copy_a_protected_source_into_the_visit(tablet, live_server,
         assert concern.rev == 1  # nothing changed in S3, nothing sent
     assert "His sister" not in stored
     assert "Protected source" not in stored
+
+
+def test_a_members_new_residence_in_s2_moves_their_link(tablet, live_server, demo):
+    app = tablet.go_offline()
+    alder = app.household_index("14 Alder Row")
+    form = app.start_new_visit(alder)
+    form.fill_visit_section(present="Kerry, Mia and Leo")
+    kerry = form.person_group("household.members", "Kerry Lawson").get_attribute("data-key")
+    form.choose(f"household.members.{kerry}.residence", "stays_occasionally")
+    form.save_draft()
+    expect(app.status).to_have_attribute("data-waiting", "2")  # the link and the visit
+    form.save_draft()
+    expect(app.status).to_have_attribute("data-waiting", "2")  # nothing new: not changed again
+    app.back_to_list()
+    expect(app.household(alder)).to_contain_text("1 adult")  # still a member here
+
+    app.go_online()
+    app.wait_until_synced(timeout=SLOW)
+    with live_server.app.app_context():
+        person = people.person_by_public_id(db.session, kerry)
+        links = db.session.scalars(
+            select(HouseholdMember).where(HouseholdMember.person_id == person.id)
+        ).all()
+        assert [(link.household.uuid, link.residence) for link in links] == [
+            (demo.households[0], "stays_occasionally")
+        ]
