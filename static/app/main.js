@@ -880,15 +880,17 @@ function collectDraft(status) {
 // recorded yet, in words.
 let saving = Promise.resolve();
 
-function persist(status) {
+// quiet: a save nobody is looking at (leaving the visit, locking, the app
+// hidden): the form is not drawn again now, but on the next save or return.
+function persist(status, { quiet = false } = {}) {
   const visit = openVisit;
   const next = collectDraft(status);
-  const run = saving.then(() => persistVisit(visit, next, status));
+  const run = saving.then(() => persistVisit(visit, next, status, quiet));
   saving = run.catch(() => {});
   return run;
 }
 
-async function persistVisit(visit, next, status) {
+async function persistVisit(visit, next, status, quiet) {
   const facts = await recordVisitFacts({ visit: next, savedAnswers: visit.savedAnswers, s3Before: visit.s3Before });
   await saveChecklist(next);
   const stored = await readSecret("draft", next.id);
@@ -897,9 +899,19 @@ async function persistVisit(visit, next, status) {
   visit.savedAnswers = next.answers;
   visit.s3Before = facts.s3Before;
   if (openVisit === visit && JSON.stringify(visit.form.answers()) === JSON.stringify(next.answers)) visit.form.markClean();
-  if (facts.structural && status !== "submitted" && openVisit === visit) await redrawOpenVisit();
-  else if (openVisit === visit) await refreshOpenVisitFlags();
+  if (facts.structural) visit.needsRedraw = true;
+  if (!quiet && status !== "submitted") await redrawIfNeeded(visit);
   return facts.notes;
+}
+
+async function redrawIfNeeded(visit) {
+  if (openVisit !== visit || !isUnlocked()) return;
+  if (visit.needsRedraw) {
+    visit.needsRedraw = false;
+    await redrawOpenVisit();
+  } else {
+    await refreshOpenVisitFlags();
+  }
 }
 
 function syncIfOnline() {
@@ -962,7 +974,7 @@ async function onSubmit(event) {
 async function saveOpenDraftQuietly() {
   if (!openVisit || !openVisit.editable || !openVisit.form.dirty || !isUnlocked()) return;
   try {
-    await persist("draft");
+    await persist("draft", { quiet: true });
   } catch (error) {
     console.error("could not save the open draft", error);
   }
@@ -1237,6 +1249,7 @@ function wire() {
   // Leaving the app (switching task on the tablet) saves an open draft.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") saveOpenDraftQuietly();
+    else if (openVisit && openVisit.needsRedraw) redrawIfNeeded(openVisit).catch((error) => console.error(error));
   });
   window.addEventListener("pagehide", () => { saveOpenDraftQuietly(); });
 }

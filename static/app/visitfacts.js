@@ -197,8 +197,13 @@ function sameRow(a, b) {
  * show them), and what could not be recorded yet, in words.
  */
 export async function recordVisitFacts({ visit, savedAnswers = {}, s3Before = {} }) {
-  const household0 = await getHouseholdRecord(visit.household_id);
   const notes = [];
+  const memberRows0 = (visit.answers && visit.answers.household && visit.answers.household.members) || {};
+  if (!Object.keys(s2Rows(visit.answers)).length && !Object.keys(s3Rows(visit.answers)).length
+      && !Object.keys(memberRows0).length) {
+    return { s3Before, structural: false, notes }; // nothing about people: read nothing
+  }
+  const household0 = await getHouseholdRecord(visit.household_id);
   if (!household0) return { s3Before, structural: false, notes };
   const [persons, concerns] = await Promise.all([listPersons(), listConcerns()]);
   const personsById = new Map(persons.map((p) => [p.id, p]));
