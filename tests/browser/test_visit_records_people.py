@@ -285,3 +285,49 @@ def test_a_members_new_residence_in_s2_moves_their_link(tablet, live_server, dem
         assert [(link.household.uuid, link.residence) for link in links] == [
             (demo.households[0], "stays_occasionally")
         ]
+
+
+def test_an_adult_first_recorded_in_s2_with_a_conviction_recorded_in_s3_raises_poc_contact(
+    tablet, live_server, demo
+):
+    """The whole scenario in one visit, offline: S2 records the grandfather, S3 what
+    the police disclosed; the flags show at once and the server raises the same."""
+    app = tablet.go_offline()
+    alder = app.household_index("14 Alder Row")
+    form = app.start_new_visit(alder)
+    form.fill_visit_section(present="Kerry, Mia and Leo")
+    ray = form.add_new_member(
+        names="Ray Lawson", is_child=False, sex="male", estimated_age=67,
+        residence="visits_regularly", relationship="grandfather",
+        parental_responsibility="no", cares_unsupervised=True, details_source="parent",
+    )
+    form.save_draft()
+    s3 = form.s3()
+    s3.add_person_of_concern("Ray Lawson")
+    assert s3.key("Ray Lawson") == ray  # the S2 row's key is the person
+    s3.record("Ray Lawson", basis=["convicted_child_offence"], source="Police disclosure",
+              contact={"Mia Lawson": "regular_unsupervised", "Leo Lawson": "overnight"})
+    form.answer_for("parents.parents", "Kerry Lawson", "told", "no")
+
+    expect(form.flag("poc-contact")).to_have_count(2)
+    expect(form.flag("poc-contact").last).to_contain_text("overnight stays")
+    expect(form.flag("parent-uninformed")).to_contain_text("Kerry Lawson")
+    shown = form.shown_flag_rules()
+    form.submit()
+    app.expect_caseload()
+    visit_id = app.visits(alder).first.get_attribute("data-entity")
+
+    app.go_online()
+    app.wait_until_synced(timeout=SLOW)
+    with live_server.app.app_context():
+        checklist = checklists.checklist_by_public_id(db.session, visit_id)
+        assert checklist is not None
+        server_rules = {flag["rule"] for flag in json.loads(checklist.flag_summary or "[]")}
+        person = people.person_by_public_id(db.session, ray)
+        concern = db.session.scalars(select(Concern).where(Concern.person_id == person.id)).one()
+        view = people.concern_view(concern, keyring=keyring())
+    assert checklist.status == "submitted"
+    assert {"poc-contact", "parent-uninformed"} <= shown
+    assert server_rules == shown, (server_rules, shown)
+    mia, leo = demo.children[demo.households[0]]
+    assert view["contact"] == {mia: "regular_unsupervised", leo: "overnight"}
