@@ -20,7 +20,7 @@ import { mountConflict, attentionSubject } from "./conflict.js";
 import { listAlerts, acknowledgeAlert, alertsForRules, renderAlerts } from "./alerts.js";
 import { openPeople } from "./people.js";
 import { onEntitiesChanged, householdWithParents } from "./entities.js";
-import { prefillS3, recordVisitFacts, s3Errors } from "./visitfacts.js";
+import { prefillS3, recordVisitFacts, s3Errors, withVisitFacts } from "./visitfacts.js";
 import { registerServiceWorker, applyUpdate } from "./update.js";
 import { startIdleLock } from "./idle.js";
 import { buildExport, downloadFile } from "./export.js";
@@ -826,8 +826,9 @@ function renderFlags() {
   }
   const { form, draft, template, rulesInput } = openVisit;
   const visit = { ...draft, answers: form.answers() };
-  const concerns = withConcernsFromS3(rulesInput.concerns, visit.answers);
-  const flags = flagsFor(template, buildContext({ ...rulesInput, concerns, visit }));
+  // What S2 and S3 say counts at once, before a save records it (visitfacts.js).
+  const typed = withVisitFacts({ ...rulesInput, answers: visit.answers, visitId: draft.id });
+  const flags = flagsFor(template, buildContext({ ...rulesInput, ...typed, visit }));
   const key = JSON.stringify(flags);
   if (key === shownFlags) return;
   shownFlags = key;
@@ -836,16 +837,6 @@ function renderFlags() {
     el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
     el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action))));
   section.hidden = flags.length === 0;
-}
-
-// An adult added to S3 has no concern record until the visit is saved; the
-// rules see what S3 says about them at once (buildContext lays S3 over it).
-function withConcernsFromS3(concerns, answers) {
-  const rows = (answers.risky_adults && answers.risky_adults.concerns) || {};
-  const known = new Set(concerns.map((c) => c.person_id));
-  const pending = Object.keys(rows).filter((personId) => !known.has(personId))
-    .map((personId) => ({ id: null, person_id: personId, basis: [], contact: {} }));
-  return pending.length ? [...concerns, ...pending] : concerns;
 }
 
 function showFormErrors(errors, { heading = "There is a problem" } = {}) {

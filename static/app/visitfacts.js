@@ -184,6 +184,36 @@ function sameRow(a, b) {
   return [...keys].every((key) => same(a[key], b[key]));
 }
 
+// ---- the live flags before a save ---------------------------------------------------
+
+/**
+ * What the rules should see while the visit is being typed, before a save
+ * records it: S2's new members as persons of the household, and S3's adults
+ * with no concern record yet as concerns (buildContext lays S3 over them).
+ * Returns {household, persons, concerns}; the arguments are not changed.
+ */
+export function withVisitFacts({ household, persons = [], concerns = [], answers = {}, visitId = null }) {
+  const byId = new Map(persons.map((p) => [p.id, p]));
+  let here = household;
+  const added = [];
+  for (const [rowId, row] of Object.entries(s2Rows(answers))) {
+    if (!row || rowProblem(rowId, row)) continue;
+    if ((here.members || []).some((m) => m.person_id === rowId)) continue;
+    const person = withLink(personFromRow({ rowId, row, known: byId.get(rowId) || null, household, visitId }),
+      household.id, row.residence);
+    added.push(person);
+    here = withMember(here, memberEntry(person, row.residence));
+  }
+  const known = new Set(concerns.map((c) => c.person_id));
+  const pending = Object.keys(s3Rows(answers)).filter((personId) => !known.has(personId))
+    .map((personId) => ({ id: null, person_id: personId, basis: [], contact: {} }));
+  return {
+    household: here,
+    persons: added.length ? [...persons.filter((p) => !added.some((a) => a.id === p.id)), ...added] : persons,
+    concerns: pending.length ? [...concerns, ...pending] : concerns,
+  };
+}
+
 // ---- saving -----------------------------------------------------------------------
 
 /**

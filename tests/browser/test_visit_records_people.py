@@ -59,13 +59,15 @@ def test_a_new_member_who_refused_details_becomes_a_person_of_the_household(
         details_source="refused",
         details_description="Tall, shaved head, visits on Fridays",
     )
-    expect(form.flag("unseen-adult").filter(has_text=JAY)).to_have_count(0)  # not a person yet
-
-    form.save_draft()
-    # Now a person of the household: the rules see him (he refused details) ...
+    # The rules see him at once, offline, before any save: he refused details.
     unseen = form.flag("unseen-adult").filter(has_text=JAY)
     expect(unseen).to_have_count(1)
     expect(unseen).to_contain_text("refused to give their details")
+    expect(app.status).to_have_attribute("data-waiting", "0")
+
+    form.save_draft()
+    # Now a person of the household: still flagged ...
+    expect(unseen).to_have_count(1)
     # ... S2 lists him as a member, and S3 offers him as someone to record a concern about.
     expect(form.person_group("household.members", JAY)).to_have_count(1)
     chooser = app.page.locator('[data-path="risky_adults.concerns"] .add-person select')

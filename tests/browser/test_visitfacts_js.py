@@ -126,3 +126,26 @@ def test_s3_without_a_basis_or_source_is_an_error_at_the_field(js):
         {"field": f"risky_adults.concerns.{RAY}.source",
          "message": "Fill in this answer: Source (Ray)."},
     ]
+
+
+def test_what_s2_and_s3_say_counts_for_the_flags_before_a_save(js):
+    answers = {
+        "household": {"new_members": {
+            ROW: {"names": "Jay", "is_child": False, "residence": "visits_regularly",
+                  "details_source": "refused", "details_description": "Tall"},
+            "not-a-uuid": {"names": "Half typed"},
+        }},
+        "risky_adults": {"concerns": {ROW: {"basis": ["admitted"]}}},
+    }
+
+    typed = js("withVisitFacts", {"household": HOUSEHOLD, "persons": [], "concerns": [CONCERN],
+                                  "answers": answers, "visitId": "this-visit"})
+
+    jay = next(m for m in typed["household"]["members"] if m["person_id"] == ROW)
+    assert jay["residence"] == "visits_regularly"
+    assert len(typed["household"]["members"]) == 3  # the half-typed row is no one yet
+    [person] = typed["persons"]
+    assert person["households"] == [{"household_id": HOUSEHOLD["id"],
+                                     "residence": "visits_regularly"}]
+    assert {link["details_source"] for link in person["children"]} == {"refused"}
+    assert [c["person_id"] for c in typed["concerns"]] == [RAY, ROW]
