@@ -657,6 +657,37 @@ async function refreshOpenVisitFlags() {
   }
 }
 
+let flagTimer = null;
+
+function buildForm({ template, household, concerns, answers }) {
+  return renderChecklist({
+    template, household, concerns, answers,
+    onChange: () => {
+      clearTimeout(flagTimer);
+      flagTimer = setTimeout(renderFlags, 250);
+    },
+  });
+}
+
+// A save added people to S2 or a concern from S3: draw the form again so the
+// new people are members (S1, S2, S4, S5 repeat over them) and S3 lists them,
+// keeping the answers, the scroll position and the visit's lock.
+async function redrawOpenVisit() {
+  const visit = openVisit;
+  if (!visit || !isUnlocked()) return;
+  const rulesInput = await rulesInputFor(visit.draft.household_id);
+  if (openVisit !== visit) return;
+  const answers = visit.form.answers();
+  const form = buildForm({ template: visit.template, household: rulesInput.household, concerns: rulesInput.concerns, answers });
+  form.setDisabled(!visit.editable);
+  const y = window.scrollY;
+  Object.assign(visit, { form, rulesInput, household: rulesInput.household });
+  $("checklist-body").replaceChildren(form.element);
+  renderSectionNav(form);
+  window.scrollTo(0, y);
+  renderFlags();
+}
+
 // ---- people in a household -------------------------------------------------------------
 
 async function showPeople(householdId, { fromVisit = null } = {}) {
@@ -747,37 +778,6 @@ async function showVisit(draft, { isNew }) {
   showScreen("form");
   $("form-title").focus();
   window.scrollTo(0, 0);
-}
-
-let flagTimer = null;
-
-function buildForm({ template, household, concerns, answers }) {
-  return renderChecklist({
-    template, household, concerns, answers,
-    onChange: () => {
-      clearTimeout(flagTimer);
-      flagTimer = setTimeout(renderFlags, 250);
-    },
-  });
-}
-
-// A save added people to S2 or a concern from S3: draw the form again so the
-// new people are members (S1, S2, S4, S5 repeat over them) and S3 lists them,
-// keeping the answers, the scroll position and the visit's lock.
-async function redrawOpenVisit() {
-  const visit = openVisit;
-  if (!visit || !isUnlocked()) return;
-  const rulesInput = await rulesInputFor(visit.draft.household_id);
-  if (openVisit !== visit) return;
-  const answers = visit.form.answers();
-  const form = buildForm({ template: visit.template, household: rulesInput.household, concerns: rulesInput.concerns, answers });
-  form.setDisabled(!visit.editable);
-  const y = window.scrollY;
-  Object.assign(visit, { form, rulesInput, household: rulesInput.household });
-  $("checklist-body").replaceChildren(form.element);
-  renderSectionNav(form);
-  window.scrollTo(0, y);
-  renderFlags();
 }
 
 const DECISION_WORDS = { approve: "approved it", return: "returned it for changes", escalate: "escalated it" };
