@@ -824,11 +824,11 @@ function renderFlags() {
     shownFlags = "";
     return;
   }
-  const { form, draft, template, rulesInput } = openVisit;
-  const visit = { ...draft, answers: form.answers() };
+  const { form, draft, template } = openVisit;
   // What S2 and S3 say counts at once, before a save records it (visitfacts.js).
-  const typed = withVisitFacts({ ...rulesInput, answers: visit.answers, visitId: draft.id });
-  const flags = flagsFor(template, buildContext({ ...rulesInput, ...typed, visit }));
+  const rulesInput = withTypedFacts(openVisit.rulesInput, form.answers(), draft.id);
+  const visit = { ...draft, answers: form.answers() };
+  const flags = flagsFor(template, buildContext({ ...rulesInput, visit }));
   const key = JSON.stringify(flags);
   if (key === shownFlags) return;
   shownFlags = key;
@@ -837,6 +837,17 @@ function renderFlags() {
     el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
     el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action))));
   section.hidden = flags.length === 0;
+}
+
+// The vault's rules input with what is typed in S2 and S3 laid in: the
+// household and persons, and every list of concerns it carries.
+function withTypedFacts(input, answers, visitId) {
+  const typed = withVisitFacts({ ...input, answers, visitId });
+  const out = { ...input, household: typed.household, persons: typed.persons, concerns: typed.concerns };
+  if (Array.isArray(input.allConcerns)) {
+    out.allConcerns = withVisitFacts({ ...input, concerns: input.allConcerns, answers, visitId }).concerns;
+  }
+  return out;
 }
 
 function showFormErrors(errors, { heading = "There is a problem" } = {}) {
