@@ -311,7 +311,10 @@ export async function recordVisitFacts({ visit, savedAnswers = {}, s3Before = {}
     const payload = concernPayload(next);
     const rev = current ? current.rev || 0 : 0;
     items.push({ type: "concern.put", entityId: id, payload, baseRev: rev, meta: { person_id: personId } });
-    local.push({ kind: "concern", id, value: { ...(current || {}), ...payload, id, rev } });
+    // The device's copy is the payload (a field cleared in S3 is gone), keeping
+    // only whether the server withheld a protected source from this user.
+    const withheld = current && "source_withheld" in current ? { source_withheld: current.source_withheld } : {};
+    local.push({ kind: "concern", id, value: { ...payload, ...withheld, id, rev } });
     nextBefore[personId] = row;
     if (!current) structural = true;
   }

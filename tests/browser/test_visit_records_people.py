@@ -333,3 +333,28 @@ def test_an_adult_first_recorded_in_s2_with_a_conviction_recorded_in_s3_raises_p
     assert server_rules == shown, (server_rules, shown)
     mia, leo = demo.children[demo.households[0]]
     assert view["contact"] == {mia: "regular_unsupervised", leo: "overnight"}
+
+
+def test_a_fact_cleared_in_s3_is_cleared_on_the_device_s_concern_too(tablet):
+    app = tablet
+    alder = app.household_index("14 Alder Row")
+    family = app.open_people(alder)
+    family.add_person(name="Ray Lawson", child=False, sex="male", residence="visits_regularly")
+    family.record_concern("Ray Lawson", basis=["charged"], source="Police",
+                          orders="Bail: no contact with children")
+    family.back()
+    app.expect_caseload().go_offline()
+
+    form = app.start_new_visit(alder)
+    orders = form.field(f"risky_adults.concerns.{form.s3().key('Ray Lawson')}.orders")
+    expect(orders).to_have_value("Bail: no contact with children")
+    orders.fill("")  # bail ended
+    form.save_draft()
+    app.back_to_list()
+
+    form = app.open_visit(alder, 0)
+    orders = form.field(f"risky_adults.concerns.{form.s3().key('Ray Lawson')}.orders")
+    expect(orders).to_have_value("")
+    family = form.open_people()
+    family.person("Ray Lawson").get_by_role("button", name="Edit the concern").click()
+    expect(app.page.locator("#concern-form").get_by_label("Orders or conditions")).to_have_value("")
