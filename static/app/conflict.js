@@ -15,7 +15,7 @@ import { el } from "./dom.js";
 // op type -> the vault kind of the device's copy, and the fields its payload carries.
 const ENTITY_FIELDS = {
   "household.put": { kind: "household", fields: ["address", "professionals"] },
-  "person.put": { kind: "person", fields: ["names", "aliases", "date_of_birth", "estimated_age", "sex", "is_child", "children"] },
+  "person.put": { kind: "person", fields: ["names", "aliases", "date_of_birth", "estimated_age", "sex", "is_child", "children", "recorded_at_visit"] },
   "concern.put": {
     kind: "concern",
     fields: ["person_id", "basis", "source", "source_date", "verified", "protect_source", "fact_or_opinion",

@@ -60,7 +60,8 @@ export function onEntitiesChanged(listener) {
   return () => listeners.delete(listener);
 }
 
-function changed() {
+/** Tell the listeners that entities changed (also after a visit's save recorded people). */
+export function changed() {
   for (const listener of listeners) {
     try { listener(); } catch (error) { console.error(error); }
   }
@@ -157,9 +158,13 @@ function compact(object) {
   return out;
 }
 
-/** The person.put payload (docs/sync-protocol.md): only the fields of a person. */
+/**
+ * The person.put payload (docs/sync-protocol.md): only the fields of a person.
+ * `recorded_at_visit` (the checklist a person was first recorded at, in S2)
+ * goes along whenever the person has it, so a later edit keeps it.
+ */
 export function personPayload(person) {
-  return {
+  const payload = {
     names: person.names,
     aliases: person.aliases || [],
     date_of_birth: person.date_of_birth || null,
@@ -176,6 +181,8 @@ export function personPayload(person) {
       details_description: row.details_source === "refused" ? row.details_description : undefined,
     })),
   };
+  if (person.recorded_at_visit) payload.recorded_at_visit = person.recorded_at_visit;
+  return payload;
 }
 
 /** The concern.put payload: the fields of a concern about a person. */
@@ -197,7 +204,7 @@ export function concernPayload(concern) {
   });
 }
 
-function memberEntry(person, residence) {
+export function memberEntry(person, residence) {
   return {
     person_id: person.id,
     name: displayName(person),
@@ -207,7 +214,7 @@ function memberEntry(person, residence) {
   };
 }
 
-function withMember(household, entry) {
+export function withMember(household, entry) {
   const members = [...(household.members || [])];
   const at = members.findIndex((m) => m.person_id === entry.person_id);
   if (at >= 0) members[at] = { ...members[at], ...entry };
@@ -215,7 +222,7 @@ function withMember(household, entry) {
   return { ...household, members };
 }
 
-function withLink(person, householdId, residence) {
+export function withLink(person, householdId, residence) {
   const households = [...(person.households || [])];
   const at = households.findIndex((h) => h.household_id === householdId);
   const entry = { household_id: householdId, residence };
@@ -224,7 +231,7 @@ function withLink(person, householdId, residence) {
   return { ...person, households };
 }
 
-function linkOp(person, household, residence) {
+export function linkOp(person, household, residence) {
   const entry = memberEntry(person, residence);
   return {
     type: "membership.put",
@@ -250,7 +257,9 @@ export async function savePerson({ person, householdId, residence }) {
   const [known, household, allHouseholds] = await Promise.all([
     isNew ? null : getPerson(id), getHouseholdRecord(householdId), listHouseholdRecords()]);
   if (!household) throw new Error("That household is not on this device.");
-  const payload = personPayload(person);
+  // Where a person was first recorded (S2 of a visit) is not on the People
+  // screen's form: an edit there keeps it.
+  const payload = personPayload({ ...person, recorded_at_visit: person.recorded_at_visit || (known && known.recorded_at_visit) });
   const base = known || { id, households: [], rev: 0 };
   let stored = { ...base, ...payload, id, rev: base.rev || 0 };
   if (!known) {

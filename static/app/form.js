@@ -285,16 +285,57 @@ class Renderer {
       return wrapper;
     }
     const instances = repeatInstances(repeat, this.context);
-    if (!instances.length) wrapper.append(el("p", { class: "note", text: emptyNote(repeat) }));
-    for (const instance of instances) {
+    const empty = instances.length ? null : el("p", { class: "note", text: emptyNote(repeat) });
+    if (empty) wrapper.append(empty);
+    const addInstance = (instance, before = null) => {
       const sub = this.scope(`${path}.${instance.key}`, instance.person);
       const inner = el("fieldset", { class: "group-instance", "data-key": instance.key }, el("legend", { text: instance.title }));
       for (const child of field.fields || []) inner.append(this.field(child, sub));
       this.instance(sub.path, inner);
       entry.subScopes.set(instance.key, sub);
-      wrapper.append(inner);
-    }
+      if (before) before.before(inner);
+      else wrapper.append(inner);
+      return sub;
+    };
+    for (const instance of instances) addInstance(instance);
+    if (repeat === "persons_of_concern") this.concernChooser(entry, path, addInstance, empty, wrapper);
     return wrapper;
+  }
+
+  // S3 is also where a concern about an adult of the household is first
+  // recorded (saving the visit records it as a concern): offer the adults
+  // who have no concern yet. entry.addPerson(key) adds one (saved answers too).
+  concernChooser(entry, path, addInstance, empty, wrapper) {
+    const members = (this.context.household && this.context.household.members) || [];
+    const adults = () => members.filter((m) => !m.is_child && m.person_id && !entry.subScopes.has(m.person_id));
+    const selectId = this.id(path, "-add-person");
+    const select = el("select", { id: selectId, class: "add-person-choice", autocomplete: "off" });
+    const add = el("button", { type: "button", class: "button secondary add-person-button", text: "Add what is known about them" });
+    const chooser = el("div", { class: "field add-person" },
+      el("label", { for: selectId, text: "Another adult of this household with a concern about them" }), select, add);
+    const fill = () => {
+      const left = adults();
+      select.replaceChildren(...left.map((m) => el("option", { value: m.person_id, text: m.name || "Name not recorded" })));
+      chooser.hidden = left.length === 0;
+    };
+    entry.addPerson = (key) => {
+      if (entry.subScopes.has(key)) return entry.subScopes.get(key);
+      const member = members.find((m) => m.person_id === key && !m.is_child);
+      if (!member) return null;
+      if (empty) empty.remove();
+      const sub = addInstance({ key, title: member.name || "Name not recorded", person: member }, chooser);
+      fill();
+      return sub;
+    };
+    add.addEventListener("click", () => {
+      const sub = select.value && entry.addPerson(select.value);
+      if (!sub) return;
+      this.onChange();
+      const first = [...sub.entries.values()].find((e) => e.inputs.length);
+      if (first) first.inputs[0].focus();
+    });
+    wrapper.append(chooser);
+    fill();
   }
 }
 
@@ -374,6 +415,7 @@ function writeEntry(entry, value) {
       if (field.repeat === "rows" && entry.addRow) {
         for (const key of Object.keys(value)) writeScope(entry.addRow(key), value[key]);
       } else if (field.repeat) {
+        if (entry.addPerson) for (const key of Object.keys(value)) entry.addPerson(key);
         for (const [key, scope] of entry.subScopes) writeScope(scope, value[key]);
       } else {
         writeScope(entry.subScopes.get(null), value);

@@ -21,6 +21,7 @@ import { mountConflict, attentionSubject } from "./conflict.js";
 import { listAlerts, acknowledgeAlert, alertsForRules, renderAlerts } from "./alerts.js";
 import { openPeople } from "./people.js";
 import { onEntitiesChanged, householdWithParents } from "./entities.js";
+import { prefillS3, recordVisitFacts, s3Errors, withVisitFacts } from "./visitfacts.js";
 import { registerServiceWorker, applyUpdate } from "./update.js";
 import { startIdleLock } from "./idle.js";
 import { buildExport, downloadFile } from "./export.js";
@@ -660,6 +661,37 @@ async function refreshOpenVisitFlags() {
   }
 }
 
+let flagTimer = null;
+
+function buildForm({ template, household, concerns, answers }) {
+  return renderChecklist({
+    template, household, concerns, answers,
+    onChange: () => {
+      clearTimeout(flagTimer);
+      flagTimer = setTimeout(renderFlags, 250);
+    },
+  });
+}
+
+// A save added people to S2 or a concern from S3: draw the form again so the
+// new people are members (S1, S2, S4, S5 repeat over them) and S3 lists them,
+// keeping the answers, the scroll position and the visit's lock.
+async function redrawOpenVisit() {
+  const visit = openVisit;
+  if (!visit || !isUnlocked()) return;
+  const rulesInput = await rulesInputFor(visit.draft.household_id);
+  if (openVisit !== visit) return;
+  const answers = visit.form.answers();
+  const form = buildForm({ template: visit.template, household: rulesInput.household, concerns: rulesInput.concerns, answers });
+  form.setDisabled(!visit.editable);
+  const y = window.scrollY;
+  Object.assign(visit, { form, rulesInput, household: rulesInput.household });
+  $("checklist-body").replaceChildren(form.element);
+  renderSectionNav(form);
+  window.scrollTo(0, y);
+  renderFlags();
+}
+
 // ---- people in a household -------------------------------------------------------------
 
 async function showPeople(householdId, { fromVisit = null } = {}) {
@@ -702,18 +734,18 @@ async function showVisit(draft, { isNew }) {
   const lockedElsewhere = editableStatus && releaseLock === null;
   const editable = editableStatus && !lockedElsewhere;
 
-  let flagTimer = null;
-  const form = renderChecklist({
-    template, household, concerns, answers: draft.answers || {},
-    onChange: () => {
-      clearTimeout(flagTimer);
-      flagTimer = setTimeout(renderFlags, 250);
-    },
-  });
+  // An editable visit's S3 shows each concern record as it is now (with what
+  // this device saved into it); a submitted visit shows what was recorded then.
+  const answers = editable ? prefillS3(draft.answers || {}, concerns, household) : (draft.answers || {});
+  const form = buildForm({ template, household, concerns, answers });
   form.setDisabled(!editable);
   openVisit = {
     draft: { ...draft }, form, editable, releaseLock: releaseLock || null, template, household, isNew,
     rulesInput, stopWaiting: lockedElsewhere ? new AbortController() : null,
+    // What S2 and S3 held when opened or last saved: a save sends entity ops
+    // only for what changed since (visitfacts.js).
+    savedAnswers: draft.answers || {},
+    s3Before: { ...((answers.risky_adults && answers.risky_adults.concerns) || {}) },
   };
   if (lockedElsewhere) reopenWhenDraftFrees(draft.id, openVisit.stopWaiting.signal);
   renderFlags();
@@ -829,7 +861,9 @@ function renderFlags() {
     shownFlags = "";
     return;
   }
-  const { form, draft, template, rulesInput } = openVisit;
+  const { form, draft, template } = openVisit;
+  // What S2 and S3 say counts at once, before a save records it (visitfacts.js).
+  const rulesInput = withTypedFacts(openVisit.rulesInput, form.answers(), draft.id);
   const visit = { ...draft, answers: form.answers() };
   const flags = flagsFor(template, buildContext({
     visit, household: rulesInput.household, households: rulesInput.allHouseholds, persons: rulesInput.persons,
@@ -844,6 +878,17 @@ function renderFlags() {
     el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
     el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action))));
   section.hidden = flags.length === 0;
+}
+
+// The vault's rules input with what is typed in S2 and S3 laid in: the
+// household and persons, and every list of concerns it carries.
+function withTypedFacts(input, answers, visitId) {
+  const typed = withVisitFacts({ ...input, answers, visitId });
+  const out = { ...input, household: typed.household, persons: typed.persons, concerns: typed.concerns };
+  if (Array.isArray(input.allConcerns)) {
+    out.allConcerns = withVisitFacts({ ...input, concerns: input.allConcerns, answers, visitId }).concerns;
+  }
+  return out;
 }
 
 function showFormErrors(errors, { heading = "There is a problem" } = {}) {
@@ -870,13 +915,46 @@ function collectDraft(status) {
   return { ...draft, answers: form.answers(), status, saved_at: new Date().toISOString() };
 }
 
-async function persist(status) {
+// Saving a visit also records what S2 and S3 say about people on their own
+// records (visitfacts.js), queued before the checklist. Saves run one after
+// another (a quick second click, or leaving while a save runs, must not
+// compare against answers a running save has not stored yet), each with the
+// answers of the moment it was asked for. Returns what could not be
+// recorded yet, in words.
+let saving = Promise.resolve();
+
+// quiet: a save nobody is looking at (leaving the visit, locking, the app
+// hidden): the form is not drawn again now, but on the next save or return.
+function persist(status, { quiet = false } = {}) {
+  const visit = openVisit;
   const next = collectDraft(status);
+  const run = saving.then(() => persistVisit(visit, next, status, quiet));
+  saving = run.catch(() => {});
+  return run;
+}
+
+async function persistVisit(visit, next, status, quiet) {
+  const facts = await recordVisitFacts({ visit: next, savedAnswers: visit.savedAnswers, s3Before: visit.s3Before });
   await saveChecklist(next);
   const stored = await readSecret("draft", next.id);
-  openVisit.draft = stored || next;
-  openVisit.isNew = false;
-  openVisit.form.markClean();
+  visit.draft = stored || next;
+  visit.isNew = false;
+  visit.savedAnswers = next.answers;
+  visit.s3Before = facts.s3Before;
+  if (openVisit === visit && JSON.stringify(visit.form.answers()) === JSON.stringify(next.answers)) visit.form.markClean();
+  if (facts.structural) visit.needsRedraw = true;
+  if (!quiet && status !== "submitted") await redrawIfNeeded(visit);
+  return facts.notes;
+}
+
+async function redrawIfNeeded(visit) {
+  if (openVisit !== visit || !isUnlocked()) return;
+  if (visit.needsRedraw) {
+    visit.needsRedraw = false;
+    await redrawOpenVisit();
+  } else {
+    await refreshOpenVisitFlags();
+  }
 }
 
 function syncIfOnline() {
@@ -888,11 +966,13 @@ async function onSaveDraft() {
   if (!openVisit || !openVisit.editable) return;
   const buttonNode = $("save-draft");
   buttonNode.disabled = true;
+  const visit = openVisit;
   try {
-    await persist("draft");
-    $("form-message").textContent = `Draft saved on this device at ${timeOf(openVisit.draft.saved_at)}.`;
-    $("form-state").textContent = `Draft · last saved ${dateTimeOf(openVisit.draft.saved_at)}`;
+    const notes = await persist("draft");
     syncIfOnline();
+    if (openVisit !== visit) return; // left the visit while it was saving
+    $("form-message").textContent = [`Draft saved on this device at ${timeOf(visit.draft.saved_at)}.`, ...notes].join(" ");
+    $("form-state").textContent = `Draft · last saved ${dateTimeOf(visit.draft.saved_at)}`;
   } catch (error) {
     console.error(error);
     $("form-message").textContent = `Could not save: ${error.message}`;
@@ -907,7 +987,9 @@ async function onSubmit(event) {
   const { form } = openVisit;
   form.clearErrors();
   $("form-errors").hidden = true;
-  const errors = form.validate();
+  const { rulesInput, s3Before } = openVisit;
+  const errors = [...form.validate(),
+    ...s3Errors({ answers: form.answers(), concerns: rulesInput.concerns, s3Before, household: rulesInput.household })];
   if (errors.length) {
     showFormErrors(errors);
     $("form-message").textContent = "Not submitted yet: some answers are missing.";
@@ -995,7 +1077,7 @@ function hideSubmitSummary() {
 async function saveOpenDraftQuietly() {
   if (!openVisit || !openVisit.editable || !openVisit.form.dirty || !isUnlocked()) return;
   try {
-    await persist("draft");
+    await persist("draft", { quiet: true });
   } catch (error) {
     console.error("could not save the open draft", error);
   }
@@ -1270,6 +1352,7 @@ function wire() {
   // Leaving the app (switching task on the tablet) saves an open draft.
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") saveOpenDraftQuietly();
+    else if (openVisit && openVisit.needsRedraw) redrawIfNeeded(openVisit).catch((error) => console.error(error));
   });
   window.addEventListener("pagehide", () => { saveOpenDraftQuietly(); });
 }

@@ -258,6 +258,73 @@ class VisitForm:
         self.page.get_by_role("button", name="People in this household").click()
         return PeopleScreen(self.page).expect_household()
 
+    def s3(self) -> S3Section:
+        return S3Section(self)
+
+    def add_new_member(self, **details) -> str:
+        """S2: add a row to "People not recorded before"; returns the row's key."""
+        group = self.page.locator('[data-path="household.new_members"]')
+        group.get_by_role("button", name="Add to People not recorded before").click()
+        row = group.locator("fieldset.row").last
+        key = row.get_attribute("data-row") or ""
+        self.fill_new_member(key, **details)
+        return key
+
+    def fill_new_member(self, key: str, **details) -> VisitForm:
+        base = f"household.new_members.{key}"
+        # Choices first: the description shows once "refused" is chosen.
+        for field in ("is_child", "cares_unsupervised"):
+            if field in details:
+                self.choose(f"{base}.{field}", str(bool(details[field])).lower())
+        for field in ("sex", "residence", "parental_responsibility", "details_source"):
+            if field in details:
+                self.choose(f"{base}.{field}", details[field])
+        for field in ("names", "aliases", "date_of_birth", "estimated_age", "relationship",
+                      "details_description"):
+            if field in details:
+                self.field(f"{base}.{field}").fill(str(details[field]))
+        return self
+
+
+class S3Section:
+    """S3 of a visit: what is known about risky adults, the concern records."""
+
+    def __init__(self, form: VisitForm):
+        self.form = form
+        self.page = form.page
+
+    def add_person_of_concern(self, name: str) -> S3Section:
+        chooser = self.page.locator('[data-path="risky_adults.concerns"] .add-person')
+        label = "Another adult of this household with a concern about them"
+        chooser.get_by_label(label).select_option(label=name)
+        chooser.get_by_role("button", name="Add what is known about them").click()
+        expect(self.form.person_group("risky_adults.concerns", name)).to_have_count(1)
+        return self
+
+    def key(self, name: str) -> str:
+        return self.form.person_group("risky_adults.concerns", name).get_attribute("data-key") or ""
+
+    def record(
+        self,
+        name: str,
+        *,
+        basis: list[str] | None = None,
+        source: str | None = None,
+        contact: dict[str, str] | None = None,
+    ) -> S3Section:
+        group = self.form.person_group("risky_adults.concerns", name)
+        base = f"risky_adults.concerns.{self.key(name)}"
+        for value in basis or []:
+            self.form.choose(f"{base}.basis", value)
+        if source is not None:
+            self.form.field(f"{base}.source").fill(source)
+        for child, level in (contact or {}).items():
+            row = self.form.person_group(f"{base}.contact", child)
+            child_key = row.get_attribute("data-key")
+            self.form.choose(f"{base}.contact.{child_key}.contact", level)
+        assert group.count() == 1
+        return self
+
 
 class ReviewSite:
     """The team lead's review pages (server-rendered)."""

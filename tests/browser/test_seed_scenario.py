@@ -12,17 +12,20 @@ is one record linked to both households.
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+from tests.sealing import sealed_op
+from visitcheck.auth.models import User
 from visitcheck.checklists import service as checklists
-from visitcheck.extensions import db
+from visitcheck.extensions import db, keyring
 from visitcheck.people import service as people
-from visitcheck.people.models import CaseloadAssignment, HouseholdMember, Person
+from visitcheck.people.models import CaseloadAssignment, Concern, HouseholdMember, Person
 
-from .pages import PASSPHRASE, SLOW, TabletApp
+from .pages import PASSPHRASE, SLOW, ReviewSite, TabletApp
 
 pytestmark = pytest.mark.browser
 
@@ -204,3 +207,158 @@ def test_a_person_linked_to_two_households_is_one_record_on_the_server(live_serv
             )
         )
         assert hv is not None
+
+
+# --- the same scenario, recorded through S3 of the visit (issue 10, one set of facts) ----
+
+
+def _family_map_known_before_the_visit(api, demo, app) -> tuple[str, str, dict[str, str]]:
+    """What an earlier visit recorded (another device of hv's): the grandfather visits
+    14 Alder Row regularly and lives at 22 Birch Lane with Ruby. No concern yet.
+    Returns (grandfather id, second home id, {child name: id} at Alder Row)."""
+    alder = demo.households[0]
+    with app.app_context():
+        household = people.household_by_public_id(db.session, alder)
+        kids = {
+            m.person.uuid: people.person_view(db.session, m.person, keyring=keyring())["names"][0]
+            for m in household.memberships
+            if m.person.is_child
+        }
+    children = {name: child_id for child_id, name in kids.items()}
+    grandfather, ruby, birch = (str(uuid.uuid4()) for _ in range(3))
+    link = {
+        "relationship": "grandfather",
+        "parental_responsibility": "no",
+        "cares_unsupervised": True,
+        "seen_by_practitioner": False,
+        "details_source": "parent",
+    }
+    person = {
+        "names": [GRANDFATHER], "aliases": [], "date_of_birth": None, "estimated_age": 67,
+        "sex": "male", "is_child": False,
+        "children": [{"child_id": child_id, **link} for child_id in children.values()],
+    }
+    ops = [
+        ("household.put", birch, {"address": SECOND_HOME, "professionals": []}),
+        ("person.put", grandfather, person),
+        ("person.put", ruby, {"names": [HER_CHILD], "aliases": [], "date_of_birth": "2019-05-04",
+                              "estimated_age": None, "sex": "female", "is_child": True,
+                              "children": []}),
+        ("membership.put", str(uuid.uuid4()),
+         {"household_id": birch, "person_id": grandfather, "residence": "lives_here"}),
+        ("membership.put", str(uuid.uuid4()),
+         {"household_id": birch, "person_id": ruby, "residence": "lives_here"}),
+        ("membership.put", str(uuid.uuid4()),
+         {"household_id": alder, "person_id": grandfather, "residence": "visits_regularly"}),
+    ]
+    answers = api.push([
+        sealed_op(api.bootstrap, payload, entity_id=entity_id, op_type=op_type)
+        for op_type, entity_id, payload in ops
+    ]).get_json()["results"]
+    assert [a["status"] for a in answers] == ["applied"] * len(ops), answers
+    return grandfather, birch, children
+
+
+def _server_concern(app, person_id: str) -> tuple[int, dict]:
+    with app.app_context():
+        person = people.person_by_public_id(db.session, person_id)
+        concerns = db.session.scalars(select(Concern).where(Concern.person_id == person.id)).all()
+        assert len(concerns) == 1, "the S3 facts did not become one concern record"
+        return concerns[0].rev, people.concern_view(concerns[0], keyring=keyring())
+
+
+def test_seed_scenario_recorded_in_s3_only_flags_offline_and_becomes_the_concern_record(
+    live_server, demo, page, api_client
+):
+    grandfather, birch, children = _family_map_known_before_the_visit(
+        api_client("hv"), demo, live_server.app
+    )
+    app = TabletApp(page, live_server.url)
+    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
+    app.wait_for_service_worker().wait_for_households().wait_until_synced()
+    app.go_offline()
+    alder = app.household_index("14 Alder Row")
+
+    # The visit: the police disclosure about the grandfather goes into S3, nowhere else.
+    form = app.start_new_visit(alder)
+    form.fill_visit_section(present="Kerry, Mia and Leo")
+    expect(form.person_group("risky_adults.concerns", GRANDFATHER)).to_have_count(0)
+    s3 = form.s3()
+    s3.add_person_of_concern(GRANDFATHER)
+    s3.record(
+        GRANDFATHER,
+        basis=["convicted_child_offence"],
+        source="Police, under the child sex offender disclosure scheme",
+        contact={"Mia Lawson": "regular_unsupervised", "Leo Lawson": "regular_unsupervised"},
+    )
+    form.answer_for("parents.parents", "Kerry Lawson", "told", "no")
+
+    # Offline, at once: the flags the People screen's concern used to raise.
+    poc = form.flag("poc-contact")
+    expect(poc).to_have_count(2)  # one per child
+    expect(poc.first).to_contain_text(GRANDFATHER)
+    expect(poc.first).to_contain_text("regular unsupervised contact")
+    expect(form.flag("complex-abuse")).to_contain_text("linked to 2 households with children")
+    expect(form.flag("parent-uninformed")).to_contain_text("Kerry Lawson")
+
+    # Saving records the concern on the device; the flags stay, S3 keeps what was typed.
+    form.save_draft()
+    expect(form.flag("poc-contact")).to_have_count(2)
+    expect(form.person_group("risky_adults.concerns", GRANDFATHER)).to_have_count(1)
+    shown = form.shown_flag_rules()
+    assert {"poc-contact", "complex-abuse", "parent-uninformed"} <= shown, shown
+    form.submit()
+    app.expect_caseload()
+    checklist_id = app.visits(alder).first.get_attribute("data-entity")
+
+    app.go_online()
+    app.wait_until_synced(timeout=SLOW)
+    status, server_rules = _server_flag_rules(live_server.app, checklist_id)
+    assert status == "submitted"
+    assert server_rules == shown, (server_rules, shown)
+
+    # The concern record on the server holds the S3 facts.
+    rev, concern = _server_concern(live_server.app, grandfather)
+    assert rev == 1
+    assert concern["basis"] == ["convicted_child_offence"]
+    assert concern["source"] == "Police, under the child sex offender disclosure scheme"
+    assert concern["contact"] == {
+        children["Mia Lawson"]: "regular_unsupervised",
+        children["Leo Lawson"]: "regular_unsupervised",
+    }
+
+    # The team lead's page for the checklist shows the same flags.
+    lead_page = page.context.browser.new_page()
+    try:
+        ReviewSite(lead_page, live_server.url).sign_in("lead", demo.PASSWORD)
+        lead_page.goto(f"{live_server.url}/review/{checklist_id}")
+        flags = lead_page.locator("section[aria-labelledby=flags-heading] li.flag-item")
+        for words in ("Poc contact", "Complex abuse", "Parent uninformed"):
+            expect(flags.filter(has_text=words)).to_have_count(1)
+    finally:
+        lead_page.close()
+
+    # Another practitioner with the family on their caseload pulls the same facts.
+    with live_server.app.app_context():
+        household = people.household_by_public_id(db.session, demo.households[0])
+        user = db.session.scalar(select(User).where(User.username == "sn"))
+        people.assign_caseload(db.session, user=user, household=household)
+        db.session.commit()
+    pulled = _pulled(api_client("sn"))
+    theirs = [data for (kind, _), data in pulled.items() if kind == "concern"
+              and data["person_id"] == grandfather]
+    assert len(theirs) == 1
+    assert theirs[0]["basis"] == ["convicted_child_offence"]
+    assert theirs[0]["contact"][children["Leo Lawson"]] == "regular_unsupervised"
+    assert birch in {h["household_id"] for h in pulled[("person", grandfather)]["households"]}
+
+
+def _pulled(api) -> dict[tuple[str, str], dict]:
+    latest, cursor = {}, 0
+    while True:
+        page = api.pull(cursor=cursor).get_json()
+        for change in page["changes"]:
+            latest[(change["type"], change["entity_id"])] = change["data"]
+        cursor = page["cursor"]
+        if not page["more"]:
+            return latest

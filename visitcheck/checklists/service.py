@@ -246,8 +246,15 @@ def put_checklist(
         session, template=payload["template"], version=payload["template_version"]
     )
     submitting = payload["status"] == ChecklistStatus.SUBMITTED
+    allowed = facts.people
+    if not submitting and "adults" in allowed:
+        # S3 is where a concern about an adult of the household is first written:
+        # a draft may hold it before the tablet can record the concern (it needs a
+        # basis and a source); a submission may not (docs/people-on-the-tablet.md).
+        allowed = {**allowed, "persons_of_concern":
+                   allowed.get("persons_of_concern", set()) | allowed["adults"]}
     errors = validate_answers(template, payload["answers"], children=facts.children,
-                              complete=submitting, people=facts.people)
+                              complete=submitting, people=allowed)
     if errors:
         raise InvalidChecklist("some answers need attention", errors)
 

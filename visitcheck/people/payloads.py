@@ -126,7 +126,11 @@ def household_errors(payload: Any) -> list[FieldError]:
 def person_errors(payload: Any) -> list[FieldError]:
     check = _Checker(payload)
     check.only({"names", "aliases", "date_of_birth", "estimated_age", "sex", "is_child",
-                "children"})
+                "children", "recorded_at_visit"})
+    # The checklist whose S2 first recorded this person (a new member, or someone
+    # who refused details); absent for people added on the People screen. Only
+    # its form is checked: the person.put goes before that checklist's own op.
+    check.uuid("recorded_at_visit", required=False)
     check.text_list("names")
     check.text_list("aliases")
     if isinstance(check.payload.get("names"), list) and not check.payload["names"]:
