@@ -80,6 +80,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(shell_bp)
     register_security(app)
     register_commands(app)
+    from .audit.web import init_app as init_audit
+
+    init_audit(app)
     app.add_template_filter(visit_time)
     return app
 

@@ -78,6 +78,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(templates_group)
     app.cli.add_command(sync_group)
+    from .audit.cli import audit_group
+
+    app.cli.add_command(audit_group)
 
 
 @click.group("devices", cls=AppGroup)

@@ -2,19 +2,21 @@
 
 from collections.abc import Sequence
 
-from .audit.models import AuditEvent
+from .audit.models import AuditChainHead, AuditEvent
 from .auth.models import Team, User
 from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
 from .keys import EncryptedFields
 from .keys.models import ServerKey
 from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
+from .retention.models import LegalHold, RetentionReport
 from .review.models import ReviewDecision
 from .sharing.models import Alert
 from .sync.models import Change, SyncConflict, SyncCounter, SyncOp
 
 __all__ = [
     "Alert",
+    "AuditChainHead",
     "AuditEvent",
     "CaseloadAssignment",
     "Change",
@@ -24,7 +26,9 @@ __all__ = [
     "Device",
     "Household",
     "HouseholdMember",
+    "LegalHold",
     "Person",
+    "RetentionReport",
     "ReviewDecision",
     "ServerKey",
     "SyncConflict",
