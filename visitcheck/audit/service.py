@@ -43,7 +43,9 @@ def record(
     detail: dict[str, Any] | None = None,
     subjects: Iterable[str] = (),
     device_id: str | None = None,
+    flush: bool = True,
 ) -> AuditEvent:
+    """`flush=False` where a caller writes its rows together (a push's batch)."""
     context_ip, context_device = _request_context()
     named = set(subjects)
     if object_type and object_id:
@@ -61,6 +63,7 @@ def record(
         subjects=" ".join(sorted(named)) or None,
     )
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()
     chain.add_pending(session, event)
     return event

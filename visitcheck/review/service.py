@@ -401,7 +401,10 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     stale = [DraftRow(d.author.name, address(d.household), d.created_at,
                       age_words(d.created_at, now=now)) for d in drafts]
 
-    audit.record(session, action="review.queue", actor=lead, detail={
+    audit.record(session, action="review.queue", actor=lead, subjects=[
+        audit.subject(kind, public_id) for c in [*shown, *drafts, *(c for c in checklists_ if is_overdue(c, now=now))]
+        for kind, public_id in (("checklist", c.uuid), ("household", c.household.uuid))],
+        detail={
         "shown": [r.id for r in rows], "overdue": len(overdue_rows), "page": page,
         "filters": {k: v for k, v in {
             "status": filters.status, "flag": filters.flag, "severity": filters.severity,
@@ -598,7 +601,9 @@ def open_for_review(
     )
     household = people.household_view(checklist.household, keyring=keyring)
     audit.record(session, action="household.read", actor=lead, object_type="household",
-                 object_id=checklist.household.uuid)
+                 object_id=checklist.household.uuid,
+                 subjects=[audit.subject("person", m["person_id"])
+                           for m in household["members"]])
     names = {m["person_id"]: m["name"] for m in household["members"]}
     sections = [
         AnswerSection(s.get("code", ""), s["title"],

@@ -297,6 +297,9 @@ class AlertGroup:
     household_address: str
     basis: str
     recipients: list[Recipient]
+    # Public ids, for the audit trail: which concern and person this group shows.
+    concern_id: str = ""
+    person_id: str = ""
 
     @property
     def unacknowledged(self) -> int:
@@ -326,6 +329,8 @@ def alert_groups(session: DbSession, *, team_id: int, keyring: Keyring,
             basis=basis_words(concern.get("basis", [])),
             recipients=[Recipient(a.user.name, a.user.role, a.raised_at, a.acknowledged_at)
                         for a in alerts],
+            concern_id=first.concern.uuid,
+            person_id=first.concern.person.uuid,
         ))
     out.sort(key=lambda g: (-g.unacknowledged, g.person_name))
     return out
@@ -342,4 +347,9 @@ def team_alerts(session: DbSession, *, lead: User, keyring: Keyring) -> list[Ale
     groups = alert_groups(session, team_id=lead.team_id, keyring=keyring)
     audit.record(session, action="alerts.read", actor=lead,
                  detail={"groups": len(groups)})
+    for group in groups:  # item by item: each names a person and a household
+        audit.record(session, action="alert.read", actor=lead, object_type="concern",
+                     object_id=group.concern_id,
+                     subjects=[audit.subject("person", group.person_id),
+                               audit.subject("household", group.household_id)])
     return groups
