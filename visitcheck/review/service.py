@@ -401,8 +401,9 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     stale = [DraftRow(d.author.name, address(d.household), d.created_at,
                       age_words(d.created_at, now=now)) for d in drafts]
 
+    listed = [*shown, *drafts, *(c for c in checklists_ if is_overdue(c, now=now))]
     audit.record(session, action="review.queue", actor=lead, subjects=[
-        audit.subject(kind, public_id) for c in [*shown, *drafts, *(c for c in checklists_ if is_overdue(c, now=now))]
+        audit.subject(kind, public_id) for c in listed
         for kind, public_id in (("checklist", c.uuid), ("household", c.household.uuid))],
         detail={
         "shown": [r.id for r in rows], "overdue": len(overdue_rows), "page": page,
