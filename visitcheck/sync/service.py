@@ -250,8 +250,8 @@ def _audit_op(session: DbSession, *, user: User, device_id: str, op: dict[str, A
     kind = op["type"].split(".")[0]
     subjects = {audit.subject(kind, op["entity_id"])}
     if isinstance(payload, dict):
-        subjects |= {audit.subject(named, value) for field, named in _PAYLOAD_SUBJECTS.items()
-                     if is_uuid(value := payload.get(field))}
+        subjects |= {audit.subject(named, str(payload[field]))
+                     for field, named in _PAYLOAD_SUBJECTS.items() if is_uuid(payload.get(field))}
         contact = payload.get("contact")
         if isinstance(contact, dict):  # a concern names the children it records contact with
             subjects |= {audit.subject("person", child) for child in contact if is_uuid(child)}
