@@ -81,6 +81,9 @@ def register_commands(app: Flask) -> None:
     from .audit.cli import audit_group
 
     app.cli.add_command(audit_group)
+    from .retention.cli import retention_group
+
+    app.cli.add_command(retention_group)
 
 
 @click.group("devices", cls=AppGroup)

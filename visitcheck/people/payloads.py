@@ -119,12 +119,14 @@ def household_errors(payload: Any) -> list[FieldError]:
 def person_errors(payload: Any) -> list[FieldError]:
     check = _Checker(payload)
     check.only({"names", "aliases", "date_of_birth", "estimated_age", "sex", "is_child",
-                "children"})
+                "children", "care_ended_on"})
     check.text_list("names")
     check.text_list("aliases")
     if isinstance(check.payload.get("names"), list) and not check.payload["names"]:
         check.errors.append(FieldError("names", "at least one name, or a description"))
     check.date("date_of_birth")
+    # When a looked-after child left care: 17 then keeps their records a year longer.
+    check.date("care_ended_on")
     age = check.payload.get("estimated_age")
     if age is not None and (not isinstance(age, int) or isinstance(age, bool) or
                             not 0 <= age <= 120):

@@ -311,6 +311,11 @@ def pull(
                                        keyring=keyring)
     out = []
     for change in rows:
+        if change.type.endswith(changes.DELETED_SUFFIX):
+            out.append({"seq": change.seq, "type": change.type[:-len(changes.DELETED_SUFFIX)],
+                        "entity_id": change.entity_id, "rev": change.rev,
+                        "data": {"id": change.entity_id, "deleted": True}})
+            continue
         data = _current_data(session, change=change, user=user, flags=flags,
                              keyring=keyring)
         if data is not None:

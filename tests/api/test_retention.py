@@ -1,0 +1,283 @@
+"""Retention purge and legal holds (issue 13): the fixture family of the issue, the
+purge run as an operator runs it, checked table by table."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.factories import (
+    born_years_ago,
+    link,
+    make_checklist,
+    make_concern,
+    make_household,
+    make_person,
+)
+from tests.sealing import checklist_payload, sealed_op
+from visitcheck.audit.models import AuditEvent
+from visitcheck.auth.models import User
+from visitcheck.checklists.models import Checklist
+from visitcheck.database import utcnow
+from visitcheck.extensions import db, keyring
+from visitcheck.people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
+from visitcheck.retention import service as retention
+from visitcheck.retention.models import LegalHold, RetentionReport
+from visitcheck.review import service as review
+from visitcheck.review.models import ReviewDecision
+from visitcheck.sharing.models import Alert
+from visitcheck.sync.models import SyncConflict, SyncOp
+
+# Every table that holds a child's records, and the column naming each row.
+TABLES = {
+    "persons": (Person, Person.uuid),
+    "households": (Household, Household.uuid),
+    "household_members": (HouseholdMember, HouseholdMember.uuid),
+    "concerns": (Concern, Concern.uuid),
+    "checklists": (Checklist, Checklist.uuid),
+    "review_decisions": (ReviewDecision, ReviewDecision.uuid),
+    "alerts": (Alert, Alert.uuid),
+    "caseload_assignments": (CaseloadAssignment, CaseloadAssignment.household_id),
+    "sync_ops": (SyncOp, SyncOp.op_id),
+    "sync_conflicts": (SyncConflict, SyncConflict.op_id),
+}
+
+
+def _snapshot(app) -> dict[str, set]:
+    with app.app_context():
+        out = {name: set(db.session.scalars(select(column)))
+               for name, (_, column) in TABLES.items()}
+        out["caseload_assignments"] = set(db.session.execute(select(
+            CaseloadAssignment.user_id, CaseloadAssignment.household_id)).all())
+        return out
+
+
+def _ids(app, model, public_ids) -> set:
+    with app.app_context():
+        return set(db.session.scalars(select(model.id).where(model.uuid.in_(public_ids))))
+
+
+def _run(app, *args: str):
+    return app.test_cli_runner().invoke(args=["retention", *args])
+
+
+@pytest.fixture
+def family(app, demo, api_client):
+    """The issue's fixture family, made through the API by hv."""
+    today = utcnow().date()
+    hv = api_client("hv")
+    past = make_household(hv, "1 Purge Row", adults=["Parent A"], children=[
+        {"name": "One day past 25", "date_of_birth": born_years_ago(today, 25, days=-1)}])
+    short = make_household(hv, "2 Keep Row", adults=["Parent B"], children=[
+        {"name": "One day short of 25", "date_of_birth": born_years_ago(today, 25, days=1)}])
+    leaver_born = born_years_ago(today, 25, days=-100)
+    leaver = make_household(hv, "3 Care Leaver Court", children=[{
+        "name": "Left care at 17", "date_of_birth": leaver_born,
+        "care_ended_on": (retention.anniversary(
+            date.fromisoformat(leaver_born), 17)
+            + timedelta(days=30)).isoformat()}])
+    held = make_household(hv, "4 Held House", adults=["Parent D"], children=[
+        {"name": "Thirty", "date_of_birth": born_years_ago(today, 30)}])
+    estimated = make_household(hv, "5 Estimate Lane", children=[
+        {"name": "About 26", "estimated_age": 26}])
+    unknown = make_household(hv, "6 Unknown Way", children=[{"name": "Age not known"}])
+    # A person of concern who visits both the purged and the kept family.
+    poc = make_person(hv, "Person of concern", is_child=False)
+    poc_links = [link(hv, past["id"], poc, "visits_regularly"),
+                 link(hv, short["id"], poc, "visits_regularly")]
+    concern = make_concern(hv, poc, {past["children"][0]: "regular_unsupervised",
+                                     short["children"][0]: "supervised"})
+    past_checklist = make_checklist(hv, past["id"], past["children"])
+    short_checklist = make_checklist(hv, short["id"], short["children"])
+    # A stale edit of the purged family's checklist: a conflict on record.
+    conflict = hv.push([sealed_op(
+        hv.bootstrap, checklist_payload(past["id"]), entity_id=past_checklist)])
+    assert conflict.get_json()["results"][0]["status"] == "conflict"
+    with app.app_context():
+        lead = db.session.scalars(select(User).where(User.username == "lead")).one()
+        review.decide(db.session, lead=lead, public_id=past_checklist, decision="approve",
+                      keyring=keyring())
+        db.session.commit()
+    return {"today": today, "hv": hv, "past": past, "short": short, "leaver": leaver,
+            "held": held, "estimated": estimated, "unknown": unknown, "poc": poc,
+            "poc_links": poc_links, "concern": concern, "past_checklist": past_checklist,
+            "short_checklist": short_checklist}
+
+
+def test_purge_deletes_exactly_the_records_past_retention_table_by_table(app, family):
+    placed = _run(app, "hold", "add", "--household", family["held"]["id"],
+                  "--reason", "Court order 2026/114")
+    assert placed.exit_code == 0, placed.output
+    before = _snapshot(app)
+    past, estimated = family["past"], family["estimated"]
+    gone_households = _ids(app, Household, [past["id"], estimated["id"]])
+    with app.app_context():
+        past_ops = set(db.session.scalars(select(SyncOp.op_id).where(SyncOp.entity_id.in_(
+            [past["id"], estimated["id"], family["past_checklist"], *past["children"],
+             *past["adults"], *past["memberships"], *estimated["children"],
+             *estimated["memberships"], family["poc_links"][0]]))))
+        gone_alerts = set(db.session.scalars(select(Alert.uuid).where(
+            Alert.household_id.in_(gone_households))))
+        gone_decisions = set(db.session.scalars(select(ReviewDecision.uuid).join(
+            Checklist, Checklist.id == ReviewDecision.checklist_id).where(
+            Checklist.uuid == family["past_checklist"])))
+    assert gone_alerts
+    assert gone_decisions
+    assert past_ops
+
+    result = _run(app, "purge", "--today", family["today"].isoformat())
+
+    assert result.exit_code == 0, result.output
+    after = _snapshot(app)
+    removed = {table: before[table] - after[table] for table in TABLES}
+    assert removed == {
+        "persons": {*past["children"], *past["adults"], *estimated["children"]},
+        "households": {past["id"], estimated["id"]},
+        "household_members": {*past["memberships"], *estimated["memberships"],
+                              family["poc_links"][0]},
+        "concerns": set(),
+        "checklists": {family["past_checklist"]},
+        "review_decisions": gone_decisions,
+        "alerts": gone_alerts,
+        "caseload_assignments": {(u, h) for u, h in before["caseload_assignments"]
+                                 if h in gone_households},
+        "sync_ops": past_ops,
+        "sync_conflicts": before["sync_conflicts"],
+    }
+    assert all(after[t] <= before[t] for t in TABLES)
+    # The person of concern stays, with the kept family and the concern about them.
+    assert family["poc"] in after["persons"]
+    assert family["concern"] in after["concerns"]
+    assert family["short_checklist"] in after["checklists"]
+
+
+def test_the_report_lists_the_children_and_ids_and_is_stored_without_names(app, family):
+    _run(app, "hold", "add", "--household", family["held"]["id"], "--reason", "Inquiry")
+
+    result = _run(app, "purge", "--today", family["today"].isoformat())
+
+    assert result.exit_code == 0, result.output
+    for child in (*family["past"]["children"], *family["estimated"]["children"],
+                  *family["held"]["children"], *family["unknown"]["children"]):
+        assert child in result.output
+    assert "One day past" not in result.output
+    assert "Purge Row" not in result.output
+    with app.app_context():
+        stored = db.session.scalars(select(RetentionReport)).one()
+        report = json.loads(stored.report)
+    assert set(report["children_due"]) == {*family["past"]["children"],
+                                           *family["estimated"]["children"]}
+    assert report["kept_under_hold"] == family["held"]["children"]
+    assert report["undetermined"] == family["unknown"]["children"]
+    assert set(report["deleted"]["households"]) == {family["past"]["id"],
+                                                    family["estimated"]["id"]}
+    assert report["counts"]["persons"] == 3
+    assert "One day past" not in stored.report
+    assert "Parent A" not in stored.report
+
+
+def test_the_dry_run_changes_nothing_and_prints_the_same_report(app, family):
+    before = _snapshot(app)
+
+    dry = _run(app, "purge", "--dry-run", "--today", family["today"].isoformat())
+
+    assert dry.exit_code == 0, dry.output
+    assert _snapshot(app) == before
+    with app.app_context():
+        assert db.session.scalars(select(RetentionReport)).all() == []
+    real = _run(app, "purge", "--today", family["today"].isoformat())
+    body = lambda out: out.split("\n", 1)[1].replace("Rows that would be deleted:", "Rows deleted:")  # noqa: E731
+    assert body(dry.output) == body(real.output)
+
+
+def test_a_second_purge_finds_nothing_more(app, family):
+    _run(app, "purge", "--today", family["today"].isoformat())
+    before = _snapshot(app)
+
+    again = _run(app, "purge", "--today", family["today"].isoformat())
+
+    assert again.exit_code == 0, again.output
+    assert _snapshot(app) == before
+
+
+def test_a_held_household_is_purged_only_once_its_hold_is_released(app, family):
+    held = family["held"]
+    placed = _run(app, "hold", "add", "--household", held["id"], "--reason", "Inquiry")
+    hold_id = placed.output.split()[1]
+    _run(app, "purge", "--today", family["today"].isoformat())
+    assert held["children"][0] in _snapshot(app)["persons"]
+    listed = _run(app, "hold", "list")
+    assert hold_id in listed.output
+    assert "Inquiry" in listed.output
+
+    released = _run(app, "hold", "release", hold_id, "--reason", "Inquiry closed")
+    assert released.exit_code == 0, released.output
+    _run(app, "purge", "--today", family["today"].isoformat())
+
+    after = _snapshot(app)
+    assert held["id"] not in after["households"]
+    assert not {*held["children"], *held["adults"]} & after["persons"]
+    with app.app_context():
+        actions = list(db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action.like("retention.%")).order_by(AuditEvent.seq)))
+        hold = db.session.scalars(select(LegalHold)).one()
+    assert actions == ["retention.hold_place", "retention.purge", "retention.hold_release",
+                       "retention.purge"]
+    assert hold.release_reason == "Inquiry closed"
+
+
+def test_a_person_on_hold_keeps_their_household(app, family):
+    child = family["past"]["children"][0]
+    _run(app, "hold", "add", "--person", child, "--reason", "Court case")
+
+    _run(app, "purge", "--today", family["today"].isoformat())
+
+    after = _snapshot(app)
+    assert child in after["persons"]
+    assert family["past"]["id"] in after["households"]
+
+
+def test_hold_add_refuses_an_unknown_subject_and_needs_one_kind(app, demo):
+    unknown = _run(app, "hold", "add", "--person", "0b6f0a2e-1b1c-4c5e-9d3e-000000000009",
+                   "--reason", "x")
+    both = _run(app, "hold", "add", "--person", "a", "--household", "b", "--reason", "x")
+
+    assert unknown.exit_code != 0
+    assert "no person" in unknown.output
+    assert both.exit_code != 0
+
+
+def test_the_next_pull_tells_the_device_which_records_were_deleted(app, family):
+    hv = family["hv"]
+    cursor = hv.pull(limit=500).get_json()["cursor"]
+
+    _run(app, "purge", "--today", family["today"].isoformat())
+    page = hv.pull(cursor=cursor, limit=500).get_json()
+
+    deleted = {(c["type"], c["entity_id"]) for c in page["changes"]
+               if c["data"].get("deleted") is True}
+    past, estimated = family["past"], family["estimated"]
+    assert {("household", past["id"]), ("household", estimated["id"]),
+            ("person", past["children"][0]), ("person", past["adults"][0]),
+            ("person", estimated["children"][0]),
+            ("checklist", family["past_checklist"])} <= deleted
+    assert all(c["data"] == {"id": c["entity_id"], "deleted": True}
+               for c in page["changes"] if c["data"].get("deleted"))
+    # The person of concern stays, without the purged household.
+    kept = [c for c in page["changes"] if c["entity_id"] == family["poc"]]
+    assert kept
+    assert [h["household_id"] for h in kept[-1]["data"]["households"]] == [
+        family["short"]["id"]]
+
+
+def test_care_ending_at_17_keeps_records_to_the_26th_birthday(app, family):
+    leaver = family["leaver"]["children"][0]
+    later = retention.anniversary(family["today"], 1)
+
+    _run(app, "purge", "--today", family["today"].isoformat())
+    assert leaver in _snapshot(app)["persons"]
+    _run(app, "purge", "--today", later.isoformat())
+    assert leaver not in _snapshot(app)["persons"]
