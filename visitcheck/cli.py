@@ -84,6 +84,9 @@ def register_commands(app: Flask) -> None:
     from .retention.cli import retention_group
 
     app.cli.add_command(retention_group)
+    from .retention.export_cli import export_group
+
+    app.cli.add_command(export_group)
 
 
 @click.group("devices", cls=AppGroup)

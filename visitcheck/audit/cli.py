@@ -6,7 +6,9 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db, keyring
-from . import chain
+from . import chain, service
+
+OPERATOR = "cli"
 
 
 @click.group("audit", cls=AppGroup)
@@ -23,3 +25,15 @@ def audit_verify_command():
         click.echo(line)
     if not report.intact:
         raise SystemExit(1)
+
+
+@audit_group.command("access")
+@click.option("--person", "person_id", required=True, help="Public id of the person.")
+def audit_access_command(person_id: str):
+    """Every read and write touching a person's records: who, when, what, which device."""
+    rows = service.access_log(db.session, person_id=person_id, viewer_name=OPERATOR)
+    db.session.commit()  # the asking is itself audited
+    click.echo(f"{len(rows)} entries touch the records of person {person_id}:")
+    for row in rows:
+        click.echo(f"{row.at:%Y-%m-%d %H:%M:%S}  {row.who or '-':12} {row.action:24} "
+                   f"{row.what}  device {row.device_id or '-'}  ip {row.ip or '-'}")

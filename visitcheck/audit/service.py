@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import or_, select
 
 from ..auth.models import User
 from ..database import DbSession, utcnow
@@ -67,3 +71,59 @@ def record(
         session.flush()
     chain.add_pending(session, event)
     return event
+
+
+# --- who has seen this child ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    at: datetime
+    who: str
+    action: str
+    what: str  # "kind:public-id" of the record the entry is about
+    device_id: str
+    ip: str
+
+
+def person_record_ids(session: DbSession, *, person_id: str) -> set[str]:
+    """Public ids of the records about a person: the person, their households, the
+    concerns about them, and their households' checklists."""
+    from ..checklists.models import Checklist
+    from ..people.models import Concern, Household, HouseholdMember, Person
+
+    ids = {person_id}
+    person = session.scalars(select(Person).where(Person.uuid == person_id)).first()
+    if person is None:
+        return ids  # purged, or never here: the trail still has what it had
+    homes = list(session.scalars(select(HouseholdMember.household_id)
+                                 .where(HouseholdMember.person_id == person.id)))
+    ids |= set(session.scalars(select(Household.uuid).where(Household.id.in_(homes))))
+    ids |= set(session.scalars(select(Concern.uuid).where(Concern.person_id == person.id)))
+    ids |= set(session.scalars(select(Checklist.uuid).where(Checklist.household_id.in_(homes))))
+    return ids
+
+
+def access_log(session: DbSession, *, person_id: str, viewer: User | None = None,
+               viewer_name: str = "", limit: int = 5000) -> list[AccessRow]:
+    """Every read and write touching a person's records, oldest first; the asking is
+    itself audited. Matches an entry's object or subjects (what a page showed)."""
+    ids = person_record_ids(session, person_id=person_id)
+    matches = [AuditEvent.object_id.in_(ids)] + [
+        AuditEvent.subjects.contains(f":{public_id}", autoescape=True) for public_id in ids]
+    rows = session.scalars(select(AuditEvent).where(or_(*matches))
+                           .order_by(AuditEvent.at, AuditEvent.id).limit(limit)).all()
+    out = [AccessRow(e.at, e.actor_username or "", e.action,
+                     f"{e.object_type}:{e.object_id}" if e.object_id else _first_subject(
+                         e.subjects, ids), e.device_id or "", e.ip or "") for e in rows]
+    record(session, action="audit.access_read", actor=viewer,
+           actor_username=None if viewer else viewer_name, object_type="person",
+           object_id=person_id, detail={"entries": len(out)})
+    return out
+
+
+def _first_subject(subjects: str | None, ids: set[str]) -> str:
+    for named in (subjects or "").split():
+        if named.split(":", 1)[-1] in ids:
+            return named
+    return ""
