@@ -27,7 +27,8 @@ def test_audit_access_lists_reads_and_writes_of_a_child_with_device_and_is_audit
     lines = result.output.splitlines()
     pulls = [line for line in lines if "sync.pull" in line]
     writes = [line for line in lines if "sync.applied" in line]
-    assert pulls and all("hv" in line and hv.device_id in line for line in pulls)
+    assert pulls
+    assert all("hv" in line and hv.device_id in line for line in pulls)
     assert any("checklist:" in line for line in writes)
     assert other_child not in result.output
     with app.app_context():
