@@ -77,6 +77,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp)
+    from .retention.views import bp as retention_bp
+
+    app.register_blueprint(retention_bp)
     app.register_blueprint(shell_bp)
     register_security(app)
     register_commands(app)

@@ -103,13 +103,17 @@ def all_holds(session: DbSession) -> list[LegalHold]:
 
 
 def place_hold(session: DbSession, *, subject_type: str, subject_id: str, reason: str,
-               placed_by: str, actor: Any = None) -> LegalHold:
+               placed_by: str, actor: Any = None, team_id: int | None = None) -> LegalHold:
+    """`team_id`: where an administrator places it, the subject must be their team's."""
     if subject_type not in HOLD_SUBJECTS:
         raise HoldError(f"a hold is on a household or a person, not {subject_type!r}")
     if not reason.strip():
         raise HoldError("give the reason for the hold (the order or inquiry)")
     model = Household if subject_type == "household" else Person
-    if session.scalar(select(model.id).where(model.uuid == subject_id)) is None:
+    query = select(model.id).where(model.uuid == subject_id)
+    if team_id is not None:
+        query = query.where(model.team_id == team_id)
+    if session.scalar(query) is None:
         raise HoldError(f"no {subject_type} {subject_id}")
     changes.serialise_writers(session)  # a purge running now sees the hold, or ran first
     hold = LegalHold(subject_type=subject_type, subject_id=subject_id, reason=reason.strip(),
