@@ -12,12 +12,13 @@ for long. Entries of a rolled-back transaction or savepoint are never chained.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..database import DbSession
@@ -79,10 +80,15 @@ def _take_head(session: Session, count: int) -> tuple[int, str]:
         .values(seq=AuditChainHead.seq + count)
         .returning(AuditChainHead.seq, AuditChainHead.chain_hash)
     ).first()
-    if row is None:  # a database emptied without its head row: start the chain
-        session.add(AuditChainHead(id=HEAD_ID, seq=count, chain_hash=""))
-        session.flush()
-        return count, ""
+    if row is None:
+        # A database emptied without its head row: start the chain. Two workers may
+        # both try; the one that loses waits for the other's row and takes it.
+        try:
+            with session.begin_nested():
+                session.add(AuditChainHead(id=HEAD_ID, seq=0, chain_hash=""))
+        except IntegrityError:
+            pass
+        return _take_head(session, count)
     return int(row[0]), str(row[1])
 
 
@@ -149,9 +155,7 @@ def verify(session: DbSession, *, keyring: Keyring) -> ChainReport:
                                "(written outside the app, or its chain fields erased)")
     previous, expected, checked = "", 1, 0
     last_id: int | None = None
-    rows = session.execute(select(AuditEvent).where(AuditEvent.seq.is_not(None))
-                           .order_by(AuditEvent.seq).execution_options(yield_per=VERIFY_BATCH))
-    for entry in rows.scalars():
+    for entry in _in_order(session):
         if entry.seq != expected:
             return ChainReport(checked, before, entry.id,
                                f"entry {entry.id} has place {entry.seq} where {expected} was "
@@ -176,6 +180,21 @@ def verify(session: DbSession, *, keyring: Keyring) -> ChainReport:
                            f"the chain ends at place {expected - 1} but its head says "
                            f"{head_seq}: entries after entry {last_id} were deleted")
     return ChainReport(checked, before, None, None)
+
+
+def _in_order(session: DbSession) -> Iterator[AuditEvent]:
+    """Chained entries by place, a batch at a time (no cursor left open on an early end)."""
+    after: int | None = None
+    while True:
+        query = select(AuditEvent).where(AuditEvent.seq.is_not(None))
+        if after is not None:
+            query = query.where(AuditEvent.seq > after)
+        batch = session.scalars(query.order_by(AuditEvent.seq).limit(VERIFY_BATCH)).all()
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1].seq
+        session.expunge_all()  # a long trail is not held in memory
 
 
 def report_lines(report: ChainReport) -> list[str]:
