@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
 from tests.factories import (
@@ -266,6 +268,10 @@ def test_the_next_pull_tells_the_device_which_records_were_deleted(app, family):
             ("checklist", family["past_checklist"])} <= deleted
     assert all(c["data"] == {"id": c["entity_id"], "deleted": True}
                for c in page["changes"] if c["data"].get("deleted"))
+    spec = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json")
+                      .read_text())
+    Draft202012Validator({"components": spec["components"],
+                          **spec["components"]["schemas"]["Pull"]}).validate(page)
     # The person of concern stays, without the purged household.
     kept = [c for c in page["changes"] if c["entity_id"] == family["poc"]]
     assert kept
