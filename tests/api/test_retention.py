@@ -25,6 +25,7 @@ from visitcheck.auth.models import User
 from visitcheck.checklists.models import Checklist
 from visitcheck.database import utcnow
 from visitcheck.extensions import db, keyring
+from visitcheck.keys import decrypt_fields
 from visitcheck.people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from visitcheck.retention import service as retention
 from visitcheck.retention.models import LegalHold, RetentionReport
@@ -154,6 +155,12 @@ def test_purge_deletes_exactly_the_records_past_retention_table_by_table(app, fa
     assert family["poc"] in after["persons"]
     assert family["concern"] in after["concerns"]
     assert family["short_checklist"] in after["checklists"]
+    # The concern no longer records contact with the purged child.
+    with app.app_context():
+        concern = db.session.scalars(select(Concern).where(
+            Concern.uuid == family["concern"])).one()
+        contact = decrypt_fields(concern, keyring=keyring())["contact"]
+    assert contact == {family["short"]["children"][0]: "supervised"}
 
 
 def test_the_report_lists_the_children_and_ids_and_is_stored_without_names(app, family):
@@ -177,6 +184,7 @@ def test_the_report_lists_the_children_and_ids_and_is_stored_without_names(app, 
     assert set(report["deleted"]["households"]) == {family["past"]["id"],
                                                     family["estimated"]["id"]}
     assert report["counts"]["persons"] == 3
+    assert report["concerns_trimmed"] == [family["concern"]]
     assert "One day past" not in stored.report
     assert "Parent A" not in stored.report
 

@@ -26,7 +26,7 @@ from sqlalchemy import delete, or_, select
 from ..audit import service as audit
 from ..checklists.models import Checklist
 from ..database import DbSession, utcnow
-from ..keys import Keyring, decrypt_fields
+from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from ..review.models import ReviewDecision
 from ..sharing.models import Alert
@@ -157,13 +157,15 @@ class PurgeReport:
     undetermined: list[str] = field(default_factory=list)
     deleted: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    # Concerns kept whose recorded contact with a purged child was removed.
+    trimmed: list[str] = field(default_factory=list)
     report_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "dry_run": self.dry_run,
                 "children_due": self.children_due, "kept_under_hold": self.kept_under_hold,
                 "undetermined": self.undetermined, "deleted": self.deleted,
-                "counts": self.counts}
+                "counts": self.counts, "concerns_trimmed": self.trimmed}
 
     def lines(self) -> list[str]:
         head = "Dry run: nothing deleted." if self.dry_run else f"Report {self.report_id}."
@@ -179,6 +181,9 @@ class PurgeReport:
         for table, count in self.counts.items():
             out.append(f"  {table:22} {count}")
             out += [f"    {i}" for i in self.deleted.get(table, [])]
+        out.append(f"Concerns kept, their contact with a purged child removed: "
+                   f"{len(self.trimmed)}")
+        out += [f"  {i}" for i in self.trimmed]
         return out
 
 
@@ -192,6 +197,8 @@ class _Plan:
     decisions: list[ReviewDecision] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     caseloads: list[CaseloadAssignment] = field(default_factory=list)
+    # Concerns that stay but record contact with a child who goes: that contact goes.
+    trimmed: list[Concern] = field(default_factory=list)
 
 
 def _held(session: DbSession) -> tuple[set[str], set[str]]:
@@ -256,6 +263,9 @@ def _plan(session: DbSession, *, today: date, keyring: Keyring, report: PurgeRep
     plan.memberships = [m for m in links
                         if m.household_id in gone_households or m.person_id in gone_persons]
     plan.concerns = {c.id: c for c in concerns if c.person_id in gone_persons}
+    gone_children = {everyone[p].uuid for p in due}
+    plan.trimmed = [c for c in concerns if c.person_id not in gone_persons and set(
+        decrypt_fields(c, keyring=keyring).get("contact") or {}) & gone_children]
     plan.checklists = {c.id: c for c in session.scalars(
         select(Checklist).where(Checklist.household_id.in_(gone_households))
         .order_by(Checklist.id))}
@@ -331,6 +341,7 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
         "sync_conflicts": conflicts,
         "changes": [],  # feed entries, by the hundred: counted only
     }
+    report.trimmed = [c.uuid for c in plan.trimmed]
     report.counts = {table: len(ids) for table, ids in report.deleted.items()}
     report.counts["caseload_assignments"] = len(plan.caseloads)
     report.counts["changes"] = len(feed)
@@ -343,6 +354,16 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
         return report
 
     notices = _tell_devices(session, plan)
+    gone_children = set(report.children_due)
+    for concern in plan.trimmed:
+        data = decrypt_fields(concern, keyring=keyring)
+        data["contact"] = {child: level for child, level in (data.get("contact") or {}).items()
+                           if child not in gone_children}
+        encrypt_fields(concern, data, keyring=keyring)
+        concern.rev += 1
+        concern.updated_at = utcnow()
+    session.flush()
+    trimmed_about = {c.id: (c.uuid, c.rev, c.person_id) for c in plan.trimmed}
     kept_homes = {m.household_id for m in plan.memberships
                   if m.household_id not in plan.households}
     kept_people = {m.person_id for m in plan.memberships if m.person_id not in plan.persons}
@@ -369,6 +390,11 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
     for household in session.scalars(select(Household).where(Household.id.in_(kept_homes))):
         changes.record(session, type="household", entity_id=household.uuid, rev=household.rev,
                        household_id=household.id)
+    for public_id, rev, person_id in trimmed_about.values():
+        for household_id in session.scalars(select(HouseholdMember.household_id).where(
+                HouseholdMember.person_id == person_id)):
+            changes.record(session, type="concern", entity_id=public_id, rev=rev,
+                           household_id=household_id)
     for _, household_id, public_id, rev in session.execute(
             select(HouseholdMember.person_id, HouseholdMember.household_id, Person.uuid,
                    Person.rev).join(Person, Person.id == HouseholdMember.person_id)
