@@ -4,6 +4,7 @@ purge run as an operator runs it, checked table by table."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -295,3 +296,37 @@ def test_care_ending_at_17_keeps_records_to_the_26th_birthday(app, family):
     assert leaver in _snapshot(app)["persons"]
     _run(app, "purge", "--today", later.isoformat())
     assert leaver not in _snapshot(app)["persons"]
+
+
+def test_two_hosts_purging_at_once_delete_each_row_once(app, family, another_app):
+    before = _snapshot(app)
+    hosts = [app, another_app()]
+    outputs: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(host):
+        try:
+            result = _run(host, "purge", "--today", family["today"].isoformat())
+            assert result.exit_code == 0, result.output
+            outputs.append(result.output)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(host,)) for host in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert errors == []
+    with app.app_context():
+        reports = [json.loads(r.report) for r in db.session.scalars(select(RetentionReport))]
+    # One purge found the family; the other, serialised behind it, found nothing left.
+    assert sorted(r["counts"]["persons"] for r in reports) == [0, 5]
+    after = _snapshot(app)
+    assert before["persons"] - after["persons"] == {
+        *family["past"]["children"], *family["past"]["adults"],
+        *family["estimated"]["children"], *family["held"]["children"],
+        *family["held"]["adults"]}
+    code = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert code.exit_code == 0, code.output
