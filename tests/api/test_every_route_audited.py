@@ -102,3 +102,21 @@ def test_the_alerts_page_audits_each_alert_with_its_person_and_household(app, de
     assert [i.object_id for i in items] == [concern]
     assert f"person:{adult}" in items[0].subjects
     assert f"household:{household}" in items[0].subjects
+
+
+def test_alerts_shown_on_a_checklist_page_are_audited_item_by_item(app, demo, api_client):
+    hv = api_client("hv")
+    household = demo.households[0]
+    children = demo.children[household]
+    adult = next(iter(set(_member_ids(hv, household)) - set(children)))
+    concern = make_concern(hv, adult, {children[0]: "regular_unsupervised"})
+    checklist = make_checklist(hv, household, children)
+    lead = web_client(app, "lead")
+
+    assert lead.get(f"/review/{checklist}").status_code == 200
+
+    with app.app_context():
+        items = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "alert.read")).all()
+    assert [i.object_id for i in items] == [concern]
+    assert f"household:{household}" in items[0].subjects

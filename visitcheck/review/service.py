@@ -638,6 +638,9 @@ def open_for_review(
         Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE))
         .order_by(Checklist.submitted_at.desc(), Checklist.id.desc())).all()
 
+    alerts = sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
+                                  household=checklist.household)
+    sharing.audit_alert_groups(session, groups=alerts, viewer=lead)
     return ChecklistDetail(
         id=checklist.uuid,
         household_id=checklist.household.uuid,
@@ -657,8 +660,7 @@ def open_for_review(
                                   c.author.name) for c in earlier],
         persons=persons,
         decisions=_decision_lines(session, checklist, keyring=keyring),
-        alerts=sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
-                                    household=checklist.household),
+        alerts=alerts,
         can_decide=checklist.status in DECIDABLE,
     )
 

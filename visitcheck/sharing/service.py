@@ -347,9 +347,14 @@ def team_alerts(session: DbSession, *, lead: User, keyring: Keyring) -> list[Ale
     groups = alert_groups(session, team_id=lead.team_id, keyring=keyring)
     audit.record(session, action="alerts.read", actor=lead,
                  detail={"groups": len(groups)})
-    for group in groups:  # item by item: each names a person and a household
-        audit.record(session, action="alert.read", actor=lead, object_type="concern",
+    audit_alert_groups(session, groups=groups, viewer=lead)
+    return groups
+
+
+def audit_alert_groups(session: DbSession, *, groups: list[AlertGroup], viewer: User) -> None:
+    """Item by item: each group shown names a person of concern and a household."""
+    for group in groups:
+        audit.record(session, action="alert.read", actor=viewer, object_type="concern",
                      object_id=group.concern_id,
                      subjects=[audit.subject("person", group.person_id),
                                audit.subject("household", group.household_id)])
-    return groups
