@@ -19,6 +19,7 @@ from tests.factories import (
     make_concern,
     make_household,
     make_person,
+    push,
 )
 from tests.sealing import checklist_payload, sealed_op
 from visitcheck.audit.models import AuditEvent
@@ -26,7 +27,7 @@ from visitcheck.auth.models import User
 from visitcheck.checklists.models import Checklist
 from visitcheck.database import utcnow
 from visitcheck.extensions import db, keyring
-from visitcheck.keys import decrypt_fields
+from visitcheck.keys import decrypt_fields, encrypt_fields
 from visitcheck.people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from visitcheck.retention import service as retention
 from visitcheck.retention.models import LegalHold, RetentionReport
@@ -330,3 +331,37 @@ def test_two_hosts_purging_at_once_delete_each_row_once(app, family, another_app
         *family["held"]["adults"]}
     code = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert code.exit_code == 0, code.output
+
+
+def _person_fields(app, person: str) -> dict:
+    with app.app_context():
+        row = db.session.scalars(select(Person).where(Person.uuid == person)).one()
+        return decrypt_fields(row, keyring=keyring())
+
+
+def test_an_edit_from_a_tablet_keeps_the_end_of_care_and_the_day_of_the_estimate(
+        app, demo, api_client):
+    hv = api_client("hv")
+    person = make_person(hv, "Estimated", is_child=True, estimated_age=12,
+                         care_ended_on="2026-01-10")
+    first = _person_fields(app, person)
+    assert first["estimated_age_on"] == utcnow().date().isoformat()
+    with app.app_context():  # as if the estimate had been made in 2020
+        row = db.session.scalars(select(Person).where(Person.uuid == person)).one()
+        encrypt_fields(row, {**first, "estimated_age_on": "2020-01-01"}, keyring=keyring())
+        db.session.commit()
+    # The tablet's person.put carries neither field (entities.js personPayload).
+    push(hv, "person.put", person, {"names": ["Estimated", "Est"], "aliases": [],
+                                    "date_of_birth": None, "estimated_age": 12,
+                                    "sex": "unknown", "is_child": True, "children": []},
+         base_rev=1)
+
+    kept = _person_fields(app, person)
+    assert kept["care_ended_on"] == "2026-01-10"
+    assert kept["estimated_age_on"] == "2020-01-01"
+    push(hv, "person.put", person, {"names": ["Estimated"], "aliases": [],
+                                    "date_of_birth": None, "estimated_age": 13,
+                                    "sex": "unknown", "is_child": True, "children": []},
+         base_rev=2)
+    assert _person_fields(app, person)["estimated_age_on"] == utcnow().date().isoformat()
+

@@ -4,7 +4,8 @@ purged with everything that exists only because of them; a legal hold stops it.
 
 How the dates are read (docs/data-protection.md):
 - the date of birth, else an estimated age, which counts from the day it was
-  recorded (the person record's last update: never earlier than the estimate);
+  recorded (`estimated_age_on`, kept by put_person; for older records the
+  record's last update, never earlier than the estimate);
 - the end of care is the person's `care_ended_on` field (ISO date, optional);
 - a child with neither a date of birth nor an estimate is reported, and kept.
 
@@ -76,7 +77,10 @@ def birth_date(fields: dict[str, Any], *, recorded_on: date) -> date | None:
         return born
     age = fields.get("estimated_age")
     if isinstance(age, int) and not isinstance(age, bool) and age >= 0:
-        return anniversary(recorded_on, -age) if age else recorded_on
+        # The day the estimate was made (put_person records it); for an older record
+        # without it, the record's last update, which is never earlier.
+        on = _date(fields.get("estimated_age_on")) or recorded_on
+        return anniversary(on, -age) if age else on
     return None
 
 
