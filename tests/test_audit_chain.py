@@ -181,3 +181,13 @@ def test_a_rolled_back_entry_is_never_chained(app):
         actions = list(db.session.scalars(select(AuditEvent.action)))
     assert report.intact, report.problem
     assert actions == ["kept"]
+
+
+def test_entries_from_before_the_chain_are_reported_not_verifiable_but_not_broken(app):
+    _sql(app, "INSERT INTO audit_events (at, action) VALUES ('2026-11-01 10:00:00', 'old')")
+    _write_entries(app, 2)
+
+    code, output = _verify(app)
+
+    assert code == 0, output
+    assert "1 entries from before the chain" in output
