@@ -4,13 +4,14 @@ purge run as an operator runs it, checked table by table."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
-from sqlalchemy import select
+from sqlalchemy import Column, ForeignKey, Integer, Table, select
 
 from tests.factories import (
     born_years_ago,
@@ -25,7 +26,7 @@ from tests.sealing import checklist_payload, sealed_op
 from visitcheck.audit.models import AuditEvent
 from visitcheck.auth.models import User
 from visitcheck.checklists.models import Checklist
-from visitcheck.database import utcnow
+from visitcheck.database import Base, utcnow
 from visitcheck.extensions import db, keyring
 from visitcheck.keys import decrypt_fields, encrypt_fields
 from visitcheck.people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
@@ -365,3 +366,31 @@ def test_an_edit_from_a_tablet_keeps_the_end_of_care_and_the_day_of_the_estimate
          base_rev=2)
     assert _person_fields(app, person)["estimated_age_on"] == utcnow().date().isoformat()
 
+
+
+def test_rows_of_other_capabilities_pointing_at_what_goes_go_too(app, family):
+    # Another capability's table (a notification, stored flags) found by its foreign key.
+    notes = Table("test_checklist_notes", Base.metadata,
+                  Column("id", Integer, primary_key=True),
+                  Column("checklist_id", ForeignKey("checklists.id"), nullable=False))
+    try:
+        with app.app_context():
+            notes.create(db.engine)
+            rows = dict(db.session.execute(select(Checklist.uuid, Checklist.id)).all())
+            db.session.execute(notes.insert(), [
+                {"checklist_id": rows[family["past_checklist"]]},
+                {"checklist_id": rows[family["short_checklist"]]}])
+            db.session.commit()
+
+        result = _run(app, "purge", "--today", family["today"].isoformat())
+
+        assert result.exit_code == 0, result.output
+        assert re.search(r"test_checklist_notes\s+1\n", result.output)
+        with app.app_context():
+            left = list(db.session.scalars(select(notes.c.checklist_id)))
+        assert left == [rows[family["short_checklist"]]]
+    finally:
+        with app.app_context():
+            db.session.remove()
+            notes.drop(db.engine)
+        Base.metadata.remove(notes)

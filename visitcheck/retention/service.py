@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Column, Table, delete, func, or_, select
 
 from ..audit import service as audit
 from ..checklists.models import Checklist
-from ..database import DbSession, utcnow
+from ..database import Base, DbSession, utcnow
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from ..review.models import ReviewDecision
@@ -283,6 +283,28 @@ def _plan(session: DbSession, *, today: date, keyring: Keyring, report: PurgeRep
     return plan
 
 
+# Tables the purge deletes from by name, in its own order; any other table with a
+# foreign key to what goes is emptied of the rows that point at it (_dependents).
+HANDLED = {"review_decisions", "alerts", "checklists", "changes", "caseload_assignments",
+           "household_members", "concerns", "persons", "households"}
+
+
+def _dependents(plan: _Plan) -> dict[tuple[Table, Column], list[int]]:
+    """(table, column) -> row ids it points at, for every table outside HANDLED whose
+    foreign key names a checklist, concern, person or household that goes."""
+    going = {"checklists": list(plan.checklists), "concerns": list(plan.concerns),
+             "persons": list(plan.persons), "households": list(plan.households)}
+    out: dict[tuple[Table, Column], list[int]] = {}
+    for table in Base.metadata.sorted_tables:
+        if table.name in HANDLED:
+            continue
+        for key in table.foreign_keys:
+            ids = going.get(key.column.table.name)
+            if ids and key.column.name == "id":
+                out[(table, key.parent)] = ids
+    return out
+
+
 def _entity_ids(plan: _Plan) -> set[str]:
     return ({p.uuid for p in plan.persons.values()} | {h.uuid for h in plan.households.values()}
             | {m.uuid for m in plan.memberships} | {c.uuid for c in plan.concerns.values()}
@@ -349,6 +371,10 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
     report.counts = {table: len(ids) for table, ids in report.deleted.items()}
     report.counts["caseload_assignments"] = len(plan.caseloads)
     report.counts["changes"] = len(feed)
+    dependents = _dependents(plan)
+    for (table, column), ids in dependents.items():
+        report.counts[table.name] = report.counts.get(table.name, 0) + (session.scalar(
+            select(func.count()).select_from(table).where(column.in_(ids))) or 0)
     audit.record(session, action="retention.dry_run" if dry_run else "retention.purge",
                  actor=actor, actor_username=run_by,
                  subjects=[f"person:{i}" for i in report.children_due] + [
@@ -371,6 +397,10 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
     kept_homes = {m.household_id for m in plan.memberships
                   if m.household_id not in plan.households}
     kept_people = {m.person_id for m in plan.memberships if m.person_id not in plan.persons}
+    # Rows of other capabilities that exist only because of a deleted row (a
+    # notification about a checklist, stored flags...): found from the foreign keys.
+    for (table, column), ids in dependents.items():
+        session.execute(delete(table).where(column.in_(ids)))
     session.execute(delete(ReviewDecision).where(
         ReviewDecision.id.in_([d.id for d in plan.decisions])))
     session.execute(delete(Alert).where(Alert.id.in_([a.id for a in plan.alerts])))
