@@ -394,3 +394,19 @@ def test_rows_of_other_capabilities_pointing_at_what_goes_go_too(app, family):
             db.session.remove()
             notes.drop(db.engine)
         Base.metadata.remove(notes)
+
+
+def test_a_person_who_stays_loses_their_details_about_a_purged_child(app, family):
+    past_child, kept_child = family["past"]["children"][0], family["short"]["children"][0]
+    push(family["hv"], "person.put", family["poc"], {
+        "names": ["Person of concern"], "aliases": [], "date_of_birth": None,
+        "estimated_age": None, "sex": "unknown", "is_child": False, "children": [
+            {"child_id": past_child, "relationship": "uncle"},
+            {"child_id": kept_child, "relationship": "uncle"}]}, base_rev=1)
+
+    result = _run(app, "purge", "--today", family["today"].isoformat())
+
+    assert result.exit_code == 0, result.output
+    fields = _person_fields(app, family["poc"])
+    assert fields["children"] == [{"child_id": kept_child, "relationship": "uncle"}]
+    assert family["poc"] in result.output.split("Persons kept, their details")[1]

@@ -161,15 +161,18 @@ class PurgeReport:
     undetermined: list[str] = field(default_factory=list)
     deleted: dict[str, list[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-    # Concerns kept whose recorded contact with a purged child was removed.
+    # Concerns kept whose recorded contact with a purged child was removed, and persons
+    # kept whose details about a purged child were.
     trimmed: list[str] = field(default_factory=list)
+    trimmed_persons: list[str] = field(default_factory=list)
     report_id: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "dry_run": self.dry_run,
                 "children_due": self.children_due, "kept_under_hold": self.kept_under_hold,
                 "undetermined": self.undetermined, "deleted": self.deleted,
-                "counts": self.counts, "concerns_trimmed": self.trimmed}
+                "counts": self.counts, "concerns_trimmed": self.trimmed,
+                "persons_trimmed": self.trimmed_persons}
 
     def lines(self) -> list[str]:
         head = "Dry run: nothing deleted." if self.dry_run else f"Report {self.report_id}."
@@ -188,6 +191,9 @@ class PurgeReport:
         out.append(f"Concerns kept, their contact with a purged child removed: "
                    f"{len(self.trimmed)}")
         out += [f"  {i}" for i in self.trimmed]
+        out.append(f"Persons kept, their details about a purged child removed: "
+                   f"{len(self.trimmed_persons)}")
+        out += [f"  {i}" for i in self.trimmed_persons]
         return out
 
 
@@ -203,6 +209,14 @@ class _Plan:
     caseloads: list[CaseloadAssignment] = field(default_factory=list)
     # Concerns that stay but record contact with a child who goes: that contact goes.
     trimmed: list[Concern] = field(default_factory=list)
+    # Persons who stay but whose per-child details name a child who goes: those rows go.
+    trimmed_persons: list[Person] = field(default_factory=list)
+
+
+def _child_rows(fields: dict[str, Any]) -> set[str]:
+    """The children a person's per-child details (relationship, responsibility) name."""
+    return {str(row["child_id"]) for row in fields.get("children") or []
+            if isinstance(row, dict) and isinstance(row.get("child_id"), str)}
 
 
 def _held(session: DbSession) -> tuple[set[str], set[str]]:
@@ -270,6 +284,8 @@ def _plan(session: DbSession, *, today: date, keyring: Keyring, report: PurgeRep
     gone_children = {everyone[p].uuid for p in due}
     plan.trimmed = [c for c in concerns if c.person_id not in gone_persons and set(
         decrypt_fields(c, keyring=keyring).get("contact") or {}) & gone_children]
+    plan.trimmed_persons = [person for pid, person in everyone.items()
+                            if pid not in gone_persons and _child_rows(fields[pid]) & gone_children]
     plan.checklists = {c.id: c for c in session.scalars(
         select(Checklist).where(Checklist.household_id.in_(gone_households))
         .order_by(Checklist.id))}
@@ -368,6 +384,7 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
         "changes": [],  # feed entries, by the hundred: counted only
     }
     report.trimmed = [c.uuid for c in plan.trimmed]
+    report.trimmed_persons = [p.uuid for p in plan.trimmed_persons]
     report.counts = {table: len(ids) for table, ids in report.deleted.items()}
     report.counts["caseload_assignments"] = len(plan.caseloads)
     report.counts["changes"] = len(feed)
@@ -392,11 +409,20 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
         encrypt_fields(concern, data, keyring=keyring)
         concern.rev += 1
         concern.updated_at = utcnow()
+    for person in plan.trimmed_persons:
+        data = decrypt_fields(person, keyring=keyring)
+        data["children"] = [row for row in data.get("children") or []
+                            if not (isinstance(row, dict)
+                                    and row.get("child_id") in gone_children)]
+        encrypt_fields(person, data, keyring=keyring)
+        person.rev += 1
+        person.updated_at = utcnow()
     session.flush()
     trimmed_about = {c.id: (c.uuid, c.rev, c.person_id) for c in plan.trimmed}
     kept_homes = {m.household_id for m in plan.memberships
                   if m.household_id not in plan.households}
     kept_people = {m.person_id for m in plan.memberships if m.person_id not in plan.persons}
+    kept_people |= {p.id for p in plan.trimmed_persons}
     # Rows of other capabilities that exist only because of a deleted row (a
     # notification about a checklist, stored flags...): found from the foreign keys.
     for (table, column), ids in dependents.items():
