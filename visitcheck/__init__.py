@@ -83,9 +83,15 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(review_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp)
+    from .retention.views import bp as retention_bp
+
+    app.register_blueprint(retention_bp)
     app.register_blueprint(shell_bp)
     register_security(app)
     register_commands(app)
+    from .audit.web import init_app as init_audit
+
+    init_audit(app)
     app.add_template_filter(visit_time)
     app.add_template_filter(when_words, name="when")
     if config.check_master_key_at_start:

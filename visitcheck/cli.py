@@ -81,6 +81,15 @@ def register_commands(app: Flask) -> None:
     from .notify.cli import notify_group
 
     app.cli.add_command(notify_group)
+    from .audit.cli import audit_group
+
+    app.cli.add_command(audit_group)
+    from .retention.cli import retention_group
+
+    app.cli.add_command(retention_group)
+    from .retention.export_cli import export_group
+
+    app.cli.add_command(export_group)
 
 
 @click.group("devices", cls=AppGroup)

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from .audit.models import AuditEvent
+from .audit.models import AuditChainHead, AuditEvent
 from .auth.models import Team, User, UserSession
 from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
@@ -10,12 +10,14 @@ from .keys import EncryptedFields
 from .keys.models import ServerKey
 from .notify.models import Notification
 from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
+from .retention.models import LegalHold, RetentionReport
 from .review.models import ReviewDecision
 from .sharing.models import Alert
 from .sync.models import Change, SyncConflict, SyncCounter, SyncOp
 
 __all__ = [
     "Alert",
+    "AuditChainHead",
     "AuditEvent",
     "CaseloadAssignment",
     "Change",
@@ -25,8 +27,10 @@ __all__ = [
     "Device",
     "Household",
     "HouseholdMember",
+    "LegalHold",
     "Notification",
     "Person",
+    "RetentionReport",
     "ReviewDecision",
     "ServerKey",
     "SyncConflict",

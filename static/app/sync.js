@@ -452,13 +452,16 @@ async function applyChanges(changes, cursor) {
   const links = (await loadOutbox()).filter((op) => op.type === "membership.put" && op.link);
   for (const change of changes) {
     const id = change.entity_id;
+    // Purged on the server (retention): the device's copy goes too, drafts included.
+    const deleted = change.data != null && change.data.deleted === true;
     if (STORED_AS_IS.has(change.type)) {
-      if (change.data == null) remove.push([change.type, id]);
+      if (change.data == null || deleted) remove.push([change.type, id]);
       // A local edit still waiting to be sent stays (like a draft); links
       // made here and not yet sent are kept on the server's copy.
       else if (!pending.has(id)) put.push({ kind: change.type, id, value: withPendingLinks(change.type, change.data, links) });
     } else if (change.type === "checklist") {
-      if (change.data == null) {
+      if (deleted) remove.push(["draft", id]);
+      if (change.data == null || deleted) {
         remove.push(["checklist", id]);
         continue;
       }

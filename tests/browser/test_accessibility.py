@@ -64,7 +64,7 @@ def scenario(app, demo, api_client) -> dict:
     checklist = submit_checklist(hv, flat6, demo.children[flat6])
     set_checklist(app, checklist, flags=[("poc-contact", "urgent"), ("mappa-check", "action")])
     return {"checklist": checklist, "household": flat6, "device": hv.device_id,
-            "user": demo.users["hv"]}
+            "user": demo.users["hv"], "child": demo.children[flat6][0]}
 
 
 def _sign_in(page: Page, base: str, username: str, password: str) -> None:
@@ -103,11 +103,15 @@ def test_administration_pages_have_no_accessibility_violations(live_server, demo
                                                                 page: Page):
     page.context.add_init_script(path=str(AXE))
     base = live_server.url
+    held = live_server.app.test_cli_runner().invoke(args=[
+        "retention", "hold", "add", "--household", scenario["household"], "--reason", "Order"])
+    assert held.exit_code == 0, held.output  # the holds page then shows a release form
     _sign_in(page, base, "admin", demo.PASSWORD)
     problems = []
     for path in ["/admin", "/admin/users", f"/admin/users/{scenario['user']}",
                  "/admin/caseloads", "/admin/devices",
                  f"/admin/devices/{scenario['device']}/revoke", "/admin/templates",
-                 "/admin/audit", "/admin/audit?who=hv"]:
+                 "/admin/audit", "/admin/audit?who=hv", "/admin/holds",
+                 "/admin/access", f"/admin/access?person={scenario['child']}"]:
         problems += _check(page, base + path)
     assert problems == []

@@ -284,7 +284,10 @@ def family_map(session: DbSession, *, viewer: User, household_id: str,
     _lay_out(result)
     audit.record(session, action="map.read", actor=viewer, object_type="household",
                  object_id=start.uuid, detail={"households": len(result.households),
-                                               "persons": len(result.persons)})
+                                               "persons": len(result.persons)},
+                 subjects=[audit.subject("household", h.id) for h in result.households
+                           if h.visible] + [audit.subject("person", p.id)
+                                            for p in result.persons])
     return result
 
 

@@ -126,7 +126,7 @@ def household_errors(payload: Any) -> list[FieldError]:
 def person_errors(payload: Any) -> list[FieldError]:
     check = _Checker(payload)
     check.only({"names", "aliases", "date_of_birth", "estimated_age", "sex", "is_child",
-                "children", "recorded_at_visit"})
+                "children", "recorded_at_visit", "care_ended_on"})
     # The checklist whose S2 first recorded this person (a new member, or someone
     # who refused details); absent for people added on the People screen. Only
     # its form is checked: the person.put goes before that checklist's own op.
@@ -136,6 +136,8 @@ def person_errors(payload: Any) -> list[FieldError]:
     if isinstance(check.payload.get("names"), list) and not check.payload["names"]:
         check.errors.append(FieldError("names", "at least one name, or a description"))
     check.date("date_of_birth")
+    # When a looked-after child left care: 17 then keeps their records a year longer.
+    check.date("care_ended_on")
     age = check.payload.get("estimated_age")
     if age is not None and (not isinstance(age, int) or isinstance(age, bool) or
                             not 0 <= age <= 120):

@@ -293,12 +293,14 @@ def put_person(session: DbSession, *, user: User, entity_id: str, base_rev: int,
     forget_transaction_memos(session)
     _refuse_if_invalid(payloads.person_errors(payload))
     person = person_by_public_id(session, entity_id)
+    stored: dict[str, Any] = {}
     if person is None:
         if base_rev != 0:
             raise InvalidEntity("no such person to update; a new one starts at base_rev 0")
         person = Person(uuid=entity_id, team_id=user.team_id, rev=1, created_by_id=user.id,
                         is_child=payload["is_child"])
     else:
+        stored = decrypt_fields(person, keyring=keyring)
         if not person_visible(session, user=user, person=person):
             raise Forbidden("this person is not linked to a household on your caseload")
         _check_revision(person, base_rev, person_view(session, person, keyring=keyring))
@@ -306,7 +308,7 @@ def put_person(session: DbSession, *, user: User, entity_id: str, base_rev: int,
         person.updated_at = utcnow()
         person.is_child = payload["is_child"]
     data = {"aliases": [], "date_of_birth": None, "estimated_age": None, "sex": "unknown",
-            "children": [], **payload}
+            "children": [], **payload, **_retention_facts(stored, payload)}
     encrypt_fields(person, data, keyring=keyring)
     session.add(person)
     session.flush()
@@ -314,6 +316,22 @@ def put_person(session: DbSession, *, user: User, entity_id: str, base_rev: int,
     for household_id in person_household_ids(session, person):
         _announce_household(session, session.get_one(Household, household_id))
     return person
+
+
+def _retention_facts(stored: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """What retention needs that a device may not send back (docs/data-protection.md):
+    the end of care, kept when an edit leaves it out, and the day an estimated age was
+    recorded, since an estimate counts from then."""
+    facts = {}
+    care_ended = payload.get("care_ended_on", stored.get("care_ended_on"))
+    if care_ended:
+        facts["care_ended_on"] = care_ended
+    age = payload.get("estimated_age")
+    if age is not None:
+        same = age == stored.get("estimated_age") and stored.get("estimated_age_on")
+        facts["estimated_age_on"] = (stored["estimated_age_on"] if same
+                                     else utcnow().date().isoformat())
+    return facts
 
 
 def put_membership(session: DbSession, *, user: User, entity_id: str, base_rev: int,

@@ -385,7 +385,11 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     stale = [DraftRow(d.author.name, address(d.household), d.created_at,
                       age_words(d.created_at, now=now)) for d in drafts]
 
-    audit.record(session, action="review.queue", actor=lead, detail={
+    listed = [*shown, *drafts, *(c for c in checklists_ if is_overdue(c, now=now))]
+    audit.record(session, action="review.queue", actor=lead, subjects=[
+        audit.subject(kind, public_id) for c in listed
+        for kind, public_id in (("checklist", c.uuid), ("household", c.household.uuid))],
+        detail={
         "shown": [r.id for r in rows], "overdue": len(overdue_rows), "page": page,
         "filters": {k: v for k, v in {
             "status": filters.status, "flag": filters.flag, "severity": filters.severity,
@@ -561,7 +565,9 @@ def open_for_review(
     )
     household = people.household_view(checklist.household, keyring=keyring)
     audit.record(session, action="household.read", actor=lead, object_type="household",
-                 object_id=checklist.household.uuid)
+                 object_id=checklist.household.uuid,
+                 subjects=[audit.subject("person", m["person_id"])
+                           for m in household["members"]])
     names = {m["person_id"]: m["name"] for m in household["members"]}
     answers = content.get("answers") or {}
     names.update(_names_of_others(session, lead=lead, keyring=keyring,
@@ -595,6 +601,9 @@ def open_for_review(
         Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE))
         .order_by(Checklist.submitted_at.desc(), Checklist.id.desc())).all()
 
+    alerts = sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
+                                  household=checklist.household)
+    sharing.audit_alert_groups(session, groups=alerts, viewer=lead)
     return ChecklistDetail(
         id=checklist.uuid,
         household_id=checklist.household.uuid,
@@ -614,8 +623,7 @@ def open_for_review(
                                   c.author.name) for c in earlier],
         persons=persons,
         decisions=_decision_lines(session, checklist, keyring=keyring),
-        alerts=sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
-                                    household=checklist.household),
+        alerts=alerts,
         can_decide=checklist.status in DECIDABLE,
         visit_at=checklist.visit_at,
     )

@@ -319,6 +319,9 @@ class AlertGroup:
     household_address: str
     basis: str
     recipients: list[Recipient]
+    # Public ids, for the audit trail: which concern and person this group shows.
+    concern_id: str = ""
+    person_id: str = ""
 
     @property
     def unacknowledged(self) -> int:
@@ -348,6 +351,8 @@ def alert_groups(session: DbSession, *, team_id: int, keyring: Keyring,
             basis=basis_words(concern.get("basis", [])),
             recipients=[Recipient(a.user.name, a.user.role, a.raised_at, a.acknowledged_at)
                         for a in alerts],
+            concern_id=first.concern.uuid,
+            person_id=first.concern.person.uuid,
         ))
     out.sort(key=lambda g: (-g.unacknowledged, g.person_name))
     return out
@@ -364,4 +369,14 @@ def team_alerts(session: DbSession, *, lead: User, keyring: Keyring) -> list[Ale
     groups = alert_groups(session, team_id=lead.team_id, keyring=keyring)
     audit.record(session, action="alerts.read", actor=lead,
                  detail={"groups": len(groups)})
+    audit_alert_groups(session, groups=groups, viewer=lead)
     return groups
+
+
+def audit_alert_groups(session: DbSession, *, groups: list[AlertGroup], viewer: User) -> None:
+    """Item by item: each group shown names a person of concern and a household."""
+    for group in groups:
+        audit.record(session, action="alert.read", actor=viewer, object_type="concern",
+                     object_id=group.concern_id,
+                     subjects=[audit.subject("person", group.person_id),
+                               audit.subject("household", group.household_id)])

@@ -147,6 +147,7 @@ def pull():
         audit.record(db.session, action="sync.pull", actor=current_user,
                      ip=request.remote_addr,
                      detail={"cursor": cursor, "entities": [
-                         f"{c['type']}:{c['entity_id']}" for c in answer["changes"]]})
+                         f"{c['type']}:{c['entity_id']}" for c in answer["changes"]]},
+                     subjects=[f"{c['type']}:{c['entity_id']}" for c in answer["changes"]])
         db.session.commit()
     return answer

@@ -16,6 +16,9 @@ from ..database import DbSession
 from .models import Change, SyncCounter
 
 COUNTER_ID = 1
+# A change whose type ends so says the entity is gone (a retention purge): pull
+# sends it as {"type": <entity type>, "data": {"id": …, "deleted": true}}.
+DELETED_SUFFIX = ".deleted"
 # session.info key: the last number handed out by a transaction holding the lock.
 _HELD = "visitcheck.feed_seq"
 

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from .. import strict_json
+from ..audit import service as audit
 from ..auth.models import User
 from ..checklists import service as checklists
 from ..database import DbSession, is_uuid
@@ -243,10 +244,35 @@ def _apply_opened(session: DbSession, *, user: User, device_id: str, op: dict[st
         )
         session.add(recorded[op["op_id"]])
         _resolve_conflicts(session, user=user, op=op)
+        _audit_op(session, user=user, device_id=device_id, op=op, payload=payload,
+                  action="sync.applied", rev=answer["rev"])
     elif answer["status"] == "conflict":
         _record_conflict(session, user=user, device_id=device_id, op=op,
                          server_rev=answer["rev"])
+        # The answer carries the server's current content: a read of it.
+        _audit_op(session, user=user, device_id=device_id, op=op, payload=payload,
+                  action="sync.conflict_read", rev=answer["rev"])
     return answer
+
+
+# The public ids an op's payload names, by field, as audit subjects.
+_PAYLOAD_SUBJECTS = {"household_id": "household", "person_id": "person",
+                     "checklist_id": "checklist"}
+
+
+def _audit_op(session: DbSession, *, user: User, device_id: str, op: dict[str, Any],
+              payload: Any, action: str, rev: int) -> None:
+    kind = op["type"].split(".")[0]
+    subjects = {audit.subject(kind, op["entity_id"])}
+    if isinstance(payload, dict):
+        subjects |= {audit.subject(named, str(payload[field]))
+                     for field, named in _PAYLOAD_SUBJECTS.items() if is_uuid(payload.get(field))}
+        contact = payload.get("contact")
+        if isinstance(contact, dict):  # a concern names the children it records contact with
+            subjects |= {audit.subject("person", child) for child in contact if is_uuid(child)}
+    audit.record(session, action=action, actor=user, object_type=kind,
+                 object_id=op["entity_id"], device_id=device_id, subjects=subjects,
+                 detail={"op_id": op["op_id"], "type": op["type"], "rev": rev}, flush=False)
 
 
 def _record_conflict(session: DbSession, *, user: User, device_id: str, op: dict[str, Any],
@@ -300,6 +326,11 @@ def pull(
                                        keyring=keyring)
     out = []
     for change in rows:
+        if change.type.endswith(changes.DELETED_SUFFIX):
+            out.append({"seq": change.seq, "type": change.type[:-len(changes.DELETED_SUFFIX)],
+                        "entity_id": change.entity_id, "rev": change.rev,
+                        "data": {"id": change.entity_id, "deleted": True}})
+            continue
         data = _current_data(session, change=change, user=user, flags=flags,
                              keyring=keyring)
         if data is not None:

@@ -1,0 +1,83 @@
+"""Factories for tests: records made the way a device makes them (sealed ops pushed
+through the API), so what the tests check is what real use leaves behind."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from tests.sealing import checklist_payload, complete_visit, sealed_op
+from visitcheck.retention.service import anniversary
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def push(client, op_type: str, entity_id: str, payload: dict, base_rev: int = 0) -> dict:
+    op = sealed_op(client.bootstrap, payload, entity_id=entity_id, base_rev=base_rev,
+                   op_type=op_type)
+    answer = client.push([op]).get_json()["results"][0]
+    assert answer["status"] == "applied", answer
+    return answer
+
+
+def born_years_ago(today: date, years: int, *, days: int = 0) -> str:
+    """The date of birth of someone whose `years`th birthday is `days` after `today`."""
+    return (anniversary(today, -years) + timedelta(days=days)).isoformat()
+
+
+def make_person(client, name: str, *, is_child: bool, date_of_birth: str | None = None,
+                estimated_age: int | None = None, care_ended_on: str | None = None) -> str:
+    person = new_id()
+    payload = {"names": [name], "aliases": [], "date_of_birth": date_of_birth,
+               "estimated_age": estimated_age, "sex": "unknown", "is_child": is_child,
+               "children": []}
+    if care_ended_on:
+        payload["care_ended_on"] = care_ended_on
+    push(client, "person.put", person, payload)
+    return person
+
+
+def link(client, household: str, person: str, residence: str = "lives_here") -> str:
+    membership = new_id()
+    push(client, "membership.put", membership, {"household_id": household, "person_id": person,
+                                                "residence": residence})
+    return membership
+
+
+def make_household(client, address: str, *, children: list[dict], adults: list[str] = ()
+                   ) -> dict:
+    """A household on `client`'s caseload with children (make_person keywords plus a
+    name) and adults living there. -> {"id", "children": [ids], "adults": [ids]}"""
+    household = new_id()
+    push(client, "household.put", household, {"address": address, "professionals": []})
+    made = {"id": household, "children": [], "adults": [], "memberships": []}
+    for child in children:
+        person = make_person(client, is_child=True, **child)
+        made["children"].append(person)
+        made["memberships"].append(link(client, household, person))
+    for name in adults:
+        person = make_person(client, name, is_child=False)
+        made["adults"].append(person)
+        made["memberships"].append(link(client, household, person))
+    return made
+
+
+def make_concern(client, person: str, contact: dict[str, str]) -> str:
+    concern = new_id()
+    push(client, "concern.put", concern, {
+        "person_id": person, "basis": ["allegation_no_outcome"], "source": "Police",
+        "source_date": "2026-10-01", "verified": False, "protect_source": False,
+        "fact_or_opinion": "fact", "mappa_category": "none", "mappa_level": "unknown",
+        "orders": "", "works_with_children": "no", "contact": contact})
+    return concern
+
+
+def make_checklist(client, household: str, children: list[str], *,
+                   status: str = "submitted") -> str:
+    checklist = new_id()
+    answers = complete_visit(children) if status == "submitted" else {}
+    push(client, "checklist.put", checklist,
+         checklist_payload(household, status=status, answers=answers))
+    return checklist
