@@ -178,3 +178,45 @@ def test_the_authors_other_device_pulls_the_record_with_its_author_and_time(
         datetime.fromisoformat(payload["recorded_at"])
     # Nobody else's devices get it.
     assert [c for c in pull_all(api_client("sn")) if c["type"] == "followup"] == []
+
+
+def _lead_page(app, checklist: str) -> str:
+    page = web_client(app, "lead").get(f"/review/{checklist}")
+    assert page.status_code == 200
+    return page.get_data(as_text=True)
+
+
+def test_the_lead_sees_the_trail_and_what_answers_each_flag_in_words(app, demo, api_client):
+    import html
+    import re
+
+    from tests.review_support import record_concern
+
+    hv = api_client("hv")
+    record_concern(app, hv, demo)  # Craig, of concern, in regular contact with Ava
+    household = demo.households[1]
+    checklist = _submit(hv, household, demo.children[household])
+    before = html.unescape(_lead_page(app, checklist))
+    flag = re.search(r'data-rule="poc-contact" data-answered="no">(.*?)</li>', before, re.S)
+    assert flag and "Urgent — not yet answered" in flag.group(1)
+    assert "Nothing recorded since the visit was submitted." in before
+
+    assert apply(hv, "checklist.followup", new_id(), _record(
+        checklist, "flag_response", rule="poc-contact", subject=None,
+        text="Strategy discussion asked for; Ava not to be left with Craig",
+        recorded_at="2026-11-21T15:05:00+00:00"))["status"] == "applied"
+    assert apply(hv, "checklist.followup", new_id(), _record(
+        checklist, recorded_at="2026-11-23T09:30:00+00:00"))["status"] == "applied"
+
+    after = html.unescape(_lead_page(app, checklist))
+    flag = re.search(r'data-rule="poc-contact" data-answered="yes">(.*?)</li>\s*</ul>', after,
+                     re.S)
+    assert flag, "the urgent flag is shown answered"
+    assert "Response by Asha Patel: Strategy discussion asked for" in flag.group(1)
+    assert "Saturday 21 November 2026 at 15:05" in flag.group(1)
+    assert 'data-rule="referral-no-outcome"' not in after
+    trail = after[after.index("Follow-through after submission"):]
+    assert trail.index("Response to a flag") < trail.index("Referral outcome")
+    assert "To MASH, reference M-1" in trail
+    assert OUTCOME in trail
+    assert "Monday 23 November 2026 at 09:30" in trail

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -468,6 +468,10 @@ class ChecklistDetail:
     alerts: list[sharing.AlertGroup]
     can_decide: bool
     visit_at: str | None = None
+    # Follow-through after submission (followup/trail.py): the trail, oldest first,
+    # and each raised flag with what answers it.
+    trail: list[Any] = field(default_factory=list)
+    flag_answers: list[Any] = field(default_factory=list)
 
 
 def _team_checklist(session: DbSession, *, lead: User, public_id: str) -> Checklist:
@@ -593,6 +597,12 @@ def open_for_review(
         Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE))
         .order_by(Checklist.submitted_at.desc(), Checklist.id.desc())).all()
 
+    from ..followup.trail import follow_through  # follow-through builds on review's reads
+
+    trail, flag_answers = follow_through(
+        session, checklist=checklist, answers=answers, keyring=keyring,
+        submitted_at=_iso_utc(checklist.submitted_at))
+
     return ChecklistDetail(
         id=checklist.uuid,
         household_id=checklist.household.uuid,
@@ -616,7 +626,13 @@ def open_for_review(
                                     household=checklist.household),
         can_decide=checklist.status in DECIDABLE,
         visit_at=checklist.visit_at,
+        trail=trail,
+        flag_answers=flag_answers,
     )
+
+
+def _iso_utc(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def residence_words(residence: str) -> str:
