@@ -198,7 +198,8 @@ def test_the_lead_sees_the_trail_and_what_answers_each_flag_in_words(app, demo, 
     checklist = _submit(hv, household, demo.children[household])
     before = html.unescape(_lead_page(app, checklist))
     flag = re.search(r'data-rule="poc-contact" data-answered="no">(.*?)</li>', before, re.S)
-    assert flag and "Urgent — not yet answered" in flag.group(1)
+    assert flag
+    assert "Urgent — not yet answered" in flag.group(1)
     assert "Nothing recorded since the visit was submitted." in before
 
     assert apply(hv, "checklist.followup", new_id(), _record(
