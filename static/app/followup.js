@@ -217,11 +217,24 @@ export function renderFollowThrough({ answers, flags, flagAnswers, followups, on
   const late = textBox("Late entry (what you did not record at the visit)", { rows: 4 });
   panel.append(el("h3", { text: "Late entry" }), late.node, actionButton("Add the late entry", submit({ kind: "addendum" }, late.input)));
 
+  // What each record is about, in words: the referral, the action or the flag.
+  const rowWords = new Map([
+    ...referrals.map(([rowId, row]) => [`referral_outcome:${rowId}`, `Referral to ${row.to || "someone not recorded"}`]),
+    ...actions.map(([rowId, row]) => [`action_status:${rowId}`, `Action: ${row.action || "not described"}`]),
+  ]);
+  const about = (record) => {
+    if (record.kind === "flag_response") {
+      const flag = flags.find((f) => f.rule === record.rule && (record.subject == null || f.subject === record.subject));
+      return flag ? `Flag: ${flag.reason}` : "Flag: no longer raised";
+    }
+    return rowWords.get(`${record.kind}:${record.row_id}`) || null;
+  };
   panel.append(el("h3", { text: "Recorded since the visit" }));
   if (followups.length) {
     panel.append(el("ol", { class: "followup-trail" }, ...followups.map((record) => el("li", { "data-kind": record.kind },
       el("strong", { text: KIND_WORDS[record.kind] || record.kind }),
       `, by ${record.author?.name || "you"}, ${dateTimeWords(record.recorded_at)}`,
+      about(record) ? el("p", { text: about(record) }) : null,
       record.status ? el("p", { text: `Status: ${STATUS_WORDS[record.status] || record.status}` }) : null,
       record.text ? el("p", { class: "answer-text", text: record.text }) : null))));
   } else {

@@ -175,8 +175,10 @@ class Renderer {
           });
         }
         entry.inputs.push(input);
+        // The practitioner never sees rule ids: the flag is chosen by its words.
+        const label = isFlagField(field) ? FLAG_FIELD_LABEL : field.label;
         entry.wrapper = el("div", { class: `field field-${field.type}` },
-          el("label", { for: inputId }, field.label, requiredMark), help, entry.errorEl, input);
+          el("label", { for: inputId }, label, requiredMark), help, entry.errorEl, input);
         break;
       }
       case "boolean":
@@ -284,7 +286,10 @@ class Renderer {
 
 // ---- S8: the flag an action answers, chosen by its words ----------------------
 
-// The action row's "flag" field (home-visit v1: analysis.actions[].flag, type text).
+// The action row's "flag" field (home-visit v1: analysis.actions[].flag, type text;
+// its label there asks for a rule id, which the tablet never shows).
+const FLAG_FIELD_LABEL = "The flag it answers, if any";
+
 function isFlagField(field) {
   return field.type === "text" && field.id === "flag";
 }

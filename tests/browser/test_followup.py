@@ -61,7 +61,7 @@ def test_an_urgent_flag_answered_by_choice_and_a_referral_outcome_recorded_offli
     words = urgent.locator(".flag-reason").inner_text()
     action = _add_row(page, "Actions")
     action.locator('textarea[name$=".action"]').fill(ACTION)
-    flag_choice = action.get_by_label("The flag it answers (rule id), if any")
+    flag_choice = action.get_by_label("The flag it answers, if any")
     expect(flag_choice.locator("option", has_text=words)).to_have_count(1)
     flag_choice.select_option(label=words)
     action.get_by_label("Owner").fill("Asha Patel")
@@ -84,6 +84,7 @@ def test_an_urgent_flag_answered_by_choice_and_a_referral_outcome_recorded_offli
     panel.get_by_label("Outcome of the referral to MASH").fill(OUTCOME)
     panel.get_by_role("button", name="Record the outcome of the referral to MASH").click()
     expect(panel.locator(".followup-trail")).to_contain_text(OUTCOME)
+    expect(panel.locator(".followup-trail")).to_contain_text("Referral to MASH")
     expect(form.flag("referral-no-outcome")).to_have_count(0)  # gone on the tablet, offline
     expect(form.flag("online-contact")).to_contain_text(f"S8 action: {ACTION}")
 
