@@ -221,3 +221,22 @@ def test_the_lead_sees_the_trail_and_what_answers_each_flag_in_words(app, demo, 
     assert "To MASH, reference M-1" in trail
     assert OUTCOME in trail
     assert "Monday 23 November 2026 at 09:30" in trail
+
+
+def test_a_submission_and_its_follow_through_sent_together_offline_apply_in_order(
+        app, demo, api_client):
+    hv = api_client("hv")
+    household = demo.households[0]
+    submission = sealed_op(hv.bootstrap, checklist_payload(
+        household, status="submitted",
+        answers=_visit_with_referral(demo.children[household])))
+    checklist = submission["entity_id"]
+    outcome = sealed_op(hv.bootstrap, _record(checklist), op_type="checklist.followup")
+
+    results = hv.push([submission, outcome]).get_json()["results"]
+
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    assert "referral-no-outcome" not in _server_rules(app, checklist)
+    with app.app_context():  # evaluated after the push, not left for the queue
+        assert db.session.scalars(select(Checklist.flags_due).where(
+            Checklist.uuid == checklist)).one() is False
