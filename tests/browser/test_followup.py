@@ -14,6 +14,22 @@ from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db
 
 from .pages import PASSPHRASE, SLOW, TabletApp, VisitForm
+from .test_accessibility import AXE, SMALL_CONTROLS
+
+# axe-core over one part of the page (the follow-through panel, the lead's new sections).
+AXE_ON = """
+async (selector) => {
+  const result = await axe.run(selector);
+  return {passes: result.passes.length,
+          violations: result.violations.map(v => `${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(" ")).slice(0, 3)}`)};
+}
+"""
+
+
+def _accessible(page: Page, selector: str) -> list[str]:
+    result = page.evaluate(AXE_ON, selector)
+    assert result["passes"] > 5, "axe-core did not run its rules"
+    return result["violations"] + [f"too small: {c}" for c in page.evaluate(SMALL_CONTROLS)]
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +58,7 @@ def _checklist_id(live_server) -> str:
 def test_an_urgent_flag_answered_by_choice_and_a_referral_outcome_recorded_offline_reach_the_lead(
     live_server, demo, page, browser
 ):
+    page.context.add_init_script(path=str(AXE))
     app = TabletApp(page, live_server.url)
     app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE).wait_for_households()
     form = app.start_new_visit(0).fill_visit_section(present="Mother and baby")
@@ -87,11 +104,13 @@ def test_an_urgent_flag_answered_by_choice_and_a_referral_outcome_recorded_offli
     expect(panel.locator(".followup-trail")).to_contain_text("Referral to MASH")
     expect(form.flag("referral-no-outcome")).to_have_count(0)  # gone on the tablet, offline
     expect(form.flag("online-contact")).to_contain_text(f"S8 action: {ACTION}")
+    assert _accessible(page, "#followup") == []
 
     app.back_to_list()
     app.go_online().sync_now().wait_until_synced()
 
     lead_context = browser.new_context()
+    lead_context.add_init_script(path=str(AXE))
     try:
         lead = lead_context.new_page()
         lead.goto(f"{live_server.url}/login?next=/review/{checklist}")
@@ -106,6 +125,7 @@ def test_an_urgent_flag_answered_by_choice_and_a_referral_outcome_recorded_offli
         expect(trail).to_contain_text(OUTCOME)
         expect(lead.locator('.flag-answers [data-rule="referral-no-outcome"]')).to_have_count(0)
         expect(lead.locator("#flags-heading + ul")).not_to_contain_text("Referral no outcome")
+        assert _accessible(lead, "main") == []
     finally:
         lead_context.close()
 
