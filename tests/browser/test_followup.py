@@ -20,8 +20,9 @@ from .test_accessibility import AXE, SMALL_CONTROLS
 AXE_ON = """
 async (selector) => {
   const result = await axe.run(selector);
+  const where = (v) => v.nodes.map((n) => n.target.join(" ")).slice(0, 3);
   return {passes: result.passes.length,
-          violations: result.violations.map(v => `${v.id}: ${v.help} at ${v.nodes.map(n => n.target.join(" ")).slice(0, 3)}`)};
+          violations: result.violations.map((v) => `${v.id}: ${v.help} at ${where(v)}`)};
 }
 """
 
