@@ -126,6 +126,10 @@ def test_an_urgent_flag_answered_by_choice_and_a_referral_outcome_recorded_offli
         expect(trail).to_contain_text(OUTCOME)
         expect(lead.locator('.flag-answers [data-rule="referral-no-outcome"]')).to_have_count(0)
         expect(lead.locator("#flags-heading + ul")).not_to_contain_text("Referral no outcome")
+        # The S8 action names the flag by its words there too, never by its key.
+        s8 = lead.locator("section.answers", has_text="S8")
+        expect(s8).to_contain_text("known online contact with a person of concern")
+        expect(s8).not_to_contain_text("online-contact")
         assert _accessible(lead, "main") == []
     finally:
         lead_context.close()

@@ -13,7 +13,7 @@ from ..database import DbSession
 from ..keys import Keyring
 from ..rules import service as rules
 from ..rules.context import with_followups
-from .answered import flag_answers
+from .answered import flag_answers, flag_key
 from .service import ACTIONS, REFERRALS, followups_of
 
 KIND_WORDS = {
@@ -48,6 +48,7 @@ class FlagAnswer:
     """One raised flag (a rule for one subject) and what answers it."""
 
     rule: str
+    key: str  # what an S8 action's "flag" holds for it (answered.flag_key)
     severity: str
     reason: str
     answered: bool
@@ -106,7 +107,8 @@ def follow_through(session: DbSession, *, checklist: Checklist, answers: dict[st
                 by.append((f"Response by {item.get('author') or 'the practitioner'}: "
                            f"{item.get('text') or ''}", item.get("at")))
         flags.append(FlagAnswer(
-            rule=flag["rule"], severity=flag["severity"], reason=flag.get("reason") or "",
+            rule=flag["rule"], key=flag_key(flag["rule"], flag.get("subject")),
+            severity=flag["severity"], reason=flag.get("reason") or "",
             answered=answer["answered"],
             not_answered_words=NOT_ANSWERED.get(flag["severity"], "Not yet answered"),
             by=by))

@@ -569,7 +569,14 @@ def open_for_review(
     answers = content.get("answers") or {}
     names.update(_names_of_others(session, lead=lead, keyring=keyring,
                                   person_ids=answers_.person_ids(template, answers) - set(names)))
-    sections = answers_.render_sections(template, answers, names=names)
+    from ..followup.trail import follow_through  # follow-through builds on review's reads
+
+    trail, flag_answers = follow_through(
+        session, checklist=checklist, answers=answers, keyring=keyring,
+        submitted_at=_iso_utc(checklist.submitted_at))
+    # S8's "flag it answers" holds a flag's key: shown by the flag's words.
+    sections = answers_.render_sections(template, answers, names=names, flag_words={
+        f.key: f.reason for f in flag_answers})
     actions = _rule_actions(template)
     overdue = is_overdue(checklist, now=now)
     flags = [Flag(f.rule, f.severity, actions.get(f.rule, "")) for f in flags_of(checklist)]
@@ -596,12 +603,6 @@ def open_for_review(
         Checklist.household_id == checklist.household_id, Checklist.id != checklist.id,
         Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE))
         .order_by(Checklist.submitted_at.desc(), Checklist.id.desc())).all()
-
-    from ..followup.trail import follow_through  # follow-through builds on review's reads
-
-    trail, flag_answers = follow_through(
-        session, checklist=checklist, answers=answers, keyring=keyring,
-        submitted_at=_iso_utc(checklist.submitted_at))
 
     return ChecklistDetail(
         id=checklist.uuid,
