@@ -125,6 +125,9 @@ def test_a_draft_takes_no_follow_through_and_a_record_must_name_a_row_of_the_vis
     wordless = apply(hv, "checklist.followup", new_id(),
                      _record(checklist, "flag_response", rule="poc-contact", text=" "))
     assert [e["field"] for e in wordless["error"]["errors"]] == ["text"]
+    no_such_rule = apply(hv, "checklist.followup", new_id(),
+                         _record(checklist, "flag_response", rule="made-up", text="Done"))
+    assert [e["field"] for e in no_such_rule["error"]["errors"]] == ["rule"]
 
 
 def test_follow_through_is_added_after_the_lead_approved(app, demo, api_client):

@@ -37,6 +37,7 @@ ACTIONS = ("analysis", "actions")
 REFERRALS = ("analysis", "referrals")
 ACTION_STATUSES = ("open", "done", "cancelled")
 MAX_TEXT = 10_000
+MAX_REFERENCE = 200  # a row id, rule id or subject id
 PAYLOAD_KEYS = {"checklist_id", "kind", "row_id", "rule", "subject", "status", "text",
                 "recorded_at"}
 
@@ -71,13 +72,18 @@ def _rows(answers: dict[str, Any], where: tuple[str, str]) -> dict[str, Any]:
     return rows if isinstance(rows, dict) else {}
 
 
-def _payload_errors(payload: Any, answers: dict[str, Any] | None) -> list[FieldError]:
-    """What is wrong with a record's payload; `answers` (the checklist's) to check the
-    row it refers to, None before the checklist is known."""
+def _payload_errors(payload: Any, answers: dict[str, Any] | None,
+                    rules: set[str] | None = None) -> list[FieldError]:
+    """What is wrong with a record's payload; `answers` (the checklist's) and `rules`
+    (its template's rule ids) to check what it refers to, None before the checklist
+    is known."""
     if not isinstance(payload, dict):
         return [FieldError("payload", "must be a JSON object")]
     errors = [FieldError(key, "is not a field of a follow-through record")
               for key in sorted(set(payload) - PAYLOAD_KEYS)]
+    errors += [FieldError(key, f"must be at most {MAX_REFERENCE} characters")
+               for key in ("row_id", "rule", "subject")
+               if isinstance(payload.get(key), str) and len(payload[key]) > MAX_REFERENCE]
     if not is_uuid(payload.get("checklist_id")):
         errors.append(FieldError("checklist_id", "must be a checklist's id"))
     try:
@@ -107,6 +113,8 @@ def _payload_errors(payload: Any, answers: dict[str, Any] | None) -> list[FieldE
     elif kind == FollowupKind.FLAG_RESPONSE:
         if not isinstance(payload.get("rule"), str) or not payload["rule"]:
             errors.append(FieldError("rule", "must name the flag's rule"))
+        elif rules is not None and payload["rule"] not in rules:
+            errors.append(FieldError("rule", "is not a rule of this visit's template"))
         subject = payload.get("subject")
         if subject is not None and not isinstance(subject, str):
             errors.append(FieldError("subject", "must be the flag's subject or null"))
@@ -148,7 +156,10 @@ def record_followup(session: DbSession, *, user: User, entity_id: str, base_rev:
             return stored  # the same record sent again under a new op id
         raise AlreadyRecorded("a follow-through record is never changed: add a new one")
     answers = decrypt_fields(checklist, keyring=keyring).get("answers") or {}
-    errors = _payload_errors(payload, answers if isinstance(answers, dict) else {})
+    template = checklists.template_definition(session, template=checklist.template,
+                                              version=checklist.template_version)
+    rules = {str(r.get("id")) for r in template.get("rules", []) if isinstance(r, dict)}
+    errors = _payload_errors(payload, answers if isinstance(answers, dict) else {}, rules)
     if errors:
         raise InvalidEntity("the follow-through record needs attention", errors)
 
