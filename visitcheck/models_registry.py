@@ -6,6 +6,7 @@ from .audit.models import AuditChainHead, AuditEvent
 from .auth.models import Team, User, UserSession
 from .checklists.models import Checklist, ChecklistTemplate
 from .devices.models import Device
+from .followup.models import Followup
 from .keys import EncryptedFields
 from .keys.models import ServerKey
 from .notify.models import Notification
@@ -25,6 +26,7 @@ __all__ = [
     "Concern",
     "ChecklistTemplate",
     "Device",
+    "Followup",
     "Household",
     "HouseholdMember",
     "LegalHold",
@@ -43,5 +45,5 @@ __all__ = [
 
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
 ENCRYPTED_MODELS: Sequence[type[EncryptedFields]] = [
-    Household, Person, Concern, Checklist, ReviewDecision, ServerKey,
+    Household, Person, Concern, Checklist, ReviewDecision, ServerKey, Followup,
 ]

@@ -26,6 +26,7 @@ const ENTITY_FIELDS = {
 const FIXED_FIELDS = new Set(["person_id"]);
 const TYPE_WORDS = {
   "checklist.put": "visit", "household.put": "household", "person.put": "person", "concern.put": "concern",
+  "checklist.followup": "follow-through",
 };
 
 export class ConflictChoiceError extends Error {

@@ -50,8 +50,54 @@ function personFromMember(member, householdId) {
   };
 }
 
-function historyItem(visit) {
-  const answers = visit.answers || {};
+// Where follow-through records land in a visit's answers (home-visit v1, S8; the
+// same rows the server checks a record against: visitcheck/followup/service.py).
+export const FOLLOWUP_ROWS = { action_status: ["analysis", "actions"], referral_outcome: ["analysis", "referrals"] };
+
+const byRecordedAt = (a, b) => {
+  const ka = [String(a.recorded_at ?? ""), String(a.id ?? "")];
+  const kb = [String(b.recorded_at ?? ""), String(b.id ?? "")];
+  if (ka[0] !== kb[0]) return ka[0] < kb[0] ? -1 : 1;
+  if (ka[1] !== kb[1]) return ka[1] < kb[1] ? -1 : 1;
+  return 0;
+};
+
+/** A visit's follow-through records, oldest first: a later record about a row wins. */
+export function inOrder(followups) {
+  return [...followups].sort(byRecordedAt);
+}
+
+/**
+ * A visit's answers with its follow-through records laid over them, so the
+ * template's rules need no change: a referral's recorded outcome is the row's
+ * `outcome`, an action's recorded status (and outcome) the row's `status` (and
+ * `outcome`). A record about a row the answers no longer hold is left out.
+ * Returns new objects; `answers` is not changed.
+ */
+export function withFollowups(answers, followups) {
+  let out = answers;
+  for (const record of inOrder(followups)) {
+    const where = FOLLOWUP_ROWS[String(record.kind)];
+    if (!where) continue;
+    const section = out[where[0]];
+    if (!isObject(section)) continue;
+    const rows = section[where[1]];
+    const row = isObject(rows) ? rows[record.row_id] : undefined;
+    if (!isObject(rows) || !isObject(row)) continue;
+    let next;
+    if (record.kind === "referral_outcome") {
+      next = { ...row, outcome: record.text ?? null };
+    } else {
+      next = { ...row, status: record.status ?? null };
+      if (!empty(record.text)) next.outcome = record.text;
+    }
+    out = { ...out, [where[0]]: { ...section, [where[1]]: { ...rows, [record.row_id]: next } } };
+  }
+  return out;
+}
+
+function historyItem(visit, followups) {
+  const answers = withFollowups(visit.answers || {}, followups.filter((f) => f.checklist_id === visit.id));
   return {
     id: visit.id ?? null,
     household_id: visit.household_id ?? null,
@@ -72,12 +118,17 @@ function historyItem(visit) {
  * kept for this household (about a member, or in contact with one of its
  * children once S3 is laid over them), history for the households linked to it
  * and not this visit. now: ISO string or Date; bankHolidays: ISO dates (bootstrap's calendar).
+ * followups: follow-through records ({id, checklist_id, kind, row_id?, rule?, subject?,
+ * status?, text?, recorded_at, author?}) of this visit and of earlier ones, laid over
+ * their answers (withFollowups); this visit's are also the context's
+ * checklist.followups, oldest first.
  */
 export function buildContext({
   visit, household, households = [], persons = [], concerns = [], history = [], alerts = [],
-  now = new Date(), bankHolidays = [],
+  now = new Date(), bankHolidays = [], followups = [],
 }) {
-  const answers = visit.answers || {};
+  const own = inOrder((followups || []).filter((f) => f.checklist_id === (visit.id ?? null)));
+  const answers = withFollowups(visit.answers || {}, own);
   const byId = {};
   for (const person of persons) byId[person.id] = person;
   const allHouseholds = {};
@@ -122,12 +173,13 @@ export function buildContext({
       submitted_at: visit.submitted_at ?? null,
       lead_decision_at: visit.lead_decision_at ?? null,
       flags: visit.flags || [],
+      followups: own,
     },
     household,
     households: allHouseholds,
     persons: byId,
     concerns: mine,
-    history: history.filter((v) => v.id !== visit.id && linked.has(v.household_id)).map(historyItem),
+    history: history.filter((v) => v.id !== visit.id && linked.has(v.household_id)).map((v) => historyItem(v, followups || [])),
     alerts: [...alerts],
   };
 }

@@ -133,6 +133,8 @@ class Renderer {
     this.onChange = onChange;
     this.byPath = new Map();
     this.displays = []; // age bands to recompute
+    this.flagChoices = []; // [{value, label}]: the flags raised now (setFlagChoices)
+    this.flagSelects = [];
   }
 
   id(path, suffix = "") {
@@ -181,7 +183,13 @@ class Renderer {
       case "number": {
         const inputId = this.id(path);
         let input;
-        if (field.type === "text" && field.multiline) {
+        if (isFlagField(field)) {
+          // S8: the flag an action answers is chosen among the flags raised now, by
+          // their words; the stored value stays text (the flag's key: rule[:subject]).
+          input = el("select", { id: inputId, name: path, "aria-describedby": describedBy });
+          this.flagSelects.push(input);
+          fillFlagSelect(input, this.flagChoices, "");
+        } else if (field.type === "text" && field.multiline) {
           input = el("textarea", { id: inputId, name: path, rows: 4, autocomplete: "off", "aria-describedby": describedBy });
         } else {
           const type = { text: "text", date: "date", datetime: "datetime-local", number: "number" }[field.type];
@@ -191,8 +199,10 @@ class Renderer {
           });
         }
         entry.inputs.push(input);
+        // The practitioner never sees rule ids: the flag is chosen by its words.
+        const label = isFlagField(field) ? FLAG_FIELD_LABEL : field.label;
         entry.wrapper = el("div", { class: `field field-${field.type}` },
-          el("label", { for: inputId }, field.label, requiredMark), help, entry.errorEl, input);
+          el("label", { for: inputId }, label, requiredMark), help, entry.errorEl, input);
         break;
       }
       case "boolean":
@@ -339,6 +349,28 @@ class Renderer {
   }
 }
 
+// ---- S8: the flag an action answers, chosen by its words ----------------------
+
+// The action row's "flag" field (home-visit v1: analysis.actions[].flag, type text;
+// its label there asks for a rule id, which the tablet never shows).
+const FLAG_FIELD_LABEL = "The flag it answers, if any";
+
+function isFlagField(field) {
+  return field.type === "text" && field.id === "flag";
+}
+
+// Options: none, the flags raised now, and a value chosen earlier that is no longer
+// raised (kept, so nothing recorded is lost by re-rendering).
+function fillFlagSelect(select, choices, value) {
+  const options = [el("option", { value: "", text: "None: not about a flag" })];
+  for (const choice of choices) options.push(el("option", { value: choice.value, text: choice.label }));
+  if (value && !choices.some((choice) => choice.value === value)) {
+    options.push(el("option", { value, text: `A flag no longer raised (${value})` }));
+  }
+  select.replaceChildren(...options);
+  select.value = value || "";
+}
+
 // ---- reading and writing values ---------------------------------------------
 
 function readEntry(entry) {
@@ -394,7 +426,8 @@ function writeEntry(entry, value) {
     case "text":
     case "date":
     case "number":
-      inputs[0].value = String(value);
+      if (inputs[0].tagName === "SELECT") fillFlagSelect(inputs[0], [], String(value)); // choices come with setFlagChoices
+      else inputs[0].value = String(value);
       break;
     case "datetime":
       inputs[0].value = isoToLocalInput(value);
@@ -576,6 +609,12 @@ export function renderChecklist({ template, household = null, concerns = [], ans
     },
     markClean() {
       form.dirty = false;
+    },
+    /** The flags raised now, [{value, label}], for S8's "flag it answers" choice. */
+    setFlagChoices(choices) {
+      renderer.flagChoices = choices;
+      renderer.flagSelects = renderer.flagSelects.filter((select) => select.isConnected || element.contains(select));
+      for (const select of renderer.flagSelects) fillFlagSelect(select, choices, select.value);
     },
   });
 

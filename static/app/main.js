@@ -17,6 +17,10 @@ import { renderChecklist } from "./form.js";
 import { submitSummary } from "./summary.js";
 import { listHouseholds, getHousehold, listVisits, getVisit, concernsFor } from "./caseload.js";
 import { buildContext, flagsFor, SEVERITY_WORDS } from "./flags.js";
+import { flagAnswers } from "./answered.js";
+import {
+  readAllFollowups, recordFollowup, flagChoices, flagAnswerNote, renderFollowThrough,
+} from "./followup.js";
 import { mountConflict, attentionSubject } from "./conflict.js";
 import { listAlerts, acknowledgeAlert, alertsForRules, renderAlerts } from "./alerts.js";
 import { openPeople } from "./people.js";
@@ -625,6 +629,7 @@ function closeVisit() {
   $("section-nav").replaceChildren();
   renderReview(null);
   $("flags-list").replaceChildren();
+  document.getElementById("followup")?.remove();
   $("checklist-body").replaceChildren();
   $("form-attention").replaceChildren();
   $("form-errors").replaceChildren();
@@ -637,14 +642,15 @@ function closeVisit() {
 // records), every household, person and visit the device holds, and the
 // concerns about people linked to it.
 async function rulesInputFor(householdId) {
-  const [stored, allHouseholds, persons, visits, allConcerns] = await Promise.all([
-    getHousehold(householdId), listHouseholds(), readAllSecrets("person"), listVisits(), readAllSecrets("concern")]);
+  const [stored, allHouseholds, persons, visits, allConcerns, followups] = await Promise.all([
+    getHousehold(householdId), listHouseholds(), readAllSecrets("person"), listVisits(), readAllSecrets("concern"),
+    readAllFollowups()]);
   const household = householdWithParents(stored || { id: householdId, members: [] }, persons);
   const concerns = await concernsFor(household);
   const alerts = alertsForRules(await listAlerts(), householdId, currentBootstrap()?.user);
   // The bank holidays the server counts working days with (bootstrap's calendar).
   const bankHolidays = currentBootstrap()?.calendar?.bank_holidays || [];
-  return { household, allHouseholds, persons, concerns, allConcerns, visits, alerts, bankHolidays };
+  return { household, allHouseholds, persons, concerns, allConcerns, visits, alerts, bankHolidays, followups };
 }
 
 // Entities changed (here or by a pull) while a visit is open: the flags see it at once.
@@ -865,19 +871,51 @@ function renderFlags() {
   // What S2 and S3 say counts at once, before a save records it (visitfacts.js).
   const rulesInput = withTypedFacts(openVisit.rulesInput, form.answers(), draft.id);
   const visit = { ...draft, answers: form.answers() };
-  const flags = flagsFor(template, buildContext({
+  const context = buildContext({
     visit, household: rulesInput.household, households: rulesInput.allHouseholds, persons: rulesInput.persons,
     concerns: rulesInput.allConcerns, history: rulesInput.visits, alerts: rulesInput.alerts,
-    bankHolidays: rulesInput.bankHolidays,
-  }));
-  const key = JSON.stringify(flags);
+    bankHolidays: rulesInput.bankHolidays, followups: rulesInput.followups,
+  });
+  const flags = flagsFor(template, context);
+  // What answers each flag (an S8 action naming it, a response recorded since): answered.js.
+  const answers = flagAnswers(flags, context.checklist);
+  const key = JSON.stringify([flags, answers, context.checklist.followups]);
   if (key === shownFlags) return;
   shownFlags = key;
+  form.setFlagChoices(flagChoices(flags));
   const list = $("flags-list");
-  list.replaceChildren(...flags.map((flag) => el("li", { class: `flag severity-${flag.severity}`, "data-rule": flag.rule },
+  list.replaceChildren(...flags.map((flag, index) => el("li", { class: `flag severity-${flag.severity}`, "data-rule": flag.rule },
     el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
-    el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action))));
+    el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action),
+    flagAnswerNote(flag, answers[index]))));
   section.hidden = flags.length === 0;
+  renderFollowThroughPanel(context, flags, answers);
+}
+
+// Follow-through on a visit already submitted (followup.js): outcomes, statuses,
+// responses to flags and late entries, recorded offline and synced as ops.
+function renderFollowThroughPanel(context, flags, answers) {
+  const old = document.getElementById("followup");
+  const { draft, editable } = openVisit;
+  if (editable || (draft.status || "draft") === "draft") {
+    if (old) old.remove();
+    return;
+  }
+  const panel = renderFollowThrough({
+    answers: context.checklist.answers, flags, flagAnswers: answers, followups: context.checklist.followups,
+    onRecord: async (fields) => {
+      const visit = openVisit;
+      await recordFollowup(visit.draft, fields);
+      visit.rulesInput = { ...visit.rulesInput, followups: await readAllFollowups() };
+      if (openVisit !== visit) return;
+      renderFlags();
+      const message = document.querySelector("#followup .message");
+      if (message) message.textContent = "Recorded on this device: it will be sent to the server when it syncs.";
+      syncIfOnline();
+    },
+  });
+  if (old) old.replaceWith(panel);
+  else $("form-flags").after(panel);
 }
 
 // The vault's rules input with what is typed in S2 and S3 laid in: the

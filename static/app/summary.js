@@ -3,6 +3,8 @@
 // each with the place to fix it. Worked out from the template, so it follows the
 // template's sections and groups; it asks, it never blocks (flags prompt judgement).
 
+import { flagKey } from "./answered.js";
+
 const DISPLAY_ONLY = new Set(["note", "age_band"]);
 
 function isEmpty(value) {
@@ -42,7 +44,9 @@ export function submitSummary({ template, answers = {}, flags = [], household = 
     }
   }
   for (const flag of flags) {
-    if (flag.severity !== "urgent" || answered.has(flag.rule)) continue;
+    // An action names a flag by its key (answered.js): its rule, or rule:subject.
+    if (flag.severity !== "urgent" || answered.has(flag.rule)
+      || answered.has(flagKey(flag.rule, flag.subject ?? null))) continue;
     items.push({
       kind: "flag",
       text: `Urgent flag with no action recorded: ${flag.reason}`,

@@ -19,7 +19,7 @@ const MAX_OPS_PER_PUSH = 25;
 // The Background Sync tag (Chromium): the service worker asks open pages to flush.
 export const BACKGROUND_SYNC_TAG = "visitcheck-outbox";
 // Pulled entities kept as they come (encrypted), under their type as the record kind.
-const STORED_AS_IS = new Set(["household", "person", "concern", "alert"]);
+const STORED_AS_IS = new Set(["household", "person", "concern", "alert", "followup"]);
 const PULL_PAGE = 200;
 const BACKOFF_BASE_MS = 5000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;

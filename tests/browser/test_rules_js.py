@@ -143,3 +143,39 @@ def test_javascript_builds_the_same_context_and_raises_the_expected_flags_for_ev
         elif got["flags"] != evaluate(home_visit_rules(), python_context):
             problems.append(f"{case['name']}: words or order differ from Python: {got['flags']}")
     assert problems == []
+
+
+RUN_FLAG_ANSWERS = SERVED_RULES.join(["async ([cases]) => {", """
+  const rules = await servedRules();
+  const { evaluate } = await import("/static/app/rules.js");
+  const { buildContext } = await import("/static/app/flags.js");
+  const { flagAnswers } = await import("/static/app/answered.js");
+  const out = {};
+  for (const c of cases) {
+    const { bank_holidays: bankHolidays, ...rest } = c.input;
+    const context = buildContext({ ...rest, bankHolidays });
+    out[c.name] = flagAnswers(evaluate(rules, context), context.checklist);
+  }
+  return out;
+}
+"""])
+
+
+def test_javascript_says_what_answers_each_flag_as_python_does_for_every_context_case(
+        rules_page):
+    from visitcheck.followup.answered import flag_answers
+
+    from ..unit.test_context import answered
+
+    in_browser = rules_page.evaluate(RUN_FLAG_ANSWERS, [CONTEXT_CASES])
+
+    problems = []
+    for case in CONTEXT_CASES:
+        context = build_context(**case["input"])
+        python = flag_answers(evaluate(home_visit_rules(), context), context["checklist"])
+        if in_browser[case["name"]] != python:
+            problems.append(f"{case['name']}: JavaScript {in_browser[case['name']]}, "
+                            f"Python {python}")
+        elif answered(python) != case.get("expect_answered", []):
+            problems.append(f"{case['name']}: answered {answered(python)}")
+    assert problems == []

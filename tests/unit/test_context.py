@@ -85,3 +85,35 @@ def test_the_context_carries_the_bank_holidays_it_was_given():
     context = build_context(**case["input"])
 
     assert context["calendar"] == {"bank_holidays": case["input"]["bank_holidays"]}
+
+
+def answered(answers: list[dict]) -> list[dict]:
+    """flag_answers / flagAnswers output in the cases' terms: what answers each flag."""
+    return [{"rule": a["rule"], "subject": a["subject"],
+             "by": [[b["kind"], b.get("id") or b.get("row_id")] for b in a["by"]]}
+            for a in answers if a["answered"]]
+
+
+def test_every_context_case_answers_exactly_the_flags_it_expects_answered(served):
+    from visitcheck.followup.answered import flag_answers
+
+    problems = []
+    for case in CONTEXT_CASES:
+        context = build_context(**case["input"])
+        got = answered(flag_answers(evaluate(served, context), context["checklist"]))
+        if got != case.get("expect_answered", []):
+            problems.append(f"{case['name']}: answered {got}")
+    assert problems == []
+
+
+def test_follow_through_is_laid_over_a_copy_of_the_answers_and_kept_in_the_context():
+    case = next(c for c in CONTEXT_CASES if c["name"].startswith(
+        "referral-no-outcome: an outcome recorded after submission"))
+    before = json.dumps(case["input"], sort_keys=True)
+
+    context = build_context(**case["input"])
+
+    referral = context["checklist"]["answers"]["analysis"]["referrals"]["r-1"]
+    assert referral["outcome"] == "Accepted: an assessment has started"
+    assert context["checklist"]["followups"] == case["input"]["followups"]
+    assert json.dumps(case["input"], sort_keys=True) == before  # the visit itself untouched

@@ -69,8 +69,9 @@ def value_words(field_: dict[str, Any], value: Any) -> str:
 
 
 class _Walker:
-    def __init__(self, names: dict[str, str]):
+    def __init__(self, names: dict[str, str], flag_words: dict[str, str] | None = None):
         self.names = names
+        self.flag_words = flag_words or {}
 
     def scope(self, fields: list[dict[str, Any]], answers: Any) -> list[AnswerNode]:
         if not isinstance(answers, dict):
@@ -97,6 +98,9 @@ class _Walker:
         if value is None or value == "" or value == []:
             return None
         if field_.get("type") != "group":
+            if field_["id"] == "flag" and str(value) in self.flag_words:
+                # An S8 action's flag, stored as its key (followup/answered.py): its words.
+                return AnswerNode(label, self.flag_words[str(value)])
             return AnswerNode(label, value_words(field_, value),
                               multiline=bool(field_.get("multiline")))
         sub_fields = field_.get("fields", [])
@@ -126,10 +130,12 @@ class _Walker:
 
 
 def render_sections(template: dict[str, Any], answers: dict[str, Any], *,
-                    names: dict[str, str]) -> list[AnswerSection]:
+                    names: dict[str, str], flag_words: dict[str, str] | None = None
+                    ) -> list[AnswerSection]:
     """Every section of the template in its order, each with every answer given in it.
-    `names` maps person ids to the names the lead may read."""
-    walker = _Walker(names)
+    `names` maps person ids to the names the lead may read; `flag_words` the keys of
+    the flags raised now to their words (an S8 action's "flag it answers")."""
+    walker = _Walker(names, flag_words)
     sections = [AnswerSection(str(s.get("code", "")), str(s.get("title", s.get("id", ""))),
                               walker.scope(s.get("fields", []), answers.get(str(s.get("id")), {})))
                 for s in template.get("sections", []) if isinstance(s, dict)]

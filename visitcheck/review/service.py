@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -472,6 +472,10 @@ class ChecklistDetail:
     alerts: list[sharing.AlertGroup]
     can_decide: bool
     visit_at: str | None = None
+    # Follow-through after submission (followup/trail.py): the trail, oldest first,
+    # and each raised flag with what answers it.
+    trail: list[Any] = field(default_factory=list)
+    flag_answers: list[Any] = field(default_factory=list)
 
 
 def _team_checklist(session: DbSession, *, lead: User, public_id: str) -> Checklist:
@@ -572,7 +576,14 @@ def open_for_review(
     answers = content.get("answers") or {}
     names.update(_names_of_others(session, lead=lead, keyring=keyring,
                                   person_ids=answers_.person_ids(template, answers) - set(names)))
-    sections = answers_.render_sections(template, answers, names=names)
+    from ..followup.trail import follow_through  # follow-through builds on review's reads
+
+    trail, flag_answers = follow_through(
+        session, checklist=checklist, answers=answers, keyring=keyring,
+        submitted_at=_iso_utc(checklist.submitted_at))
+    # S8's "flag it answers" holds a flag's key: shown by the flag's words.
+    sections = answers_.render_sections(template, answers, names=names, flag_words={
+        f.key: f.reason for f in flag_answers})
     actions = _rule_actions(template)
     overdue = is_overdue(checklist, now=now)
     flags = [Flag(f.rule, f.severity, actions.get(f.rule, "")) for f in flags_of(checklist)]
@@ -626,7 +637,13 @@ def open_for_review(
         alerts=alerts,
         can_decide=checklist.status in DECIDABLE,
         visit_at=checklist.visit_at,
+        trail=trail,
+        flag_answers=flag_answers,
     )
+
+
+def _iso_utc(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 def residence_words(residence: str) -> str:

@@ -75,8 +75,50 @@ def _person_from_member(member: dict[str, Any], household_id: Any) -> dict[str, 
     }
 
 
-def _history_item(visit: dict[str, Any]) -> dict[str, Any]:
-    answers = visit.get("answers") or {}
+# Where follow-through records land in a visit's answers (home-visit v1, S8; the
+# same rows visitcheck/followup/service.py checks a record against).
+FOLLOWUP_ROWS = {"action_status": ("analysis", "actions"),
+                 "referral_outcome": ("analysis", "referrals")}
+
+
+def _in_order(followups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A visit's follow-through records, oldest first: a later record about a row wins."""
+    return sorted(followups, key=lambda f: (str(f.get("recorded_at") or ""),
+                                            str(f.get("id") or "")))
+
+
+def with_followups(answers: dict[str, Any], followups: list[dict[str, Any]]
+                   ) -> dict[str, Any]:
+    """A visit's answers with its follow-through records laid over them, so the
+    template's rules need no change: a referral's recorded outcome is the row's
+    `outcome`, an action's recorded status (and outcome) the row's `status` (and
+    `outcome`). A record about a row the answers no longer hold is left out.
+    Returns new dicts; `answers` is not changed."""
+    out = answers
+    for record in _in_order(followups):
+        where = FOLLOWUP_ROWS.get(str(record.get("kind")))
+        if where is None:
+            continue
+        section = out.get(where[0])
+        if not isinstance(section, dict):
+            continue
+        rows = section.get(where[1])
+        row = rows.get(record.get("row_id")) if isinstance(rows, dict) else None
+        if not isinstance(rows, dict) or not isinstance(row, dict):
+            continue
+        if record["kind"] == "referral_outcome":
+            row = {**row, "outcome": record.get("text")}
+        else:
+            row = {**row, "status": record.get("status")}
+            if not _empty(record.get("text")):
+                row["outcome"] = record.get("text")
+        out = {**out, where[0]: {**section, where[1]: {**rows, record["row_id"]: row}}}
+    return out
+
+
+def _history_item(visit: dict[str, Any], followups: list[dict[str, Any]]) -> dict[str, Any]:
+    answers = with_followups(visit.get("answers") or {}, [
+        f for f in followups if f.get("checklist_id") == visit.get("id")])
     return {
         "id": visit.get("id"),
         "household_id": visit.get("household_id"),
@@ -92,8 +134,8 @@ def _history_item(visit: dict[str, Any]) -> dict[str, Any]:
 def build_context(*, visit: dict[str, Any], household: dict[str, Any],
                   households: list[dict[str, Any]], persons: list[dict[str, Any]],
                   concerns: list[dict[str, Any]], history: list[dict[str, Any]],
-                  alerts: list[dict[str, Any]], now: str, bank_holidays: list[str]
-                  ) -> dict[str, Any]:
+                  alerts: list[dict[str, Any]], now: str, bank_holidays: list[str],
+                  followups: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The rules' context (docs/rules.md, "The context") for one visit.
 
     `visit`: {id, household_id, status, answers, submitted_at?, lead_decision_at?,
@@ -102,8 +144,14 @@ def build_context(*, visit: dict[str, Any], household: dict[str, Any],
     concerns are kept for this household (about a member, or in contact with
     one of its children once S3 is laid over them), history for the households
     linked to it (sharing a member or a person of concern) and not this visit.
+    `followups`: follow-through records ({id, checklist_id, kind, row_id?, rule?,
+    subject?, status?, text?, recorded_at, author?}) of this visit and of earlier
+    ones, laid over their answers (`with_followups`); this visit's are also the
+    context's `checklist.followups`, oldest first.
     """
-    answers = visit.get("answers") or {}
+    followups = followups or []
+    own = _in_order([f for f in followups if f.get("checklist_id") == visit.get("id")])
+    answers = with_followups(visit.get("answers") or {}, own)
     by_id: dict[Any, dict[str, Any]] = {p["id"]: p for p in persons}
     all_households = {h["id"]: h for h in households}
     all_households[household["id"]] = household
@@ -147,12 +195,13 @@ def build_context(*, visit: dict[str, Any], household: dict[str, Any],
             "submitted_at": visit.get("submitted_at"),
             "lead_decision_at": visit.get("lead_decision_at"),
             "flags": visit.get("flags") or [],
+            "followups": own,
         },
         "household": household,
         "households": all_households,
         "persons": by_id,
         "concerns": mine,
-        "history": [_history_item(v) for v in history
+        "history": [_history_item(v, followups) for v in history
                     if v.get("id") != visit.get("id") and v.get("household_id") in linked],
         "alerts": list(alerts),
     }
@@ -184,6 +233,7 @@ class TeamReading:
                              select(Concern).where(Concern.person_id.in_([p.id for p in persons]))
                              .order_by(Concern.id))]
         self.history = self._history(list(everyone.values()), checklists)
+        self.followups = self._followups(checklists)
         self.alerts = self._alerts(households)
         self._holidays: dict[int, list[str]] = {}
 
@@ -240,6 +290,16 @@ class TeamReading:
                 "lead_decision_at": self._decided_on_submission(row),
             })
         return history
+
+    def _followups(self, checklists: list[Checklist]) -> list[dict[str, Any]]:
+        """The follow-through records of every checklist read (history and these)."""
+        from ..followup import service as followup  # follow-through builds on checklists
+
+        read = {c.id: c for c in self.session.scalars(select(Checklist).where(
+            Checklist.id.in_({*self.answers, *(c.id for c in checklists)})))}
+        return [record for records in followup.followups_of(
+            self.session, list(read.values()), keyring=self.keyring).values()
+            for record in records]
 
     def _decided_on_submission(self, checklist: Checklist) -> str | None:
         """The lead's latest decision if it is on the checklist as last submitted: a
@@ -304,6 +364,8 @@ class TeamReading:
             alerts=self.alerts[household.id],
             now=_iso(moment) or "",
             bank_holidays=self.bank_holidays(moment),
+            followups=[f for f in self.followups
+                       if f["checklist_id"] in {checklist.uuid, *(h["id"] for h in history)}],
         )
 
     def bank_holidays(self, moment: datetime) -> list[str]:

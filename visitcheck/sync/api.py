@@ -15,6 +15,7 @@ from ..audit import service as audit
 from ..checklists import service as checklists
 from ..devices.service import DeviceRevoked
 from ..extensions import db, keyring, limiter
+from ..followup import service as followups
 from ..keys.service import current_sealing_key
 from ..rules import calendar as rules_calendar
 from ..rules import service as flags
@@ -112,6 +113,10 @@ def _evaluate_flags(ops: list, results: list[dict]) -> None:
     stored = [op["entity_id"] for op, result in zip(ops, results, strict=True)
               if result["status"] == "applied" and op["type"] == "checklist.put"]
     try:
+        # A follow-through record (a referral's outcome) changes what the rules read.
+        stored += followups.checklist_ids_of(db.session, [
+            op["entity_id"] for op, result in zip(ops, results, strict=True)
+            if result["status"] == "applied" and op["type"] == "checklist.followup"])
         flags.evaluate_due_flags(db.session, checklist_ids=stored, keyring=keyring())
         db.session.commit()
     except Exception:  # noqa: BLE001 - the push committed; the device must get its answers

@@ -22,6 +22,7 @@ from ..checklists import service as checklists
 from ..database import DbSession, is_uuid
 from ..devices import service as devices
 from ..errors import OpRefused, StaleRevision
+from ..followup import service as followups
 from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
 from ..keys.service import open_envelope
 from ..people import service as people
@@ -115,6 +116,7 @@ OP_HANDLERS: dict[str, Callable[..., _StoredRow]] = {
     "concern.put": people.put_concern,
     "alert.ack": sharing.acknowledge,
     "checklist.withdraw": withdrawal.withdraw,
+    "checklist.followup": followups.record_followup,
 }
 
 
@@ -362,6 +364,12 @@ def _current_data(session: DbSession, *, change: Any, user: User,
             return None
         return {**checklists.checklist_content(checklist, keyring=keyring),
                 "flags": flags[checklist.uuid]}
+    if change.type == "followup":
+        followup = followups.followup_by_public_id(session, change.entity_id)
+        if followup is None or followup.checklist.author_id != user.id:
+            return None
+        return followups.followup_view(followup, checklist_uuid=followup.checklist.uuid,
+                                       keyring=keyring)
     if change.type == "alert":
         return sharing.alert_data(session, entity_id=change.entity_id, user_id=change.user_id,
                                   keyring=keyring)
