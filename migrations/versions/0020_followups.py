@@ -11,7 +11,7 @@ from alembic import op
 revision = '0020'
 # Chained after the head of main when this branch started (0017) so the chain has
 # one head; the integrator re-chains it after the others.
-down_revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
