@@ -10,6 +10,7 @@ from .keys import EncryptedFields
 from .keys.models import ServerKey
 from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from .review.models import ReviewDecision
+from .rules.models import ChecklistFlag
 from .sharing.models import Alert
 from .sync.models import Change, SyncConflict, SyncCounter, SyncOp
 
@@ -20,6 +21,7 @@ __all__ = [
     "Change",
     "Checklist",
     "Concern",
+    "ChecklistFlag",
     "ChecklistTemplate",
     "Device",
     "Household",
@@ -36,5 +38,5 @@ __all__ = [
 
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
 ENCRYPTED_MODELS: Sequence[type[EncryptedFields]] = [
-    Household, Person, Concern, Checklist, ReviewDecision, ServerKey,
+    Household, Person, Concern, Checklist, ChecklistFlag, ReviewDecision, ServerKey,
 ]
