@@ -15,7 +15,7 @@ import {
 } from "./sync.js";
 import { renderChecklist } from "./form.js";
 import { listHouseholds, getHousehold, listVisits, getVisit, concernsFor } from "./caseload.js";
-import { buildContext, flagsFor, SEVERITY_WORDS } from "./flags.js";
+import { buildContext, flagsFor, serverOnlyFlags, SEVERITY_WORDS } from "./flags.js";
 import { mountConflict, attentionSubject } from "./conflict.js";
 import { listAlerts, acknowledgeAlert, alertsForRules, renderAlerts } from "./alerts.js";
 import { openPeople } from "./people.js";
@@ -642,14 +642,23 @@ async function rulesInputFor(householdId) {
   return { household, allHouseholds, persons, concerns, visits, alerts };
 }
 
+// The flags the server stored for this checklist at its last evaluation, as the
+// last pull brought them ([] for a visit the server has not seen).
+async function serverFlagsFor(checklistId) {
+  const copy = await readSecret("checklist", checklistId);
+  return Array.isArray(copy?.flags) ? copy.flags : [];
+}
+
 // Entities changed (here or by a pull) while a visit is open: the flags see it at once.
 async function refreshOpenVisitFlags() {
   if (!openVisit || !isUnlocked()) return;
   const visit = openVisit;
   try {
     const input = await rulesInputFor(visit.draft.household_id);
+    const serverFlags = await serverFlagsFor(visit.draft.id);
     if (openVisit !== visit) return;
     visit.rulesInput = input;
+    visit.serverFlags = serverFlags;
     renderFlags();
   } catch (error) {
     if (!(error instanceof VaultLockedError)) console.error(error);
@@ -688,6 +697,7 @@ async function showVisit(draft, { isNew }) {
     return;
   }
   const rulesInput = await rulesInputFor(draft.household_id);
+  const serverFlags = await serverFlagsFor(draft.id);
   const { household, concerns } = rulesInput;
   const outbox = await outboxByEntity();
   const entry = outbox.get(draft.id);
@@ -709,7 +719,7 @@ async function showVisit(draft, { isNew }) {
   form.setDisabled(!editable);
   openVisit = {
     draft: { ...draft }, form, editable, releaseLock: releaseLock || null, template, household, isNew,
-    rulesInput, stopWaiting: lockedElsewhere ? new AbortController() : null,
+    rulesInput, serverFlags, stopWaiting: lockedElsewhere ? new AbortController() : null,
   };
   if (lockedElsewhere) reopenWhenDraftFrees(draft.id, openVisit.stopWaiting.signal);
   renderFlags();
@@ -792,17 +802,25 @@ function renderFlags() {
     shownFlags = "";
     return;
   }
-  const { form, draft, template, rulesInput } = openVisit;
+  const { form, draft, template, rulesInput, serverFlags } = openVisit;
   const visit = { ...draft, answers: form.answers() };
   const flags = flagsFor(template, buildContext({ ...rulesInput, visit }));
-  const key = JSON.stringify(flags);
+  // The team's records may hold what this device does not: those flags are shown
+  // too, after the tablet's own, and say where they come from in words.
+  const fromTeam = serverOnlyFlags(serverFlags, flags);
+  const key = JSON.stringify([flags, fromTeam]);
   if (key === shownFlags) return;
   shownFlags = key;
+  const item = (flag, { team = false } = {}) => el("li", {
+    class: `flag severity-${flag.severity}${team ? " from-team" : ""}`, "data-rule": flag.rule,
+    ...(team ? { "data-source": "team" } : {}),
+  },
+  ...(team ? [el("p", { class: "flag-source", text: "From the team's records (as at the last sync)" })] : []),
+  el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
+  el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action));
   const list = $("flags-list");
-  list.replaceChildren(...flags.map((flag) => el("li", { class: `flag severity-${flag.severity}`, "data-rule": flag.rule },
-    el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
-    el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action))));
-  section.hidden = flags.length === 0;
+  list.replaceChildren(...flags.map((flag) => item(flag)), ...fromTeam.map((flag) => item(flag, { team: true })));
+  section.hidden = flags.length + fromTeam.length === 0;
 }
 
 function showFormErrors(errors, { heading = "There is a problem" } = {}) {
