@@ -729,6 +729,8 @@ def decide(
     session.flush()
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
                    user_id=checklist.author_id)
+    # A decision is a fact the household's other open checklists read (overdue-review).
+    flags.mark_due(session, household_ids=[checklist.household_id])
     audit.record(session, action=f"review.{decision.value}", actor=lead,
                  object_type="checklist", object_id=checklist.uuid,
                  detail={"rev": checklist.rev, "procedure": row.procedure,
