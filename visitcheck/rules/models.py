@@ -33,4 +33,6 @@ class ChecklistFlag(EncryptedFields, Base):
     severity: Mapped[str] = mapped_column(String(16))
     # A person, user, referral row or checklist id (or a role); null for the visit.
     subject: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # When this set was stored; an evaluation that finds the same set leaves it (the
+    # checklist's `flags_evaluated_at` says when the rules last ran).
     evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

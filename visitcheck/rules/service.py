@@ -53,9 +53,13 @@ RULES_NOT_RUN = {
 OPEN_STATUSES = (ChecklistStatus.DRAFT.value, ChecklistStatus.SUBMITTED.value,
                  ChecklistStatus.RETURNED.value, ChecklistStatus.ESCALATED.value)
 
-# A push evaluates its own checklists and at most this many others its facts made
-# due; the lead's queue and `flags refresh` take whatever is left.
-PUSH_EVALUATES_OTHERS = 200
+# A push evaluates its own checklists and at most this many others its ops made
+# due (the latest first); the lead's queue and `flags refresh` take the rest.
+PUSH_EVALUATES_OTHERS = 50
+
+# session.info key: the checklists the transaction's ops marked due, for the push
+# to evaluate once it has committed.
+_MARKED = "visitcheck.flags_marked"
 
 # `flags refresh` works in batches of this many checklists, one commit each.
 REFRESH_BATCH = 100
@@ -229,9 +233,12 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
     read = {c.id: (c.rev, c.flags_rev) for c in checklists}
     found = server_flags_of(session, checklists, keyring=keyring, now=now)
     before = stored_flags_of(session, checklists, keyring=keyring)
-    # The feed's lock before any checklist row, as every push takes them: a changed
-    # set is announced, and the other order could deadlock with a push.
-    changes.serialise_writers(session)
+    changed = {c.uuid for c in checklists
+               if _comparable(found[c.uuid]) != _comparable(before[c.uuid])}
+    if changed:
+        # A changed set is announced in the feed: its lock before any checklist row,
+        # the order every push takes them in (the other order could deadlock).
+        changes.serialise_writers(session)
     table = cast(Table, Checklist.__table__)
     at = utcnow()
     stored = 0
@@ -247,8 +254,8 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
         if cast(CursorResult, written).rowcount != 1:
             continue
         stored += 1
-        _store(session, checklist.id, flags, keyring=keyring, at=at)
-        if _comparable(flags) != _comparable(before[checklist.uuid]):
+        if checklist.uuid in changed:  # an unchanged set stays as it is
+            _store(session, checklist.id, flags, keyring=keyring, at=at)
             # The author's devices pull the checklist again, flags and all. Its earlier
             # entries in the feed go: a pull sends current content, so the newest entry
             # says all they did, and a device that has not pulled yet gets it once.
@@ -266,24 +273,27 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
 
 def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
                        checklist_ids: list[str] | None = None,
-                       team_id: int | None = None, limit: int | None = None,
-                       now: datetime | None = None) -> int:
+                       team_id: int | None = None, row_ids: list[int] | None = None,
+                       limit: int | None = None, now: datetime | None = None) -> int:
     """Run the server's rules over the checklists whose flags are due and store them
     (`evaluate_and_store`). Returns how many were stored.
 
-    Narrowed to `checklist_ids` (a push's own) or `team_id` (a lead's queue, the
-    facts a push changed), and to the `limit` oldest. Flushes, never commits.
+    Narrowed to `checklist_ids` (a push's own, by public id), `row_ids` (what a
+    push's ops marked due) or `team_id` (a lead's queue), and to the `limit`
+    latest. Flushes, never commits.
     """
     due = select(Checklist).where(Checklist.flags_due.is_(True))
-    if checklist_ids is not None:
-        if not checklist_ids:
-            return 0
-        due = due.where(Checklist.uuid.in_(checklist_ids))
+    for ids, column in ((checklist_ids, Checklist.uuid), (row_ids, Checklist.id)):
+        if ids is not None:
+            if not ids:
+                return 0
+            due = due.where(column.in_(ids))
     if team_id is not None:
         due = due.where(Checklist.team_id == team_id)
-    due = due.order_by(Checklist.id)
     if limit is not None:
-        due = due.limit(limit)
+        due = due.order_by(Checklist.id.desc()).limit(limit)
+    else:
+        due = due.order_by(Checklist.id)
     return evaluate_and_store(session, list(session.scalars(due)), keyring=keyring, now=now)
 
 
@@ -331,13 +341,14 @@ def households_touched(session: DbSession, ops: Iterable[tuple[str, str, Any]]) 
     return found
 
 
-def mark_due(session: DbSession, *, household_ids: Iterable[int]) -> None:
+def mark_due(session: DbSession, *, household_ids: Iterable[int]) -> list[int]:
     """The facts of these households changed: the open checklists of every household
     that reads them (the households themselves, and those sharing a person with them,
-    whose rules look across) are due to be evaluated again. Flushes, never commits."""
+    whose rules look across) are due to be evaluated again. Returns their row ids.
+    Flushes, never commits."""
     ids = sorted(set(household_ids))
     if not ids:
-        return
+        return []
     here, there = aliased(HouseholdMember), aliased(HouseholdMember)
     linked = (select(there.household_id).join(here, here.person_id == there.person_id)
               .where(here.household_id.in_(ids)))
@@ -349,18 +360,28 @@ def mark_due(session: DbSession, *, household_ids: Iterable[int]) -> None:
         partition_by=Checklist.household_id,
         order_by=(Checklist.updated_at.desc(), Checklist.id.desc())).label("n")).where(
         reading, Checklist.status.in_(OPEN_STATUSES)).subquery()
-    session.execute(
+    return list(session.scalars(
         update(Checklist)
         .where(Checklist.id.in_(select(latest.c.id).where(
             latest.c.n <= HISTORY_PER_HOUSEHOLD + 1)))
         .values(flags_due=True, flags_rev=Checklist.flags_rev + 1)
-        .execution_options(synchronize_session=False))
+        .returning(Checklist.id)
+        .execution_options(synchronize_session=False)))
 
 
 def facts_changed_by_ops(session: DbSession, ops: Iterable[tuple[str, str, Any]]) -> None:
     """After a push's ops are applied (before the commit): mark due the open
-    checklists whose facts they changed, in the same transaction as the change."""
-    mark_due(session, household_ids=households_touched(session, ops))
+    checklists whose facts they changed, in the same transaction as the change,
+    and remember them for `take_marked`."""
+    marked = mark_due(session, household_ids=households_touched(session, ops))
+    session.info.setdefault(_MARKED, set()).update(marked)
+
+
+def take_marked(session: DbSession) -> list[int]:
+    """The checklists this session's pushes marked due (forgotten once taken): the
+    push evaluates them after its commit, not the team's whole backlog, which
+    would make every device's push evaluate every other device's saves too."""
+    return sorted(session.info.pop(_MARKED, set()))
 
 
 # --- on a schedule ---------------------------------------------------------------------

@@ -104,10 +104,10 @@ def _evaluate_flags(ops: list, results: list[dict]) -> None:
               if result["status"] == "applied" and op["type"] == "checklist.put"]
     try:
         flags.evaluate_due_flags(db.session, checklist_ids=stored, keyring=keyring())
-        if any(result["status"] == "applied" for result in results):
-            # The team's open checklists whose facts this push changed.
-            flags.evaluate_due_flags(db.session, team_id=current_user.team_id,
-                                     keyring=keyring(), limit=flags.PUSH_EVALUATES_OTHERS)
+        marked = flags.take_marked(db.session)
+        if marked:  # the open checklists whose facts this push changed
+            flags.evaluate_due_flags(db.session, row_ids=marked, keyring=keyring(),
+                                     limit=flags.PUSH_EVALUATES_OTHERS)
         db.session.commit()
     except Exception:  # noqa: BLE001 - the push committed; the device must get its answers
         db.session.rollback()
