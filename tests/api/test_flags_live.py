@@ -303,3 +303,17 @@ def test_overdue_review_comes_with_days_passing_and_goes_with_the_leads_decision
     lead.get("/review")  # the lead's next page: what the decision made due is evaluated
     assert first not in [f["subject"] for f in _stored(app, later)
                          if f["rule"] == "overdue-review"]
+
+
+def test_a_colleagues_visit_makes_the_households_open_checklists_due_for_the_refresh(
+        app, demo, api_client):
+    hv = api_client("hv")
+    home = demo.households[2]
+    first = _submit(hv, home, demo.children[home])
+    assert _row(app, first)[1] is False
+    rev = _row(app, first)[0]
+    _submit(hv, home, demo.children[home])  # the next visit: history to the first
+    assert _row(app, first) == (rev, True)  # untouched, and due
+    result = app.test_cli_runner().invoke(args=["flags", "refresh"])
+    assert result.exit_code == 0, result.output
+    assert _row(app, first) == (rev, False)

@@ -315,6 +315,7 @@ def households_touched(session: DbSession, ops: Iterable[tuple[str, str, Any]]) 
         elif op_type == "checklist.put":
             # A visit recorded (a colleague's, an S8 outcome) is read by the other
             # checklists' rules as history; a draft saved is still being written.
+            # (facts_changed_by_ops passes submissions apart.)
             if body.get("status") == ChecklistStatus.SUBMITTED.value:
                 households.add(str(body.get("household_id")))
         elif op_type == "person.put":
@@ -371,10 +372,22 @@ def mark_due(session: DbSession, *, household_ids: Iterable[int]) -> list[int]:
 
 def facts_changed_by_ops(session: DbSession, ops: Iterable[tuple[str, str, Any]]) -> None:
     """After a push's ops are applied (before the commit): mark due the open
-    checklists whose facts they changed, in the same transaction as the change,
-    and remember them for `take_marked`."""
-    marked = mark_due(session, household_ids=households_touched(session, ops))
-    session.info.setdefault(_MARKED, set()).update(marked)
+    checklists whose facts they changed, in the same transaction as the change.
+
+    Those a fact about people changed (a household, person, membership, concern or
+    acknowledgement) are remembered for `take_marked`: the push evaluates them.
+    Those a submission changed (it is history to the household's other checklists)
+    are left to the lead's queue and page, which evaluate what is due before they
+    show anything, and to `flags refresh`: a household whose checklists pile up
+    unreviewed would otherwise make every submission re-evaluate all of them."""
+    ops = list(ops)
+    facts = [op for op in ops if op[0] != "checklist.put"]
+    visits = [op for op in ops if op[0] == "checklist.put"]
+    if facts:
+        marked = mark_due(session, household_ids=households_touched(session, facts))
+        session.info.setdefault(_MARKED, set()).update(marked)
+    if visits:
+        mark_due(session, household_ids=households_touched(session, visits))
 
 
 def take_marked(session: DbSession) -> list[int]:
