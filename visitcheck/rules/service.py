@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Table, delete, func, or_, select, text, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from ..checklists.models import Checklist, ChecklistStatus
@@ -198,7 +198,7 @@ def stored_flags_of(session: DbSession, checklists: Iterable[Checklist], *, keyr
 
 def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,
            keyring: Keyring, at: datetime) -> None:
-    session.execute(delete(ChecklistFlag).where(ChecklistFlag.checklist_id == checklist_id))
+    """Add a checklist's flags (its earlier ones deleted by the caller)."""
     for position, flag in enumerate(flags):
         subject = flag.get("subject")
         row = ChecklistFlag(uuid=new_uuid(), checklist_id=checklist_id, position=position,
@@ -241,29 +241,37 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
         changes.serialise_writers(session)
     table = cast(Table, Checklist.__table__)
     at = utcnow()
-    stored = 0
-    for checklist in checklists:
-        rev, flags_rev = read[checklist.id]
-        flags = found[checklist.uuid]
-        written = session.execute(
-            update(table)
-            .where(table.c.id == checklist.id, table.c.rev == rev,
-                   table.c.flags_rev == flags_rev)
-            .values(flag_summary=summary(flags), flags_due=False,
-                    flags_rev=flags_rev + 1, flags_evaluated_at=at))
-        if cast(CursorResult, written).rowcount != 1:
-            continue
-        stored += 1
-        if checklist.uuid in changed:  # an unchanged set stays as it is
-            _store(session, checklist.id, flags, keyring=keyring, at=at)
-            # The author's devices pull the checklist again, flags and all. Its earlier
-            # entries in the feed go: a pull sends current content, so the newest entry
-            # says all they did, and a device that has not pulled yet gets it once.
-            session.execute(delete(Change).where(
-                Change.type == "checklist", Change.entity_id == checklist.uuid,
-                Change.user_id == checklist.author_id, Change.household_id.is_(None)))
-            changes.record(session, type="checklist", entity_id=checklist.uuid, rev=rev,
-                           user_id=checklist.author_id)
+    # One statement for them all, each row guarded by what was read for it; then
+    # which rows took this evaluation (its time, the next flags_rev). The rows
+    # written stay locked until commit, so no one else can have written them since.
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c.rev == bindparam("read_rev"),
+               table.c.flags_rev == bindparam("read_flags_rev"))
+        .values(flag_summary=bindparam("summary"), flags_due=False,
+                flags_rev=bindparam("read_flags_rev") + 1, flags_evaluated_at=at),
+        [{"row": c.id, "read_rev": read[c.id][0], "read_flags_rev": read[c.id][1],
+          "summary": summary(found[c.uuid])} for c in checklists])
+    took = {row_id for row_id, flags_rev, evaluated_at in session.execute(
+        select(table.c.id, table.c.flags_rev, table.c.flags_evaluated_at)
+        .where(table.c.id.in_(list(read))))
+        if flags_rev == read[row_id][1] + 1 and evaluated_at == at}
+    # An unchanged set stays as it is; a changed one replaces the stored one.
+    renewed = [c for c in checklists if c.id in took and c.uuid in changed]
+    if renewed:
+        session.execute(delete(ChecklistFlag).where(
+            ChecklistFlag.checklist_id.in_([c.id for c in renewed])))
+        # The author's devices pull the checklist again, flags and all. Its earlier
+        # entries in the feed go: a pull sends current content, so the newest entry
+        # says all they did, and a device that has not pulled yet gets it once.
+        session.execute(delete(Change).where(
+            Change.type == "checklist", Change.entity_id.in_([c.uuid for c in renewed]),
+            Change.user_id.is_not(None), Change.household_id.is_(None)))
+    for checklist in renewed:
+        _store(session, checklist.id, found[checklist.uuid], keyring=keyring, at=at)
+        changes.record(session, type="checklist", entity_id=checklist.uuid,
+                       rev=read[checklist.id][0], user_id=checklist.author_id)
+    stored = len(took)
     session.flush()
     for checklist in checklists:
         session.expire(checklist, ["flag_summary", "flags_due", "flags_rev",
