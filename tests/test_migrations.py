@@ -128,4 +128,38 @@ def test_0013_rewrites_a_stored_home_visit_v1_to_ordered_let_bindings_and_back(t
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT definition FROM checklist_templates")
                                 ).scalar_one() == before
+
+
+def test_upgrading_to_stored_flags_marks_every_checklist_due(tmp_path):
+    """0014: flags so far were a summary without reasons, so every checklist is
+    evaluated again (and its flags stored with their reasons) after the upgrade."""
+    from sqlalchemy import text
+
+    key = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'f.sqlite3'}", key, tmp_path / "i"))
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO teams (uuid, name, created_at) VALUES "
+                              "('9f0c6d1e-0000-4000-8000-000000000001', 'T', '2026-01-01')"))
+            conn.execute(text(
+                "INSERT INTO users (uuid, username, name, role, team_id, password_hash, active,"
+                " created_at) VALUES ('9f0c6d1e-0000-4000-8000-000000000002', 'hv', 'H',"
+                " 'health_visitor', 1, 'x', 1, '2026-01-01')"))
+            conn.execute(text(
+                "INSERT INTO households (uuid, team_id, rev, key_id, wrapped_key, sealed_fields,"
+                " created_at, updated_at) VALUES ('9f0c6d1e-0000-4000-8000-000000000003', 1, 1,"
+                " 'k', x'00', x'00', '2026-01-01', '2026-01-01')"))
+            conn.execute(text(
+                "INSERT INTO checklists (uuid, author_id, team_id, household_id, template,"
+                " template_version, status, rev, flag_summary, flags_due, key_id, wrapped_key,"
+                " sealed_fields, created_at, updated_at) VALUES"
+                " ('9f0c6d1e-0000-4000-8000-000000000004', 1, 1, 1, 'home-visit', 1,"
+                " 'approved', 2, '[]', 0, 'k', x'00', x'00', '2026-01-01', '2026-01-01')"))
+        upgrade()
+        with db.engine.connect() as conn:
+            row = conn.execute(text(
+                "SELECT flags_due, flags_rev, flags_evaluated_at FROM checklists")).one()
+            assert (bool(row[0]), row[1], row[2]) == (True, 0, None)
+            assert conn.execute(text("SELECT count(*) FROM checklist_flags")).scalar() == 0
         db.engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,6 +13,7 @@ from flask.cli import AppGroup
 
 from .auth import service as auth
 from .checklists import service as checklists
+from .database import utcnow
 from .demo import DEMO_TEAM, USERS, seed_demo
 from .devices import service as devices
 from .errors import OpRefused
@@ -20,6 +22,7 @@ from .keys import load_keyring
 from .keys import service as keys
 from .keys.keyring import add_master_key_to_file
 from .models_registry import ENCRYPTED_MODELS
+from .rules import service as rules
 from .setup_service import init_database
 from .sync import export as sync_export
 
@@ -90,6 +93,7 @@ def register_commands(app: Flask) -> None:
     from .retention.export_cli import export_group
 
     app.cli.add_command(export_group)
+    app.cli.add_command(flags_group)
 
 
 @click.group("devices", cls=AppGroup)
@@ -221,3 +225,41 @@ def sync_import_command(file: Path, username: str):
         if answer["status"] in ("conflict", "rejected"):
             detail = answer.get("error", {}).get("title") or f"server revision {answer.get('rev')}"
             click.echo(f"  {answer['op_id']}: {answer['status']} ({detail})")
+
+
+@click.group("flags", cls=AppGroup)
+def flags_group():
+    """The server's flags on checklists."""
+
+
+@flags_group.command("refresh")
+@click.option("--now", "now_text", default=None, metavar="ISO-8601",
+              help="The rules' clock (default: now, UTC); for a test or a catch-up run.")
+def flags_refresh_command(now_text: str | None):
+    """Evaluate the flags of every open checklist again (days passing, facts changed).
+
+    Run it from cron or a systemd timer (README, Deployment). Safe on several hosts
+    at once: on PostgreSQL one run holds an advisory lock and the others stop; a
+    flag set read from older facts never overwrites a newer one.
+    """
+    try:
+        now = datetime.fromisoformat(now_text) if now_text else None
+    except ValueError:
+        raise click.BadParameter("an ISO 8601 time, e.g. 2026-11-30T09:00:00Z",
+                                 param_hint="--now") from None
+    if now is not None and now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    with rules.refresh_lock(db.engine) as got:
+        if not got:
+            click.echo("Another host is refreshing the flags; nothing done here.")
+            return
+        started, after, looked, stored = utcnow(), 0, 0, 0
+        while True:
+            last, done = rules.refresh_batch(db.session, keyring=keyring(), started=started,
+                                             after_id=after, now=now)
+            db.session.commit()
+            if last is None:
+                break
+            looked, stored, after = looked + 1, stored + done, last
+    click.echo(f"Flags refreshed: {stored} checklist{'s' if stored != 1 else ''} "
+               f"evaluated{f' in {looked} batches' if looked > 1 else ''}.")

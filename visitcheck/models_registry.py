@@ -13,6 +13,7 @@ from .notify.models import Notification
 from .people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from .retention.models import LegalHold, RetentionReport
 from .review.models import ReviewDecision
+from .rules.models import ChecklistFlag
 from .sharing.models import Alert
 from .sync.models import Change, SyncConflict, SyncCounter, SyncOp
 
@@ -24,6 +25,7 @@ __all__ = [
     "Change",
     "Checklist",
     "Concern",
+    "ChecklistFlag",
     "ChecklistTemplate",
     "Device",
     "Followup",
@@ -45,5 +47,6 @@ __all__ = [
 
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
 ENCRYPTED_MODELS: Sequence[type[EncryptedFields]] = [
-    Household, Person, Concern, Checklist, ReviewDecision, ServerKey, Followup,
+    Household, Person, Concern, Checklist, ChecklistFlag, ReviewDecision, ServerKey,
+    Followup,
 ]

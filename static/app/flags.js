@@ -197,3 +197,15 @@ export function flagsFor(template, context) {
     throw error;
   }
 }
+
+/**
+ * The server's flags (pulled with the checklist, stored at its last evaluation
+ * over everything the team holds) that the tablet did not raise itself: same
+ * rule and subject is the same flag. Shown apart, as from the team's records.
+ */
+export function serverOnlyFlags(serverFlags, ownFlags) {
+  const key = (flag) => `${flag.rule}|${flag.subject == null ? "" : String(flag.subject)}`;
+  const own = new Set((ownFlags || []).map(key));
+  return (Array.isArray(serverFlags) ? serverFlags : [])
+    .filter((flag) => flag && typeof flag.rule === "string" && !own.has(key(flag)));
+}

@@ -16,7 +16,7 @@ import {
 import { renderChecklist } from "./form.js";
 import { submitSummary } from "./summary.js";
 import { listHouseholds, getHousehold, listVisits, getVisit, concernsFor } from "./caseload.js";
-import { buildContext, flagsFor, SEVERITY_WORDS } from "./flags.js";
+import { buildContext, flagsFor, serverOnlyFlags, SEVERITY_WORDS } from "./flags.js";
 import { flagAnswers } from "./answered.js";
 import {
   readAllFollowups, recordFollowup, flagChoices, flagAnswerNote, renderFollowThrough,
@@ -653,14 +653,23 @@ async function rulesInputFor(householdId) {
   return { household, allHouseholds, persons, concerns, allConcerns, visits, alerts, bankHolidays, followups };
 }
 
+// The flags the server stored for this checklist at its last evaluation, as the
+// last pull brought them ([] for a visit the server has not seen).
+async function serverFlagsFor(checklistId) {
+  const copy = await readSecret("checklist", checklistId);
+  return Array.isArray(copy?.flags) ? copy.flags : [];
+}
+
 // Entities changed (here or by a pull) while a visit is open: the flags see it at once.
 async function refreshOpenVisitFlags() {
   if (!openVisit || !isUnlocked()) return;
   const visit = openVisit;
   try {
     const input = await rulesInputFor(visit.draft.household_id);
+    const serverFlags = await serverFlagsFor(visit.draft.id);
     if (openVisit !== visit) return;
     visit.rulesInput = input;
+    visit.serverFlags = serverFlags;
     renderFlags();
   } catch (error) {
     if (!(error instanceof VaultLockedError)) console.error(error);
@@ -730,6 +739,7 @@ async function showVisit(draft, { isNew }) {
     return;
   }
   const rulesInput = await rulesInputFor(draft.household_id);
+  const serverFlags = await serverFlagsFor(draft.id);
   const { household, concerns } = rulesInput;
   const outbox = await outboxByEntity();
   const entry = outbox.get(draft.id);
@@ -747,7 +757,7 @@ async function showVisit(draft, { isNew }) {
   form.setDisabled(!editable);
   openVisit = {
     draft: { ...draft }, form, editable, releaseLock: releaseLock || null, template, household, isNew,
-    rulesInput, stopWaiting: lockedElsewhere ? new AbortController() : null,
+    rulesInput, serverFlags, stopWaiting: lockedElsewhere ? new AbortController() : null,
     // What S2 and S3 held when opened or last saved: a save sends entity ops
     // only for what changed since (visitfacts.js).
     savedAnswers: draft.answers || {},
@@ -867,7 +877,7 @@ function renderFlags() {
     shownFlags = "";
     return;
   }
-  const { form, draft, template } = openVisit;
+  const { form, draft, template, serverFlags } = openVisit;
   // What S2 and S3 say counts at once, before a save records it (visitfacts.js).
   const rulesInput = withTypedFacts(openVisit.rulesInput, form.answers(), draft.id);
   const visit = { ...draft, answers: form.answers() };
@@ -879,16 +889,25 @@ function renderFlags() {
   const flags = flagsFor(template, context);
   // What answers each flag (an S8 action naming it, a response recorded since): answered.js.
   const answers = flagAnswers(flags, context.checklist);
-  const key = JSON.stringify([flags, answers, context.checklist.followups]);
+  // The team's records may hold what this device does not: those flags are shown
+  // too, after the tablet's own, and say where they come from in words.
+  const fromTeam = serverOnlyFlags(serverFlags, flags);
+  const key = JSON.stringify([flags, answers, context.checklist.followups, fromTeam]);
   if (key === shownFlags) return;
   shownFlags = key;
   form.setFlagChoices(flagChoices(flags));
+  const item = (flag, { team = false, answer = null } = {}) => el("li", {
+    class: `flag severity-${flag.severity}${team ? " from-team" : ""}`, "data-rule": flag.rule,
+    ...(team ? { "data-source": "team" } : {}),
+  },
+  ...(team ? [el("p", { class: "flag-source", text: "From the team's records (as at the last sync)" })] : []),
+  el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
+  el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action),
+  ...(team ? [] : [flagAnswerNote(flag, answer)]));
   const list = $("flags-list");
-  list.replaceChildren(...flags.map((flag, index) => el("li", { class: `flag severity-${flag.severity}`, "data-rule": flag.rule },
-    el("p", { class: "flag-reason" }, el("strong", { text: `${SEVERITY_WORDS[flag.severity] || flag.severity}: ` }), flag.reason),
-    el("p", { class: "flag-action" }, el("span", { class: "flag-label", text: "Suggested action: " }), flag.action),
-    flagAnswerNote(flag, answers[index]))));
-  section.hidden = flags.length === 0;
+  list.replaceChildren(...flags.map((flag, index) => item(flag, { answer: answers[index] })),
+    ...fromTeam.map((flag) => item(flag, { team: true })));
+  section.hidden = flags.length + fromTeam.length === 0;
   renderFollowThroughPanel(context, flags, answers);
 }
 

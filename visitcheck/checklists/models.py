@@ -52,16 +52,23 @@ class Checklist(EncryptedFields, Base):
     rev: Mapped[int] = mapped_column(Integer)
     # In clear for the review queue's ordering; the visit's content is encrypted.
     visit_at: Mapped[str | None] = mapped_column(String(32), default=None)
-    # JSON list of {"rule", "severity"} the server's rules raised at the last change:
-    # enough for the queue to sort and filter. The reasons, which name people,
-    # are computed again from the decrypted content when the checklist is opened.
+    # JSON list of {"rule", "severity"} the server's rules raised at the last
+    # evaluation: enough for the queue to sort and filter. The flags with their
+    # reasons, which name people, are stored encrypted in `checklist_flags`.
     flag_summary: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
-    # True from a submission until the server's rules have run over it. They run
-    # after the push commits, outside the feed lock (checklists.service
-    # .evaluate_due_flags); whatever is still due is evaluated before a lead's
-    # queue is shown, so a flag is never missing because a request died.
+    # True from a save, or a change of the facts the rules read, until the
+    # server's rules have run over it again. They run after the push commits,
+    # outside the feed lock (rules.service.evaluate_due_flags); whatever is still
+    # due is evaluated before a lead's queue is shown and by `flags refresh`, so
+    # a flag is never missing because a request died.
     flags_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(),
                                             index=True)
+    # Bumped whenever the flags are marked due and whenever they are stored: an
+    # evaluation stores its flags only if this is still what it read, so flags
+    # read from older facts never overwrite newer ones (nor clear a newer mark).
+    flags_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the server's rules last ran over it; null before they ever did.
+    flags_evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

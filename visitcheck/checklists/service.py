@@ -294,10 +294,10 @@ def put_checklist(
     checklist.visit_at = payload["answers"].get("visit", {}).get("visit_at") or None
     if submitting:
         checklist.submitted_at = utcnow()
-    # The server's rules run over a submission once the push has committed
-    # (rules.service.evaluate_due_flags), outside the feed lock: they only read. A draft's flags
-    # are the tablet's own until it is submitted; the server's are computed on pull.
-    checklist.flags_due = submitting
+    # The server's rules run over every save once the push has committed
+    # (rules.service.evaluate_due_flags), outside the feed lock: they only read. A
+    # draft's flags come back to its author's device, as the team's records show them.
+    checklist.flags_due = True
     encrypt_fields(checklist, payload, keyring=keyring)
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
                    user_id=user.id)

@@ -133,6 +133,10 @@ class Flag:
     rule: str
     severity: str
     action: str = ""
+    # Who and why, with names (stored encrypted; rules.service.stored_flags_of): only
+    # where a lead reads one checklist's flags, never in the queue's counts.
+    reason: str = ""
+    subject: str | None = None
 
     @property
     def severity_words(self) -> str:
@@ -156,6 +160,18 @@ def flags_of(checklist: Checklist) -> list[Flag]:
     flags = {Flag(str(f["rule"]), str(f.get("severity", "review")))
              for f in raw if isinstance(f, dict) and "rule" in f}
     return sorted(flags, key=lambda f: (_severity_rank(f.severity), f.rule))
+
+
+def flags_with_reasons(session: DbSession, checklists_: list[Checklist], *, keyring: Keyring
+                       ) -> dict[str, list[Flag]]:
+    """Each checklist's stored flags, one per rule and subject (two children, two
+    lines), with the reason naming them; most pressing first, in the rules' order
+    within a severity."""
+    stored = flags.stored_flags_of(session, checklists_, keyring=keyring)
+    return {uuid: sorted((Flag(str(f["rule"]), str(f["severity"]), str(f.get("action") or ""),
+                               str(f.get("reason") or ""), f.get("subject"))
+                          for f in raised), key=lambda f: _severity_rank(f.severity))
+            for uuid, raised in stored.items()}
 
 
 def is_overdue(checklist: Checklist, *, now: datetime) -> bool:
@@ -285,9 +301,10 @@ def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueC
     )
 
 
-def _row(checklist: Checklist, *, now: datetime, address: _Addresses) -> QueueRow:
+def _row(checklist: Checklist, *, now: datetime, address: _Addresses,
+         reasons: dict[str, list[Flag]] | None = None) -> QueueRow:
     overdue = is_overdue(checklist, now=now)
-    flags = flags_of(checklist)
+    flags = (reasons or {}).get(checklist.uuid) or flags_of(checklist)
     if overdue:
         flags = [Flag(OVERDUE_RULE, "urgent"), *flags]
     return QueueRow(
@@ -350,8 +367,7 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
         .order_by(Checklist.submitted_at, Checklist.id)).all()
 
     in_scope = [c for c in checklists_ if _matches_scope(c, filters)]
-    overdue_rows = [_row(c, now=now, address=address)
-                    for c in checklists_ if is_overdue(c, now=now)]
+    overdue_list = [c for c in checklists_ if is_overdue(c, now=now)]
     counts: dict[Flag, int] = {}
     selected: list[tuple[Checklist, list[Flag], bool]] = []
     for checklist in in_scope:
@@ -375,7 +391,10 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     pages = max(1, math.ceil(len(order) / PER_PAGE))
     page = min(max(1, filters.page), pages)
     shown = [selected[i][0] for i in order[(page - 1) * PER_PAGE: page * PER_PAGE]]
-    rows = [_row(c, now=now, address=address) for c in shown]
+    # The reasons, which name people, of the rows shown only.
+    reasons = flags_with_reasons(session, [*overdue_list, *shown], keyring=keyring)
+    overdue_rows = [_row(c, now=now, address=address, reasons=reasons) for c in overdue_list]
+    rows = [_row(c, now=now, address=address, reasons=reasons) for c in shown]
 
     drafts = session.scalars(
         select(Checklist).where(Checklist.team_id == lead.team_id,
@@ -586,7 +605,8 @@ def open_for_review(
         f.key: f.reason for f in flag_answers})
     actions = _rule_actions(template)
     overdue = is_overdue(checklist, now=now)
-    flags = [Flag(f.rule, f.severity, actions.get(f.rule, "")) for f in flags_of(checklist)]
+    flags = flags_with_reasons(session, [checklist], keyring=keyring)[checklist.uuid] or [
+        Flag(f.rule, f.severity, actions.get(f.rule, "")) for f in flags_of(checklist)]
     if overdue:
         flags.insert(0, Flag(OVERDUE_RULE, "urgent", "Review now."))
 
@@ -698,6 +718,8 @@ def decide(
     session.flush()
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
                    user_id=checklist.author_id)
+    # A decision is a fact the household's other open checklists read (overdue-review).
+    flags.mark_due(session, household_ids=[checklist.household_id])
     audit.record(session, action=f"review.{decision.value}", actor=lead,
                  object_type="checklist", object_id=checklist.uuid,
                  detail={"rev": checklist.rev, "procedure": row.procedure,

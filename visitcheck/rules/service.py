@@ -2,6 +2,13 @@
 the same language as static/app/rules.js) over the context the team's data
 gives (rules/context.py), for the lead's queue and for the author's device.
 
+Flags live (docs/rules.md, "Flags that live"): each checklist's flags are
+stored with their reasons, encrypted (`ChecklistFlag`), and evaluated again
+whenever what they read changes: the checklist itself, a fact the team holds
+about its household or a linked one (a person, a membership, a concern, an
+alert acknowledged, another visit), or the day (`flags refresh`, run on a
+schedule). A changed set goes into the feed for the author's device.
+
 Flags prompt judgement; they never decide.
 """
 
@@ -9,19 +16,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, or_, select, text, update
+from sqlalchemy.orm import aliased
 
-from ..checklists.models import Checklist
+from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.service import loaded_template
-from ..database import DbSession
-from ..keys import Keyring
+from ..database import DbSession, new_uuid, utcnow
+from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..notify import service as notify
-from .context import TeamReading
+from ..people.models import Household, HouseholdMember, Person
+from ..sync import changes
+from ..sync.models import Change
+from .context import HISTORY_PER_HOUSEHOLD, TeamReading
 from .engine import CompiledRules
+from .models import ChecklistFlag
 
 logger = logging.getLogger(__name__)
 
@@ -35,40 +48,112 @@ RULES_NOT_RUN = {
 }
 
 
+# Checklists whose flags still change with the facts. An approved checklist is
+# closed: its flags stay as they were when the lead decided. Drafts are open: the
+# server's flags reach the practitioner while the visit is still being recorded.
+OPEN_STATUSES = (ChecklistStatus.DRAFT.value, ChecklistStatus.SUBMITTED.value,
+                 ChecklistStatus.RETURNED.value, ChecklistStatus.ESCALATED.value)
+
+# A push evaluates its own checklists and at most this many others its ops made
+# due (the latest first); the lead's queue and `flags refresh` take the rest.
+PUSH_EVALUATES_OTHERS = 50
+
+# session.info key: the checklists the transaction's ops marked due, for the push
+# to evaluate once it has committed.
+_MARKED = "visitcheck.flags_marked"
+
+# `flags refresh` works in batches of this many checklists, one commit each.
+REFRESH_BATCH = 100
+
+# The key of the PostgreSQL advisory lock one `flags refresh` holds at a time.
+REFRESH_LOCK_KEY = 0x76636B666C616773  # "vckflags"
+
+
 def summary(flags: list[dict[str, Any]]) -> str:
     """What the queue needs in clear: rule and severity, no names."""
     return json.dumps([{"rule": f["rule"], "severity": f["severity"]} for f in flags])
 
 
+def _answer_paths(expression: Any, found: set[str]) -> set[str]:
+    """The `section.field` of every answer an expression reads (`….answers.s.f…`)."""
+    if isinstance(expression, dict):
+        for operator, argument in expression.items():
+            if operator == "var":
+                segments = argument.split(".") if isinstance(argument, str) else [
+                    s if isinstance(s, str) else "*" for s in argument or []]
+                if "answers" in segments:
+                    after = segments[segments.index("answers") + 1:][:2]
+                    if after and "*" not in after:
+                        found.add(".".join(after))
+            _answer_paths(argument, found)
+    elif isinstance(expression, list):
+        for item in expression:
+            _answer_paths(item, found)
+    return found
+
+
+def _answers_behind(rules: list[Any]) -> dict[str, list[str]]:
+    """Per rule id: the answers (`section.field`) its condition reads."""
+    return {rule["id"]: sorted(_answer_paths(rule.get("when"), set()))
+            for rule in rules if isinstance(rule, dict) and "id" in rule}
+
+
+def _with_who_and_why(flags: list[dict[str, Any]], *, context: dict[str, Any],
+                      answers: dict[str, list[str]]) -> list[dict[str, Any]]:
+    """The engine's flags, extended (never changed): `answers`, the section/field
+    paths the rule read; `subject_name`, the name of the person it is about."""
+    persons = context.get("persons") or {}
+    out = []
+    for flag in flags:
+        subject = persons.get(flag.get("subject")) if isinstance(
+            flag.get("subject"), str) else None
+        names = (subject or {}).get("names") or []
+        out.append({**flag, "answers": answers.get(flag["rule"], []),
+                    "subject_name": names[0] if names else None})
+    return out
+
+
 def flags_for_checklists(session: DbSession, checklists: list[Checklist], *,
                          rules_of: Callable[[Checklist], CompiledRules], keyring: Keyring,
-                         now: datetime | None = None) -> list[list[dict[str, Any]]]:
+                         now: datetime | None = None,
+                         answers_of: Callable[[Checklist], dict[str, list[str]]] | None = None
+                         ) -> list[list[dict[str, Any]]]:
     """The server's flags for stored checklists, in their order, with their reasons
     (names included: only for those allowed to read the checklists). One reading of
     the team's data serves them all."""
     if not checklists:
         return []
     reading = TeamReading(session, checklists, keyring=keyring)
-    return [rules_of(checklist).evaluate(reading.context(checklist, now=now))
-            for checklist in checklists]
+    out = []
+    for checklist in checklists:
+        context = reading.context(checklist, now=now)
+        raised = rules_of(checklist).evaluate(context)
+        out.append(_with_who_and_why(raised, context=context, answers=answers_of(checklist))
+                   if answers_of else raised)
+    return out
 
 
-def server_flags(session: DbSession, checklist: Checklist, *, keyring: Keyring
-                 ) -> list[dict[str, Any]]:
+def server_flags(session: DbSession, checklist: Checklist, *, keyring: Keyring,
+                 now: datetime | None = None) -> list[dict[str, Any]]:
     """The flags the server's rules raise for a stored checklist, with their reasons."""
-    return server_flags_of(session, [checklist], keyring=keyring)[checklist.uuid]
+    return server_flags_of(session, [checklist], keyring=keyring, now=now)[checklist.uuid]
 
 
-def server_flags_of(session: DbSession, checklists: list[Checklist], *, keyring: Keyring
-                    ) -> dict[str, list[dict[str, Any]]]:
+def server_flags_of(session: DbSession, checklists: list[Checklist], *, keyring: Keyring,
+                    now: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
     """The server's flags for several stored checklists, by public id, evaluated over
     one reading of the team's data. A checklist the rules cannot run over gets the
     urgent `rules-not-run` flag instead, and the others still get theirs."""
+    def template_of(checklist: Checklist):
+        return loaded_template(session, template=checklist.template,
+                               version=checklist.template_version)
+
     def evaluate(some: list[Checklist]) -> dict[str, list[dict[str, Any]]]:
         found = flags_for_checklists(
-            session, some, keyring=keyring, rules_of=lambda checklist: loaded_template(
-                session, template=checklist.template, version=checklist.template_version
-            ).rules)
+            session, some, keyring=keyring, now=now,
+            rules_of=lambda checklist: template_of(checklist).rules,
+            answers_of=lambda checklist: _answers_behind(
+                template_of(checklist).definition.get("rules", [])))
         return {c.uuid: raised for c, raised in zip(some, found, strict=True)}
 
     try:
@@ -76,49 +161,295 @@ def server_flags_of(session: DbSession, checklists: list[Checklist], *, keyring:
     except Exception:  # noqa: BLE001 - one checklist must not hold back the others
         if len(checklists) == 1:
             logger.exception("rules could not run over checklist %s", checklists[0].uuid)
-            return {checklists[0].uuid: [dict(RULES_NOT_RUN)]}
+            return {checklists[0].uuid: [{**RULES_NOT_RUN, "answers": [],
+                                          "subject_name": None}]}
     # Which one? Each on its own. (A database error fails again, and is raised
     # by the caller's next statement: nothing is stored from it.)
     out = {}
     for checklist in checklists:
-        out.update(server_flags_of(session, [checklist], keyring=keyring))
+        out.update(server_flags_of(session, [checklist], keyring=keyring, now=now))
     return out
+
+
+# --- stored flags ------------------------------------------------------------------
+
+
+def _stored_view(row: ChecklistFlag, *, keyring: Keyring) -> dict[str, Any]:
+    fields = decrypt_fields(row, keyring=keyring)
+    return {"rule": row.rule, "severity": row.severity, "subject": row.subject,
+            "reason": fields.get("reason", ""), "action": fields.get("action", ""),
+            "answers": fields.get("answers", []), "subject_name": fields.get("subject_name")}
+
+
+def stored_flags_of(session: DbSession, checklists: Iterable[Checklist], *, keyring: Keyring
+                    ) -> dict[str, list[dict[str, Any]]]:
+    """The flags stored at each checklist's last evaluation, by public id, in the order
+    the rules raised them, with their reasons (names included: only for those allowed
+    to read the checklists). One query for them all; [] before any evaluation."""
+    by_id = {c.id: c.uuid for c in checklists}
+    out: dict[str, list[dict[str, Any]]] = {uuid: [] for uuid in by_id.values()}
+    if not by_id:
+        return out
+    for row in session.scalars(select(ChecklistFlag)
+                               .where(ChecklistFlag.checklist_id.in_(list(by_id)))
+                               .order_by(ChecklistFlag.checklist_id, ChecklistFlag.position)):
+        out[by_id[row.checklist_id]].append(_stored_view(row, keyring=keyring))
+    return out
+
+
+def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,
+           keyring: Keyring, at: datetime) -> None:
+    """Add a checklist's flags (its earlier ones deleted by the caller)."""
+    for position, flag in enumerate(flags):
+        subject = flag.get("subject")
+        row = ChecklistFlag(uuid=new_uuid(), checklist_id=checklist_id, position=position,
+                            rule=str(flag["rule"]), severity=str(flag["severity"]),
+                            subject=None if subject is None else str(subject),
+                            evaluated_at=at)
+        encrypt_fields(row, {"reason": flag.get("reason", ""), "action": flag.get("action", ""),
+                             "answers": flag.get("answers", []),
+                             "subject_name": flag.get("subject_name")}, keyring=keyring)
+        session.add(row)
+
+
+def _comparable(flags: list[dict[str, Any]]) -> list[tuple]:
+    return [(f["rule"], f["severity"], None if f.get("subject") is None else str(f["subject"]),
+             f.get("reason", ""), f.get("action", ""), list(f.get("answers", [])),
+             f.get("subject_name")) for f in flags]
+
+
+def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyring: Keyring,
+                       now: datetime | None = None) -> int:
+    """Run the server's rules over `checklists` and store each one's flags (with their
+    reasons, encrypted) and the queue's summary. Returns how many were stored.
+
+    The rules read what the team holds now; a checklist's flags are stored only if
+    it is still at the revision, and its flags at the `flags_rev`, they read: a newer
+    save, a fact changed meanwhile (which marks it due again) or another evaluator
+    that stored first wins, and these results are dropped. A flag set that changed
+    is announced in the feed, so the author's device pulls it. Flushes, never commits.
+    """
+    if not checklists:
+        return 0
+    read = {c.id: (c.rev, c.flags_rev) for c in checklists}
+    found = server_flags_of(session, checklists, keyring=keyring, now=now)
+    before = stored_flags_of(session, checklists, keyring=keyring)
+    changed = {c.uuid for c in checklists
+               if _comparable(found[c.uuid]) != _comparable(before[c.uuid])}
+    if changed:
+        # A changed set is announced in the feed: its lock before any checklist row,
+        # the order every push takes them in (the other order could deadlock).
+        changes.serialise_writers(session)
+    table = cast(Table, Checklist.__table__)
+    at = utcnow()
+    # One statement for them all, each row guarded by what was read for it; then
+    # which rows took this evaluation (its time, the next flags_rev). The rows
+    # written stay locked until commit, so no one else can have written them since.
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("row"), table.c.rev == bindparam("read_rev"),
+               table.c.flags_rev == bindparam("read_flags_rev"))
+        .values(flag_summary=bindparam("summary"), flags_due=False,
+                flags_rev=bindparam("read_flags_rev") + 1, flags_evaluated_at=at),
+        [{"row": c.id, "read_rev": read[c.id][0], "read_flags_rev": read[c.id][1],
+          "summary": summary(found[c.uuid])} for c in checklists])
+    took = {row_id for row_id, flags_rev, evaluated_at in session.execute(
+        select(table.c.id, table.c.flags_rev, table.c.flags_evaluated_at)
+        .where(table.c.id.in_(list(read))))
+        if flags_rev == read[row_id][1] + 1 and evaluated_at == at}
+    # An unchanged set stays as it is; a changed one replaces the stored one.
+    renewed = [c for c in checklists if c.id in took and c.uuid in changed]
+    if renewed:
+        session.execute(delete(ChecklistFlag).where(
+            ChecklistFlag.checklist_id.in_([c.id for c in renewed])))
+        # The author's devices pull the checklist again, flags and all. Its earlier
+        # entries in the feed go: a pull sends current content, so the newest entry
+        # says all they did, and a device that has not pulled yet gets it once.
+        session.execute(delete(Change).where(
+            Change.type == "checklist", Change.entity_id.in_([c.uuid for c in renewed]),
+            Change.user_id.is_not(None), Change.household_id.is_(None)))
+    for checklist in renewed:
+        _store(session, checklist.id, found[checklist.uuid], keyring=keyring, at=at)
+        changes.record(session, type="checklist", entity_id=checklist.uuid,
+                       rev=read[checklist.id][0], user_id=checklist.author_id)
+    # Leads are told of an urgent flag in the transaction that stores it (notify/),
+    # once per submitted revision however often it is evaluated again.
+    notify.urgent_flags_raised(session, flagged=[(c, found[c.uuid]) for c in checklists
+                                                 if c.id in took])
+    stored = len(took)
+    session.flush()
+    for checklist in checklists:
+        session.expire(checklist, ["flag_summary", "flags_due", "flags_rev",
+                                   "flags_evaluated_at"])
+    return stored
 
 
 def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
                        checklist_ids: list[str] | None = None,
-                       team_id: int | None = None) -> int:
-    """Run the server's rules over submitted checklists whose flags are due, and store
-    the summary the lead's queue sorts and filters on. Returns how many were done.
+                       team_id: int | None = None, row_ids: list[int] | None = None,
+                       limit: int | None = None, now: datetime | None = None) -> int:
+    """Run the server's rules over the checklists whose flags are due and store them
+    (`evaluate_and_store`). Returns how many were stored.
 
-    Narrowed to `checklist_ids` (a push's own) or `team_id` (a lead's queue). The
-    rules read what the team holds now; the summary is written only if the
-    checklist is still at the revision they read, so a newer submission's flags
-    are never overwritten by an older one's. Flushes, never commits.
+    Narrowed to `checklist_ids` (a push's own, by public id), `row_ids` (what a
+    push's ops marked due) or `team_id` (a lead's queue), and to the `limit`
+    latest. Flushes, never commits.
     """
     due = select(Checklist).where(Checklist.flags_due.is_(True))
-    if checklist_ids is not None:
-        if not checklist_ids:
-            return 0
-        due = due.where(Checklist.uuid.in_(checklist_ids))
+    for ids, column in ((checklist_ids, Checklist.uuid), (row_ids, Checklist.id)):
+        if ids is not None:
+            if not ids:
+                return 0
+            due = due.where(column.in_(ids))
     if team_id is not None:
         due = due.where(Checklist.team_id == team_id)
-    checklists = list(session.scalars(due.order_by(Checklist.id)))
-    if not checklists:
-        return 0
-    found = server_flags_of(session, checklists, keyring=keyring)
-    # Every summary first (reads only), then one write for them all: on SQLite the
-    # write takes the database's write lock until the caller commits.
-    table = cast(Table, Checklist.__table__)
-    written = session.execute(
-        update(table)
-        .where(table.c.id == bindparam("row"), table.c.rev == bindparam("read_rev"),
-               table.c.flags_due.is_(True))
-        .values(flag_summary=bindparam("summary"), flags_due=False),
-        [{"row": c.id, "read_rev": c.rev, "summary": summary(found[c.uuid])}
-         for c in checklists])
-    # Leads are told of an urgent flag in the transaction that stores it (notify/).
-    notify.urgent_flags_raised(session, flagged=[(c, found[c.uuid]) for c in checklists])
-    for checklist in checklists:
-        session.expire(checklist, ["flag_summary", "flags_due"])
-    return cast(CursorResult, written).rowcount
+    if limit is not None:
+        due = due.order_by(Checklist.id.desc()).limit(limit)
+    else:
+        due = due.order_by(Checklist.id)
+    return evaluate_and_store(session, list(session.scalars(due)), keyring=keyring, now=now)
+
+
+# --- when facts change -----------------------------------------------------------------
+
+
+def households_touched(session: DbSession, ops: Iterable[tuple[str, str, Any]]) -> set[int]:
+    """The households whose facts a push's applied ops (type, entity id, opened
+    payload) changed: a few queries for the whole push."""
+    from ..sharing.models import Alert  # sharing builds on people and checklists
+
+    households: set[str] = set()
+    persons: set[str] = set()
+    alerts: set[str] = set()
+    for op_type, entity_id, payload in ops:
+        body = payload if isinstance(payload, dict) else {}
+        if op_type == "household.put":
+            households.add(entity_id)
+        elif op_type == "checklist.put":
+            # A visit recorded (a colleague's, an S8 outcome) is read by the other
+            # checklists' rules as history; a draft saved is still being written.
+            # (facts_changed_by_ops passes submissions apart.)
+            if body.get("status") == ChecklistStatus.SUBMITTED.value:
+                households.add(str(body.get("household_id")))
+        elif op_type == "person.put":
+            persons.add(entity_id)
+        elif op_type == "membership.put":
+            households.add(str(body.get("household_id")))
+            persons.add(str(body.get("person_id")))
+        elif op_type == "concern.put":
+            persons.add(str(body.get("person_id")))
+            # The children it records contact with, wherever they live.
+            if isinstance(body.get("contact"), dict):
+                persons.update(str(child) for child in body["contact"])
+        elif op_type == "alert.ack":
+            alerts.add(entity_id)
+    found: set[int] = set()
+    if households:
+        found.update(session.scalars(select(Household.id).where(Household.uuid.in_(households))))
+    if persons:
+        found.update(session.scalars(
+            select(HouseholdMember.household_id).join(Person)
+            .where(Person.uuid.in_(persons))))
+    if alerts:
+        found.update(session.scalars(select(Alert.household_id).where(Alert.uuid.in_(alerts))))
+    return found
+
+
+def mark_due(session: DbSession, *, household_ids: Iterable[int]) -> list[int]:
+    """The facts of these households changed: the open checklists of every household
+    that reads them (the households themselves, and those sharing a person with them,
+    whose rules look across) are due to be evaluated again. Returns their row ids.
+    Flushes, never commits."""
+    ids = sorted(set(household_ids))
+    if not ids:
+        return []
+    here, there = aliased(HouseholdMember), aliased(HouseholdMember)
+    linked = (select(there.household_id).join(here, here.person_id == there.person_id)
+              .where(here.household_id.in_(ids)))
+    reading = or_(Checklist.household_id.in_(ids), Checklist.household_id.in_(linked))
+    # A household's latest checklists, as many as the rules look back over: an open
+    # checklist older than that is a backlog `flags refresh` keeps up to date, and
+    # marking it on every change would make each push evaluate the whole backlog.
+    latest = select(Checklist.id, func.row_number().over(
+        partition_by=Checklist.household_id,
+        order_by=(Checklist.updated_at.desc(), Checklist.id.desc())).label("n")).where(
+        reading, Checklist.status.in_(OPEN_STATUSES)).subquery()
+    return list(session.scalars(
+        update(Checklist)
+        .where(Checklist.id.in_(select(latest.c.id).where(
+            latest.c.n <= HISTORY_PER_HOUSEHOLD + 1)))
+        .values(flags_due=True, flags_rev=Checklist.flags_rev + 1)
+        .returning(Checklist.id)
+        .execution_options(synchronize_session=False)))
+
+
+def facts_changed_by_ops(session: DbSession, ops: Iterable[tuple[str, str, Any]]) -> None:
+    """After a push's ops are applied (before the commit): mark due the open
+    checklists whose facts they changed, in the same transaction as the change.
+
+    Those a fact about people changed (a household, person, membership, concern or
+    acknowledgement) are remembered for `take_marked`: the push evaluates them.
+    Those a submission changed (it is history to the household's other checklists)
+    are left to the lead's queue and page, which evaluate what is due before they
+    show anything, and to `flags refresh`: a household whose checklists pile up
+    unreviewed would otherwise make every submission re-evaluate all of them."""
+    ops = list(ops)
+    facts = [op for op in ops if op[0] != "checklist.put"]
+    visits = [op for op in ops if op[0] == "checklist.put"]
+    if facts:
+        marked = mark_due(session, household_ids=households_touched(session, facts))
+        session.info.setdefault(_MARKED, set()).update(marked)
+    if visits:
+        mark_due(session, household_ids=households_touched(session, visits))
+
+
+def take_marked(session: DbSession) -> list[int]:
+    """The checklists this session's pushes marked due (forgotten once taken): the
+    push evaluates them after its commit, not the team's whole backlog, which
+    would make every device's push evaluate every other device's saves too."""
+    return sorted(session.info.pop(_MARKED, set()))
+
+
+# --- on a schedule ---------------------------------------------------------------------
+
+
+@contextmanager
+def refresh_lock(engine: Engine) -> Iterator[bool]:
+    """One `flags refresh` at a time across hosts: a PostgreSQL advisory lock, held
+    on a connection of its own for the whole run; yields False if another host
+    holds it. SQLite has one writer on one host; the `flags_rev` guard keeps two
+    runs there (or anywhere) from storing older flags over newer ones."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        got = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
+                                      {"key": REFRESH_LOCK_KEY}).scalar())
+        try:
+            yield got
+        finally:
+            if got:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                   {"key": REFRESH_LOCK_KEY})
+
+
+def refresh_batch(session: DbSession, *, keyring: Keyring, started: datetime,
+                  after_id: int = 0, now: datetime | None = None,
+                  size: int = REFRESH_BATCH) -> tuple[int | None, int]:
+    """One batch of `flags refresh`: the next `size` checklists after `after_id` that
+    are open, due, or never evaluated, and not evaluated since `started`, evaluated
+    with the rules' clock at `now` (days passing: `referral-no-outcome`,
+    `overdue-review`, `no-access-repeat`). Returns (the last id looked at, or None
+    when there are no more; how many were stored). Flushes, never commits."""
+    batch = list(session.scalars(
+        select(Checklist)
+        .where(Checklist.id > after_id,
+               or_(Checklist.status.in_(OPEN_STATUSES), Checklist.flags_due.is_(True),
+                   Checklist.flags_evaluated_at.is_(None)),
+               or_(Checklist.flags_evaluated_at.is_(None),
+                   Checklist.flags_evaluated_at < started))
+        .order_by(Checklist.id).limit(size)))
+    if not batch:
+        return None, 0
+    last = batch[-1].id
+    return last, evaluate_and_store(session, batch, keyring=keyring, now=now)

@@ -118,6 +118,10 @@ def _evaluate_flags(ops: list, results: list[dict]) -> None:
             op["entity_id"] for op, result in zip(ops, results, strict=True)
             if result["status"] == "applied" and op["type"] == "checklist.followup"])
         flags.evaluate_due_flags(db.session, checklist_ids=stored, keyring=keyring())
+        marked = flags.take_marked(db.session)
+        if marked:  # the open checklists whose facts this push changed
+            flags.evaluate_due_flags(db.session, row_ids=marked, keyring=keyring(),
+                                     limit=flags.PUSH_EVALUATES_OTHERS)
         db.session.commit()
     except Exception:  # noqa: BLE001 - the push committed; the device must get its answers
         db.session.rollback()

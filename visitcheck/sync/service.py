@@ -185,10 +185,17 @@ def apply_ops(
     if all(a["status"] in CLEAN for a, (_, refused) in zip(answers, opened, strict=True)
            if refused is None):
         batch.commit()
-        return answers
-    batch.rollback()
-    return _apply_batch(session, user=user, device_id=device_id, ops=ops, opened=opened,
-                        keyring=keyring, savepoint_each=True)
+    else:
+        batch.rollback()
+        answers = _apply_batch(session, user=user, device_id=device_id, ops=ops,
+                               opened=opened, keyring=keyring, savepoint_each=True)
+    # The open checklists reading the facts these ops changed are due again, in the
+    # same transaction as the change (rules.service, "Flags that live").
+    rules.facts_changed_by_ops(session, [
+        (op["type"], op["entity_id"], payload)
+        for op, (payload, _), answer in zip(ops, opened, answers, strict=True)
+        if answer["status"] == "applied"])
+    return answers
 
 
 # Answers that leave nothing to undo: the op's rows are wanted, or it wrote none.
@@ -320,12 +327,12 @@ def pull(
                                  household_ids=household_ids, user_id=user.id)
     more = len(rows) > limit
     rows = rows[:limit]
-    # The server's flags come back to the device with its checklists: evaluated for
-    # the whole page over one reading of the team's data.
+    # The server's flags come back to the device with its checklists, as stored at
+    # their last evaluation, with their reasons (a changed set is a new change).
     stored = [checklists.checklist_by_public_id(session, change.entity_id)
               for change in rows if change.type == "checklist"]
-    flags = rules.server_flags_of(session, [c for c in stored if c is not None],
-                                       keyring=keyring)
+    flags = rules.stored_flags_of(session, [c for c in stored if c is not None],
+                                  keyring=keyring)
     out = []
     for change in rows:
         if change.type.endswith(changes.DELETED_SUFFIX):

@@ -1,0 +1,38 @@
+"""The flags the server's rules raised, stored per checklist (docs/rules.md,
+"Flags that live").
+
+What SQL filters and counts on is in clear (rule, severity, subject id); what
+names people (the reason, the action, the answers behind the flag) is
+encrypted at rest like every other personal field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import Base, UTCDateTime, UUIDString, utcnow
+from ..keys import EncryptedFields
+
+
+class ChecklistFlag(EncryptedFields, Base):
+    """One flag of a checklist's latest evaluation. Encrypted fields: `reason`,
+    `action` and `answers` (the section/field paths behind the flag)."""
+
+    __tablename__ = "checklist_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(UUIDString, unique=True)
+    checklist_id: Mapped[int] = mapped_column(
+        ForeignKey("checklists.id", ondelete="CASCADE"), index=True)
+    # The order the rules raised them in: the tablet and the lead read them so.
+    position: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(64), index=True)
+    severity: Mapped[str] = mapped_column(String(16))
+    # A person, user, referral row or checklist id (or a role); null for the visit.
+    subject: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
+    # When this set was stored; an evaluation that finds the same set leaves it (the
+    # checklist's `flags_evaluated_at` says when the rules last ran).
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
