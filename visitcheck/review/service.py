@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -137,6 +137,8 @@ class Flag:
     # where a lead reads one checklist's flags, never in the queue's counts.
     reason: str = ""
     subject: str | None = None
+    # What answers it (followup.trail.FlagAnswer), on the lead's checklist page only.
+    answer: Any = None
 
     @property
     def severity_words(self) -> str:
@@ -595,7 +597,8 @@ def open_for_review(
     answers = content.get("answers") or {}
     names.update(_names_of_others(session, lead=lead, keyring=keyring,
                                   person_ids=answers_.person_ids(template, answers) - set(names)))
-    from ..followup.trail import follow_through  # follow-through builds on review's reads
+    from ..followup.answered import flag_key  # follow-through builds on review's reads
+    from ..followup.trail import follow_through
 
     trail, flag_answers = follow_through(
         session, checklist=checklist, answers=answers, keyring=keyring,
@@ -607,6 +610,10 @@ def open_for_review(
     overdue = is_overdue(checklist, now=now)
     flags = flags_with_reasons(session, [checklist], keyring=keyring)[checklist.uuid] or [
         Flag(f.rule, f.severity, actions.get(f.rule, "")) for f in flags_of(checklist)]
+    # One line per flag: who and why, and what answers it (an S8 action naming it, a
+    # response recorded since), matched by rule and subject.
+    answer_of = {f.key: f for f in flag_answers}
+    flags = [replace(f, answer=answer_of.get(flag_key(f.rule, f.subject))) for f in flags]
     if overdue:
         flags.insert(0, Flag(OVERDUE_RULE, "urgent", "Review now."))
 
