@@ -248,6 +248,11 @@ class VisitForm:
     def flag(self, rule: str) -> Locator:
         return self.page.locator(f'#form-flags [data-rule="{rule}"]')
 
+    def own_flag(self, rule: str) -> Locator:
+        """A flag the tablet raised itself (not one from the team's records as at the
+        last sync)."""
+        return self.page.locator(f'#form-flags [data-rule="{rule}"]:not([data-source="team"])')
+
     def shown_flag_rules(self) -> set[str]:
         rules = self.page.locator("#form-flags [data-rule]").evaluate_all(
             "nodes => nodes.map(n => n.dataset.rule)"

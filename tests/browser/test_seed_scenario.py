@@ -333,8 +333,14 @@ def test_seed_scenario_recorded_in_s3_only_flags_offline_and_becomes_the_concern
         ReviewSite(lead_page, live_server.url).sign_in("lead", demo.PASSWORD)
         lead_page.goto(f"{live_server.url}/review/{checklist_id}")
         flags = lead_page.locator("section[aria-labelledby=flags-heading] li.flag-item")
-        for words in ("Poc contact", "Complex abuse", "Parent uninformed"):
+        for words in ("Complex abuse", "Parent uninformed"):
             expect(flags.filter(has_text=words)).to_have_count(1)
+        # One line per child, each naming the child and the grandfather.
+        poc = flags.filter(has_text="Poc contact")
+        expect(poc).to_have_count(2)
+        for child in ("Mia Lawson", "Leo Lawson"):
+            expect(poc.filter(has_text=child)).to_have_count(1)
+        expect(poc.filter(has_text=GRANDFATHER)).to_have_count(2)
     finally:
         lead_page.close()
 
