@@ -9,6 +9,8 @@
 // person ids for children / members / adults / parents / persons_of_concern,
 // a row id made here for "rows" (a list the practitioner adds to).
 // Fields of type "note" and "age_band" are shown, never answered.
+// A "choice" with "options_from" (e.g. "children") offers the people that repeat
+// would run over, by person id, instead of listed options.
 
 import { ageBand } from "./rules.js";
 import { el } from "./dom.js";
@@ -198,9 +200,11 @@ class Renderer {
       case "boolean":
       case "choice":
       case "multi": {
-        const options = field.type === "boolean"
-          ? [{ value: "true", label: "Yes" }, { value: "false", label: "No" }]
-          : (field.options || []);
+        let options = field.options || [];
+        if (field.type === "boolean") options = [{ value: "true", label: "Yes" }, { value: "false", label: "No" }];
+        else if (field.options_from) {
+          options = repeatInstances(field.options_from, this.context).map((i) => ({ value: i.key, label: i.title }));
+        }
         const inputType = field.type === "multi" ? "checkbox" : "radio";
         const list = el("div", { class: `options options-${inputType}` });
         options.forEach((option, index) => {
@@ -211,6 +215,7 @@ class Renderer {
           entry.inputs.push(input);
           list.append(el("div", { class: "option" }, input, el("label", { for: optionId, text: option.label })));
         });
+        if (field.options_from && !options.length) list.append(el("p", { class: "note", text: emptyNote(field.options_from) }));
         entry.wrapper = el("fieldset", { class: `field field-${field.type}`, "aria-describedby": describedBy },
           el("legend", {}, field.label, requiredMark), help, entry.errorEl, list);
         break;
