@@ -207,6 +207,7 @@ class QueueRow:
     age: str
     flags: list[Flag]
     overdue: bool
+    kind: str = ""  # the template's title: "Home visit", "Child observation"
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,7 @@ def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueC
     )
 
 
-def _row(checklist: Checklist, *, now: datetime, address: _Addresses) -> QueueRow:
+def _row(checklist: Checklist, *, now: datetime, address: _Addresses, kind: str = "") -> QueueRow:
     overdue = is_overdue(checklist, now=now)
     flags = flags_of(checklist)
     if overdue:
@@ -301,7 +302,15 @@ def _row(checklist: Checklist, *, now: datetime, address: _Addresses) -> QueueRo
         age=age_words(checklist.submitted_at, now=now),
         flags=flags,
         overdue=overdue,
+        kind=kind,
     )
+
+
+def _title(session: DbSession, checklist: Checklist) -> str:
+    """The checklist's kind in words: its template's title (one place for it)."""
+    definition = checklists.loaded_template(session, template=checklist.template,
+                                            version=checklist.template_version).definition
+    return str(definition.get("title") or checklist.template)
 
 
 def _matches_scope(checklist: Checklist, filters: QueueFilters) -> bool:
@@ -350,7 +359,7 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
         .order_by(Checklist.submitted_at, Checklist.id)).all()
 
     in_scope = [c for c in checklists_ if _matches_scope(c, filters)]
-    overdue_rows = [_row(c, now=now, address=address)
+    overdue_rows = [_row(c, now=now, address=address, kind=_title(session, c))
                     for c in checklists_ if is_overdue(c, now=now)]
     counts: dict[Flag, int] = {}
     selected: list[tuple[Checklist, list[Flag], bool]] = []
@@ -375,7 +384,7 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     pages = max(1, math.ceil(len(order) / PER_PAGE))
     page = min(max(1, filters.page), pages)
     shown = [selected[i][0] for i in order[(page - 1) * PER_PAGE: page * PER_PAGE]]
-    rows = [_row(c, now=now, address=address) for c in shown]
+    rows = [_row(c, now=now, address=address, kind=_title(session, c)) for c in shown]
 
     drafts = session.scalars(
         select(Checklist).where(Checklist.team_id == lead.team_id,
@@ -468,6 +477,7 @@ class ChecklistDetail:
     alerts: list[sharing.AlertGroup]
     can_decide: bool
     visit_at: str | None = None
+    title: str = "Home visit"  # the template's title
 
 
 def _team_checklist(session: DbSession, *, lead: User, public_id: str) -> Checklist:
@@ -618,6 +628,7 @@ def open_for_review(
                                     household=checklist.household),
         can_decide=checklist.status in DECIDABLE,
         visit_at=checklist.visit_at,
+        title=str(template.get("title") or checklist.template),
     )
 
 
