@@ -12,9 +12,8 @@ import pytest
 from visitcheck.rules.context import build_context
 from visitcheck.rules.engine import age_band, evaluate, evaluate_expression
 
-from ..unit.test_context import CONTEXT_CASES
+from ..unit.test_context import CONTEXT_CASES, template_of
 from ..unit.test_context import expected as context_expected
-from ..unit.test_context import template_of
 from ..unit.test_rules import (
     CASES,
     CONTEXT,

@@ -47,7 +47,8 @@ def served(app, demo, api_client) -> list[dict]:
 
 @pytest.fixture
 def served_by_template(app, demo, api_client) -> dict[str, list[dict]]:
-    return {slug: served_rules(api_client, slug) for slug in {template_of(c) for c in CONTEXT_CASES}}
+    return {slug: served_rules(api_client, slug)
+            for slug in {template_of(c) for c in CONTEXT_CASES}}
 
 
 def test_every_context_case_raises_exactly_its_flags_with_the_served_template(served_by_template):

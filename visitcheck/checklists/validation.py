@@ -144,7 +144,8 @@ def _check_fields(
             errors.extend(_check_group(field, value, name, instances=instances,
                                        complete=complete, now=now))
             continue
-        problem = _check_value(field, value, instances=instances) or too_late(field["id"], value, now=now)
+        problem = (_check_value(field, value, instances=instances)
+                   or too_late(field["id"], value, now=now))
         if problem:
             errors.append(FieldError(name, problem))
     return errors
