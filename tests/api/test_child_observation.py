@@ -98,6 +98,21 @@ def test_a_submitted_observation_with_red_behaviour_raises_it_on_the_server_and_
         assert shown in page, shown
 
 
+def test_the_leads_page_names_an_earlier_observation_as_one(app, demo, api_client):
+    sn = api_client("sn")
+    school = demo.school_households[0]
+    skye = person_id(app, school, "Skye Carter")
+    observation, _ = _push(sn, _observation(school, skye, light="green"))
+    visit, result = _push(sn, {**_observation(school, skye), "template": "home-visit",
+                               "answers": complete_visit(demo.children[school])})
+    assert result["status"] == "applied", result
+
+    page = web_client(app, "lead").get(f"/review/{visit}").get_data(as_text=True)
+
+    earlier = page.split('id="earlier-heading"', 1)[1].split("</section>", 1)[0]
+    assert f'href="/review/{observation}">Child observation, Friday 20 November 2026' in earlier
+
+
 def test_an_observation_must_name_a_child_of_the_household(app, demo, api_client):
     sn = api_client("sn")
     school = demo.school_households[0]

@@ -442,6 +442,7 @@ class EarlierChecklist:
     visit_at: str | None
     status_words: str
     practitioner: str
+    kind: str = "Home visit"  # the template's title
 
 
 @dataclass(frozen=True)
@@ -621,7 +622,7 @@ def open_for_review(
         sections=sections,
         flags=flags,
         earlier=[EarlierChecklist(c.uuid, c.visit_at, STATUS_WORDS.get(c.status, c.status),
-                                  c.author.name) for c in earlier],
+                                  c.author.name, _title(session, c)) for c in earlier],
         persons=persons,
         decisions=_decision_lines(session, checklist, keyring=keyring),
         alerts=sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
