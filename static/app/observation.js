@@ -18,15 +18,19 @@ export function checklistNoun(checklist) {
   return checklist && checklist.template === OBSERVATION_TEMPLATE ? "Observation" : "Visit";
 }
 
-/** A new observation draft about `childId` of `householdId`, the child already chosen. */
-export function newObservation({ template, householdId, childId }) {
+/**
+ * A new observation draft about `childId` of `householdId`: the child already chosen and
+ * the time set to now (to the minute; she changes it if she is recording something earlier).
+ */
+export function newObservation({ template, householdId, childId, now = new Date() }) {
+  const minute = new Date(Math.floor(now.getTime() / 60000) * 60000).toISOString();
   return {
     id: crypto.randomUUID(),
     household_id: householdId,
     template: template.template,
     template_version: template.version,
     status: "draft",
-    answers: childId ? { visit: { child: childId } } : {},
+    answers: { visit: childId ? { child: childId, visit_at: minute } : { visit_at: minute } },
     saved_at: null,
     rev: 0,
   };

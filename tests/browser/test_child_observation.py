@@ -84,7 +84,9 @@ def test_a_red_observation_made_offline_shows_urgent_red_behaviour_and_reaches_t
     child = page.locator('input[name="visit.child"]:checked')
     expect(child).to_have_count(1)
     expect(page.locator(f'label[for="{child.get_attribute("id")}"]')).to_have_text("Skye Carter")
-    page.get_by_label("Date and time of the observation").fill("2026-11-20T10:30")
+    when = page.get_by_label("Date and time of the observation")
+    expect(when).not_to_have_value("")  # now, to save her the typing
+    when.fill("2026-11-20T10:30")
     # Skye was born on 22 May 2013: Brook's 13–17 band on the day.
     expect(page.locator('[data-path="behaviour.age_band"] .age-band-value')).to_have_text(
         "13\u201317")
