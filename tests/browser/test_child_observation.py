@@ -1,7 +1,7 @@
 """The quick child observation on the tablet (issue 16 item 3), in portrait at 768x1024:
 a school nurse records one offline from her caseload, sees `red-behaviour` in words at
 once, syncs, and the lead's queue and checklist page show the observation with the flag;
-axe-core finds nothing on the observation form."""
+axe-core finds nothing on the observation form (portrait and landscape)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .pages import PASSPHRASE, SLOW, ReviewSite, TabletApp, VisitForm
 pytestmark = pytest.mark.browser
 
 PORTRAIT = {"width": 768, "height": 1024}
+LANDSCAPE = {"width": 1024, "height": 768}
 SCHOOL = "27 Damson Street"
 OBSERVED = "Seen in the playground acting out a sexual act with another child."
 AXE = Path(axe_playwright_python.__file__).parent / "axe.min.js"
@@ -49,8 +50,9 @@ SMALL_CONTROLS = """
 """
 
 
-def _school_nurse(page: Page, base_url: str, password: str) -> TabletApp:
-    page.set_viewport_size(PORTRAIT)
+def _school_nurse(page: Page, base_url: str, password: str,
+                  viewport: dict = PORTRAIT) -> TabletApp:
+    page.set_viewport_size(viewport)
     app = TabletApp(page, base_url)
     app.sign_in("sn", password).set_passphrase(PASSPHRASE)
     app.wait_for_households().wait_until_synced()
@@ -134,10 +136,11 @@ def test_a_red_observation_made_offline_shows_urgent_red_behaviour_and_reaches_t
         lead_context.close()
 
 
-def test_the_observation_form_has_no_accessibility_violations_in_portrait(
-        live_server, demo, page):
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_the_observation_form_has_no_accessibility_violations(live_server, demo, page,
+                                                              viewport):
     page.context.add_init_script(path=str(AXE))
-    app = _school_nurse(page, live_server.url, demo.PASSWORD)
+    app = _school_nurse(page, live_server.url, demo.PASSWORD, viewport)
     app.go_offline()
     form = _start_observation(app, "Jayden Carter")
     form.choose("visit.setting", "other")  # opens "Where"
