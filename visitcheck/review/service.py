@@ -466,6 +466,7 @@ class ChecklistDetail:
     status_words: str
     rev: int
     template: str
+    title: str  # the template's title: "Home visit", "Child observation"
     template_version: int
     saved_at: str
     submitted_at: datetime | None
@@ -478,7 +479,6 @@ class ChecklistDetail:
     alerts: list[sharing.AlertGroup]
     can_decide: bool
     visit_at: str | None = None
-    title: str = "Home visit"  # the template's title
 
 
 def _team_checklist(session: DbSession, *, lead: User, public_id: str) -> Checklist:
@@ -615,6 +615,7 @@ def open_for_review(
         status_words=STATUS_WORDS.get(checklist.status, checklist.status),
         rev=checklist.rev,
         template=checklist.template,
+        title=str(template.get("title") or checklist.template),
         template_version=checklist.template_version,
         saved_at=content["saved_at"],
         submitted_at=checklist.submitted_at,
@@ -629,7 +630,6 @@ def open_for_review(
                                     household=checklist.household),
         can_decide=checklist.status in DECIDABLE,
         visit_at=checklist.visit_at,
-        title=str(template.get("title") or checklist.template),
     )
 
 
