@@ -286,13 +286,14 @@ def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueC
     )
 
 
-def _row(checklist: Checklist, *, now: datetime, address: _Addresses, kind: str = "") -> QueueRow:
+def _row(checklist: Checklist, *, now: datetime, address: _Addresses) -> QueueRow:
     overdue = is_overdue(checklist, now=now)
     flags = flags_of(checklist)
     if overdue:
         flags = [Flag(OVERDUE_RULE, "urgent"), *flags]
     return QueueRow(
         id=checklist.uuid,
+        kind=_title(checklist),
         practitioner=checklist.author.name,
         household=address(checklist.household),
         visit_at=checklist.visit_at,
@@ -302,12 +303,14 @@ def _row(checklist: Checklist, *, now: datetime, address: _Addresses, kind: str 
         age=age_words(checklist.submitted_at, now=now),
         flags=flags,
         overdue=overdue,
-        kind=kind,
     )
 
 
-def _title(session: DbSession, checklist: Checklist) -> str:
+def _title(checklist: Checklist) -> str:
     """The checklist's kind in words: its template's title (one place for it)."""
+    session = object_session(checklist)
+    if session is None:  # not loaded from a session: nothing to read the template from
+        return checklist.template
     definition = checklists.loaded_template(session, template=checklist.template,
                                             version=checklist.template_version).definition
     return str(definition.get("title") or checklist.template)
@@ -359,7 +362,7 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
         .order_by(Checklist.submitted_at, Checklist.id)).all()
 
     in_scope = [c for c in checklists_ if _matches_scope(c, filters)]
-    overdue_rows = [_row(c, now=now, address=address, kind=_title(session, c))
+    overdue_rows = [_row(c, now=now, address=address)
                     for c in checklists_ if is_overdue(c, now=now)]
     counts: dict[Flag, int] = {}
     selected: list[tuple[Checklist, list[Flag], bool]] = []
@@ -384,7 +387,7 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     pages = max(1, math.ceil(len(order) / PER_PAGE))
     page = min(max(1, filters.page), pages)
     shown = [selected[i][0] for i in order[(page - 1) * PER_PAGE: page * PER_PAGE]]
-    rows = [_row(c, now=now, address=address, kind=_title(session, c)) for c in shown]
+    rows = [_row(c, now=now, address=address) for c in shown]
 
     drafts = session.scalars(
         select(Checklist).where(Checklist.team_id == lead.team_id,
@@ -623,7 +626,7 @@ def open_for_review(
         sections=sections,
         flags=flags,
         earlier=[EarlierChecklist(c.uuid, c.visit_at, STATUS_WORDS.get(c.status, c.status),
-                                  c.author.name, _title(session, c)) for c in earlier],
+                                  c.author.name, _title(c)) for c in earlier],
         persons=persons,
         decisions=_decision_lines(session, checklist, keyring=keyring),
         alerts=sharing.alert_groups(session, team_id=lead.team_id, keyring=keyring,
