@@ -9,6 +9,9 @@
 // person ids for children / members / adults / parents / persons_of_concern,
 // a row id made here for "rows" (a list the practitioner adds to).
 // Fields of type "note" and "age_band" are shown, never answered.
+// A "choice" with "options_from" (e.g. "children") offers the people that repeat
+// would run over, by person id, instead of listed options; an "age_band" with
+// "person_from" (a question's path, e.g. "visit.child") shows the chosen person's.
 
 import { ageBand } from "./rules.js";
 import { el } from "./dom.js";
@@ -208,9 +211,11 @@ class Renderer {
       case "boolean":
       case "choice":
       case "multi": {
-        const options = field.type === "boolean"
-          ? [{ value: "true", label: "Yes" }, { value: "false", label: "No" }]
-          : (field.options || []);
+        let options = field.options || [];
+        if (field.type === "boolean") options = [{ value: "true", label: "Yes" }, { value: "false", label: "No" }];
+        else if (field.options_from) {
+          options = repeatInstances(field.options_from, this.context).map((i) => ({ value: i.key, label: i.title }));
+        }
         const inputType = field.type === "multi" ? "checkbox" : "radio";
         const list = el("div", { class: `options options-${inputType}` });
         options.forEach((option, index) => {
@@ -221,6 +226,7 @@ class Renderer {
           entry.inputs.push(input);
           list.append(el("div", { class: "option" }, input, el("label", { for: optionId, text: option.label })));
         });
+        if (field.options_from && !options.length) list.append(el("p", { class: "note", text: emptyNote(field.options_from) }));
         entry.wrapper = el("fieldset", { class: `field field-${field.type}`, "aria-describedby": describedBy },
           el("legend", {}, field.label, requiredMark), help, entry.errorEl, list);
         break;
@@ -233,7 +239,9 @@ class Renderer {
         const value = el("span", { class: "age-band-value" });
         entry.wrapper = el("div", { class: "field field-age-band" },
           el("p", {}, el("strong", { text: `${field.label}: ` }), value), help);
-        this.displays.push({ entry, value, person: scope.person });
+        // In a repeat, the instance's person; with "person_from" ("visit.child"), the
+        // person chosen in that question (a child observation's one child).
+        this.displays.push({ entry, value, person: scope.person, personFrom: field.person_from || null });
         break;
       }
       case "group":
@@ -538,8 +546,19 @@ export function renderChecklist({ template, household = null, concerns = [], ans
       if (entry.wrapper) entry.wrapper.hidden = !isVisible(entry);
     }
     const at = (visitDate && readEntry(visitDate)) || new Date().toISOString();
+    const members = renderer.context.household.members || [];
     for (const display of renderer.displays) {
-      const birth = display.person && display.person.date_of_birth;
+      let person = display.person;
+      if (display.personFrom) {
+        const chooser = renderer.byPath.get(display.personFrom);
+        const chosen = chooser && chooser.inputs.length ? readEntry(chooser) : undefined;
+        person = members.find((m) => m.person_id === chosen) || null;
+        if (!person) {
+          display.value.textContent = "choose the child first";
+          continue;
+        }
+      }
+      const birth = person && person.date_of_birth;
       const band = birth ? ageBand(birth, at) : null;
       display.value.textContent = band || (birth ? "not a child on the visit date" : "date of birth not recorded");
     }

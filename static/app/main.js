@@ -30,6 +30,7 @@ import { registerServiceWorker, applyUpdate } from "./update.js";
 import { startIdleLock } from "./idle.js";
 import { buildExport, downloadFile } from "./export.js";
 import { el } from "./dom.js";
+import { observationButtons, checklistNoun } from "./observation.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -429,7 +430,8 @@ function visitSummary(visit, outbox) {
   if (entry && entry.attention.length) sync = "needs attention";
   else if (entry && entry.pending) sync = "waiting to sync";
   else if (!visit.rev) sync = "not synced";
-  return { title: when ? `Visit ${dateTimeOf(when)}` : "Visit (no date yet)", label, sync };
+  const noun = checklistNoun(visit);
+  return { title: when ? `${noun} ${dateTimeOf(when)}` : `${noun} (no date yet)`, label, sync };
 }
 
 async function renderList() {
@@ -499,7 +501,9 @@ function householdCard(household, visits, outbox, index) {
   if (household.id) {
     card.append(el("div", { class: "actions" },
       button("New visit", () => openNew(household.id), { describedBy: headingId }),
-      button("People", () => showPeople(household.id), { variant: "secondary", describedBy: headingId })));
+      button("People", () => showPeople(household.id), { variant: "secondary", describedBy: headingId }),
+      ...observationButtons(household, { templates: currentBootstrap()?.templates, makeButton: button,
+        describedBy: headingId, onStart: (draft) => showVisit(draft, { isNew: true }) })));
   }
   return card;
 }

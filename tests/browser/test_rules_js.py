@@ -12,19 +12,27 @@ import pytest
 from visitcheck.rules.context import build_context
 from visitcheck.rules.engine import age_band, evaluate, evaluate_expression
 
-from ..unit.test_context import CONTEXT_CASES
+from ..unit.test_context import CONTEXT_CASES, template_of
 from ..unit.test_context import expected as context_expected
-from ..unit.test_rules import CASES, CONTEXT, EXPRESSION_CASES, expected, home_visit_rules, raised
+from ..unit.test_rules import (
+    CASES,
+    CONTEXT,
+    EXPRESSION_CASES,
+    expected,
+    home_visit_rules,
+    raised,
+    template_rules,
+)
 
 pytestmark = pytest.mark.browser
 
 # The home-visit v1 rules as the signed-in page is served them.
 SERVED_RULES = """
-async function servedRules() {
+async function servedRules(slug = "home-visit") {
   const response = await fetch("/api/v1/bootstrap", { credentials: "same-origin" });
   if (!response.ok) throw new Error(`bootstrap: ${response.status}`);
   const bootstrap = await response.json();
-  return bootstrap.templates.find((t) => t.template === "home-visit" && t.version === 1).rules;
+  return bootstrap.templates.find((t) => t.template === slug && t.version === 1).rules;
 }
 """
 
@@ -38,11 +46,11 @@ RUN_CASES = SERVED_RULES.join(["async ([cases]) => {", """
 """])
 
 RUN_CONTEXT_CASES = SERVED_RULES.join(["async ([cases]) => {", """
-  const rules = await servedRules();
   const { evaluate } = await import("/static/app/rules.js");
   const { buildContext } = await import("/static/app/flags.js");
   const out = {};
   for (const c of cases) {
+    const rules = await servedRules(c.template || "home-visit");
     const { bank_holidays: bankHolidays, ...rest } = c.input;
     const context = buildContext({ ...rest, bankHolidays });
     out[c.name] = { context, flags: evaluate(rules, context) };
@@ -140,7 +148,7 @@ def test_javascript_builds_the_same_context_and_raises_the_expected_flags_for_ev
                             f"expected {context_expected(case)}")
         elif got["context"] != python_context:
             problems.append(f"{case['name']}: the context differs from Python's")
-        elif got["flags"] != evaluate(home_visit_rules(), python_context):
+        elif got["flags"] != evaluate(template_rules(template_of(case)), python_context):
             problems.append(f"{case['name']}: words or order differ from Python: {got['flags']}")
     assert problems == []
 

@@ -36,10 +36,14 @@ DOMAIN_RULES = [
 ]
 
 
-def home_visit_rules() -> list[dict]:
+def template_rules(slug: str, version: int = 1) -> list[dict]:
     template = next(t for t in builtin_template_files()
-                    if t["template"] == "home-visit" and t["version"] == 1)
+                    if t["template"] == slug and t["version"] == version)
     return template["rules"]
+
+
+def home_visit_rules() -> list[dict]:
+    return template_rules("home-visit")
 
 
 def raised(flags: list[dict]) -> list[tuple[str, str | None]]:

@@ -9,6 +9,10 @@ A repeated group is an object keyed by who or what it repeats over:
 responsibility) and `persons_of_concern` are keyed by person id; `rows` (a
 list the practitioner adds to, such as actions) by a row id made on the
 tablet. Fields of type `note` and `age_band` are shown, never answered.
+
+A `choice` may take its options from the people a repeat would run over
+(`"options_from": "children"`: one of this household's children, by person id)
+instead of listing them: a child observation names its one child that way.
 """
 
 from __future__ import annotations
@@ -62,7 +66,8 @@ def _is_blank(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _check_value(field: dict[str, Any], value: Any) -> str | None:
+def _check_value(field: dict[str, Any], value: Any, *,
+                 instances: dict[str, set[str]]) -> str | None:
     kind = field["type"]
     if kind in DISPLAY_ONLY:
         return "is shown on the form, not answered"
@@ -85,6 +90,12 @@ def _check_value(field: dict[str, Any], value: Any) -> str | None:
         except (TypeError, ValueError):
             return "must be a date and time"
         return None
+    if kind == "choice" and field.get("options_from") in PERSON_REPEATS:
+        known = instances.get(field["options_from"])
+        if not isinstance(value, str) or not value:
+            return "must be a person's id"
+        return None if known is None or value in known else \
+            _NOT_ONE_OF.get(field["options_from"], "is not known")
     allowed = {option["value"] for option in field.get("options", [])}
     if kind == "choice":
         return None if isinstance(value, str) and value in allowed else "is not one of the choices"
@@ -133,7 +144,8 @@ def _check_fields(
             errors.extend(_check_group(field, value, name, instances=instances,
                                        complete=complete, now=now))
             continue
-        problem = _check_value(field, value) or too_late(field["id"], value, now=now)
+        problem = (_check_value(field, value, instances=instances)
+                   or too_late(field["id"], value, now=now))
         if problem:
             errors.append(FieldError(name, problem))
     return errors

@@ -7,7 +7,7 @@ person ids for children / members / adults / parents / persons_of_concern, a row
 "rows" — and each instance is shown under the person's name or the row's number. Choices
 show their labels, dates and times are in UK local time in words, and answers the
 template does not know (an older or newer template) are still shown under their key
-rather than dropped.
+rather than dropped. A choice of a person (`options_from`) shows the person's name.
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ class _Walker:
         label = str(field_.get("label", field_["id"]))
         if value is None or value == "" or value == []:
             return None
+        if field_.get("options_from") in PERSON_REPEATS:  # a person chosen by id: their name
+            return AnswerNode(label, self.names.get(str(value), UNKNOWN_PERSON))
         if field_.get("type") != "group":
             if field_["id"] == "flag" and str(value) in self.flag_words:
                 # An S8 action's flag, stored as its key (followup/answered.py): its words.
@@ -156,6 +158,9 @@ def person_ids(template: dict[str, Any], answers: dict[str, Any]) -> set[str]:
         if not isinstance(scope, dict):
             return
         for field_ in fields:
+            if isinstance(field_, dict) and field_.get("options_from") in PERSON_REPEATS \
+                    and isinstance(scope.get(field_.get("id")), str):
+                found.add(scope[field_["id"]])  # a person chosen by id
             if not isinstance(field_, dict) or field_.get("type") != "group":
                 continue
             value = scope.get(field_.get("id"))

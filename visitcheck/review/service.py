@@ -225,6 +225,7 @@ class QueueRow:
     age: str
     flags: list[Flag]
     overdue: bool
+    kind: str = ""  # the template's title: "Home visit", "Child observation"
 
 
 @dataclass(frozen=True)
@@ -311,6 +312,7 @@ def _row(checklist: Checklist, *, now: datetime, address: _Addresses,
         flags = [Flag(OVERDUE_RULE, "urgent"), *flags]
     return QueueRow(
         id=checklist.uuid,
+        kind=_title(checklist),
         practitioner=checklist.author.name,
         household=address(checklist.household),
         visit_at=checklist.visit_at,
@@ -321,6 +323,16 @@ def _row(checklist: Checklist, *, now: datetime, address: _Addresses,
         flags=flags,
         overdue=overdue,
     )
+
+
+def _title(checklist: Checklist) -> str:
+    """The checklist's kind in words: its template's title (one place for it)."""
+    session = object_session(checklist)
+    if session is None:  # not loaded from a session: nothing to read the template from
+        return checklist.template
+    definition = checklists.loaded_template(session, template=checklist.template,
+                                            version=checklist.template_version).definition
+    return str(definition.get("title") or checklist.template)
 
 
 def _matches_scope(checklist: Checklist, filters: QueueFilters) -> bool:
@@ -458,6 +470,7 @@ class EarlierChecklist:
     visit_at: str | None
     status_words: str
     practitioner: str
+    kind: str = "Home visit"  # the template's title
 
 
 @dataclass(frozen=True)
@@ -481,6 +494,7 @@ class ChecklistDetail:
     status_words: str
     rev: int
     template: str
+    title: str  # the template's title: "Home visit", "Child observation"
     template_version: int
     saved_at: str
     submitted_at: datetime | None
@@ -651,6 +665,7 @@ def open_for_review(
         status_words=STATUS_WORDS.get(checklist.status, checklist.status),
         rev=checklist.rev,
         template=checklist.template,
+        title=str(template.get("title") or checklist.template),
         template_version=checklist.template_version,
         saved_at=content["saved_at"],
         submitted_at=checklist.submitted_at,
@@ -658,7 +673,7 @@ def open_for_review(
         sections=sections,
         flags=flags,
         earlier=[EarlierChecklist(c.uuid, c.visit_at, STATUS_WORDS.get(c.status, c.status),
-                                  c.author.name) for c in earlier],
+                                  c.author.name, _title(c)) for c in earlier],
         persons=persons,
         decisions=_decision_lines(session, checklist, keyring=keyring),
         alerts=alerts,
