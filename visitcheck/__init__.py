@@ -72,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .chronology.views import bp as chronology_bp
     from .cli import register_commands
     from .people.views import bp as people_bp
     from .review.views import bp as review_bp
@@ -84,6 +85,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(shell_bp)
+    app.register_blueprint(chronology_bp)
     register_security(app)
     register_commands(app)
     app.add_template_filter(visit_time)

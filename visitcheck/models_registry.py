@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from .audit.models import AuditEvent
 from .auth.models import Team, User, UserSession
 from .checklists.models import Checklist, ChecklistTemplate
+from .chronology.models import ChronologyEvent
 from .devices.models import Device
 from .keys import EncryptedFields
 from .keys.models import ServerKey
@@ -19,6 +20,7 @@ __all__ = [
     "AuditEvent",
     "CaseloadAssignment",
     "Change",
+    "ChronologyEvent",
     "Checklist",
     "Concern",
     "ChecklistTemplate",
@@ -39,5 +41,5 @@ __all__ = [
 
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
 ENCRYPTED_MODELS: Sequence[type[EncryptedFields]] = [
-    Household, Person, Concern, Checklist, ReviewDecision, ServerKey,
+    Household, Person, Concern, Checklist, ReviewDecision, ServerKey, ChronologyEvent,
 ]

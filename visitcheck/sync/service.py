@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import strict_json
 from ..auth.models import User
 from ..checklists import service as checklists
+from ..chronology import service as chronology
 from ..database import DbSession, is_uuid
 from ..devices import service as devices
 from ..errors import OpRefused, StaleRevision
@@ -114,6 +115,7 @@ OP_HANDLERS: dict[str, Callable[..., _StoredRow]] = {
     "concern.put": people.put_concern,
     "alert.ack": sharing.acknowledge,
     "checklist.withdraw": withdrawal.withdraw,
+    "chronology_event.put": chronology.put_event,
 }
 
 
@@ -331,6 +333,8 @@ def _current_data(session: DbSession, *, change: Any, user: User,
             return None
         return {**checklists.checklist_content(checklist, keyring=keyring),
                 "flags": flags[checklist.uuid]}
+    if change.type == "chronology_event":
+        return chronology.event_data(session, change.entity_id, keyring=keyring)
     if change.type == "alert":
         return sharing.alert_data(session, entity_id=change.entity_id, user_id=change.user_id,
                                   keyring=keyring)
