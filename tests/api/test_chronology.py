@@ -114,6 +114,9 @@ def test_the_chronology_lists_visits_alert_and_decision_in_date_order_with_sourc
     assert f'href="/review/{first}"' in body
     assert f'href="/review/{second}"' in body
     assert text  # the rows were read
+    # The lead reaches it from the visit's page.
+    review = lead.get(f"/review/{second}").get_data(as_text=True)
+    assert f'href="/chronology/{ava}"' in review
 
 
 def test_flags_are_those_raised_at_the_time_not_those_todays_facts_would_raise(
