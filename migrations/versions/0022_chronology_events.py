@@ -44,6 +44,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_chronology_events_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_chronology_events_key_id'), ['key_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_chronology_events_team_id'), ['team_id'], unique=False)
+    # Ciphertext never compresses: stored uncompressed on PostgreSQL, as since 0012.
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ALTER TABLE chronology_events ALTER COLUMN sealed_fields SET STORAGE EXTERNAL')
 
 
 def downgrade():
