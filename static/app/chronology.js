@@ -43,7 +43,7 @@ function entry(when, kind, source, record, factOrOpinion, event, { impact = "", 
   return { when, kind, source, record, fact_or_opinion: factOrOpinion, event, impact, action };
 }
 
-function checklistEntries(checklist, childId, author) {
+function checklistEntries(checklist, childId, author, householdChildren) {
   const answers = checklist.answers || {};
   const visit = answers.visit || {};
   const when = moment(visit.visit_at) || moment(checklist.saved_at);
@@ -83,7 +83,7 @@ function checklistEntries(checklist, childId, author) {
       `Traffic-light judgement ${behaviour.traffic_light.toUpperCase()}: ${behaviour.sexual_behaviour || "behaviour not described"}`,
       { impact: behaviour.demeanour || "", action: TRAFFIC_ACTION[behaviour.traffic_light] || "" }));
   }
-  const otherChildren = new Set(Object.keys(visit.children || {}).filter((id) => id !== childId));
+  const otherChildren = new Set([...Object.keys(visit.children || {}), ...householdChildren].filter((id) => id !== childId));
   for (const flag of checklist.flags || []) {
     if (otherChildren.has(flag.subject)) continue; // about another child of the household
     const severity = String(flag.severity || "");
@@ -123,14 +123,15 @@ function eventEntry(event) {
 /**
  * Every entry for one child, oldest first. checklists: the device's visits (own,
  * not drafts); alerts and events as the vault holds them; householdIds: the
- * child's households on the device.
+ * child's households on the device; childIds: every child of those households (a
+ * flag about one of the others is not this child's).
  */
-export function buildEntries({ childId, householdIds, checklists, alerts, events, author }) {
+export function buildEntries({ childId, householdIds, checklists, alerts, events, author, childIds = [] }) {
   const households = new Set(householdIds);
   const out = [];
   for (const checklist of checklists) {
     if (!households.has(checklist.household_id) || !checklist.status || checklist.status === "draft") continue;
-    out.push(...checklistEntries(checklist, childId, author));
+    out.push(...checklistEntries(checklist, childId, author, childIds));
   }
   for (const alert of alerts) if (households.has(alert.household_id)) out.push(alertEntry(alert));
   for (const event of events) if (event.child_id === childId) out.push(eventEntry(event));
@@ -199,6 +200,7 @@ export async function openChronology(target, { childId, childName, householdId, 
   const user = (currentBootstrap() || {}).user || {};
   const entries = buildEntries({
     childId, householdIds: [householdId, ...households.map((h) => h.id)], checklists, alerts, events, author: user.name || "You",
+    childIds: households.flatMap((h) => (h.members || []).filter((m) => m.is_child).map((m) => m.person_id)),
   });
   const table = el("table", { class: "chronology-table" });
   const status = el("p", { role: "status", id: "chronology-count" });

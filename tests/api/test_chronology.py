@@ -239,3 +239,56 @@ def test_a_significant_event_is_refused_for_a_household_off_the_caseload_or_inva
     with app.app_context():
         assert db.session.scalars(select(ChronologyEvent)).all() == []
         assert db.session.scalars(select(ReviewDecision)).all() == []
+
+
+def _stored_checklist(app, *, household: str, author: str, template: str, answers: dict,
+                      flags: str = "[]") -> str:
+    """A checklist as the server stores it, put straight in the table: the
+    child-observation template is being built on another branch, and the chronology
+    must read its checklists the day it lands."""
+    from visitcheck.auth.models import User
+    from visitcheck.checklists.models import Checklist
+    from visitcheck.extensions import keyring
+    from visitcheck.keys import encrypt_fields
+    from visitcheck.people import service as people
+
+    with app.app_context():
+        home = people.household_by_public_id(db.session, household)
+        user = db.session.scalars(select(User).where(User.username == author)).one()
+        checklist = Checklist(uuid=new_id(), author_id=user.id, team_id=user.team_id,
+                              household_id=home.id, template=template, template_version=1,
+                              status="submitted", rev=1, flag_summary=flags,
+                              visit_at=answers["visit"]["visit_at"],
+                              submitted_at=datetime.now(UTC))
+        encrypt_fields(checklist, {"template": template, "template_version": 1,
+                                   "household_id": household, "status": "submitted",
+                                   "answers": answers, "saved_at": "2026-11-03T10:00:00Z"},
+                       keyring=keyring())
+        db.session.add(checklist)
+        db.session.commit()
+        return checklist.uuid
+
+
+def test_an_observation_naming_the_child_and_a_no_access_visit_are_in_the_chronology(
+        app, demo, api_client):
+    household = demo.households[1]
+    ava = demo.children[household][0]
+    observation = _stored_checklist(app, household=household, author="hv",
+                                    template="child-observation", answers={
+        "visit": {"child": ava, "visit_at": "2026-11-03T10:00", "setting": "school"},
+        "behaviour": {"observed": "Drawing of an adult", "traffic_light": "red",
+                      "child_words": "Uncle says it is a secret",
+                      "sexual_behaviour": "Explicit drawing"}})
+    submit_answers(api_client("hv"), household, {"visit": {
+        "visit_at": "2026-10-20T16:00", "visit_type": "targeted", "no_access": True}})
+    rows = _rows(web_client(app, "lead").get(f"/chronology/{ava}").get_data(as_text=True))
+    assert [kind for kind, _ in rows if kind != "flag"] == ["visit", "observation",
+                                                            "judgement"]
+    visit = next(cells for kind, cells in rows if kind == "visit")
+    assert "No access" in visit
+    seen = next(cells for kind, cells in rows if kind == "observation")
+    assert "Child observation, Asha Patel" in seen
+    assert "Observed (school): Drawing of an adult" in seen
+    assert "Uncle says it is a secret" in seen
+    assert "Act now." in next(cells for kind, cells in rows if kind == "judgement")
+    assert observation

@@ -26,7 +26,7 @@ from ..database import DbSession, utcnow
 from ..errors import Forbidden, InvalidEntity, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
-from ..people.models import HouseholdMember, Person
+from ..people.models import Household, HouseholdMember, Person
 from ..people.network import RESIDENCE_WORDS
 from ..review.models import ReviewDecision
 from ..rules import service as rules
@@ -155,7 +155,10 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _checklist_entries(session: DbSession, checklist: Checklist, *, child: Person,
-                       flags: list[dict[str, Any]], keyring: Keyring) -> list[Entry]:
+                       flags: list[dict[str, Any]], others: set[str], keyring: Keyring
+                       ) -> list[Entry]:
+    """`others`: the other children of the child's households (a flag about one of
+    them is theirs, even where the answers do not name them, as on a no-access visit)."""
     content = checklists.checklist_content(checklist, keyring=keyring)
     answers = content.get("answers") or {}
     made = _aware(checklist.submitted_at or checklist.created_at)
@@ -204,7 +207,7 @@ def _checklist_entries(session: DbSession, checklist: Checklist, *, child: Perso
                          impact=behaviour.get("demeanour") or "",
                          action=TRAFFIC_LIGHT_ACTION.get(judgement, ""), link=link))
     for flag in _raised(checklist, flags):
-        if flag.get("subject") != child.uuid and flag.get("subject") in _child_ids_of(answers):
+        if flag.get("subject") in (others | _child_ids_of(answers)) - {child.uuid}:
             continue  # a flag about another child of the household
         severity = str(flag.get("severity", "")).capitalize()
         out.append(Entry(when, "flag", "The server's rules", record, OPINION,
@@ -321,10 +324,13 @@ def child_chronology(session: DbSession, *, viewer: User, child_id: str, keyring
         Checklist.household_id.in_(household_ids), Checklist.status.in_(RECORDED))
         .order_by(Checklist.id)))
     flags = rules.server_flags_of(session, recorded, keyring=keyring) if recorded else {}
+    others = set().union(*(people.child_ids(session, session.get_one(Household, h))
+                           for h in household_ids)) - {child.uuid}
     entries: list[Entry] = []
     for checklist in recorded:
         entries += _checklist_entries(session, checklist, child=child,
-                                      flags=flags.get(checklist.uuid, []), keyring=keyring)
+                                      flags=flags.get(checklist.uuid, []), others=others,
+                                      keyring=keyring)
     entries += _alert_entries(session, household_ids=household_ids, keyring=keyring)
     entries += _household_entries(session, household_ids=household_ids, child=child,
                                   keyring=keyring)
