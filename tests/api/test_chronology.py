@@ -143,6 +143,19 @@ def test_the_period_and_kind_filters_narrow_the_chronology(app, demo, api_client
     assert sorted(kind for kind, _ in decisions) == ["alert", "decision"]
     refused = lead.get(f"/chronology/{ava}?date_from=not-a-date")
     assert refused.status_code == 400
+    assert lead.get(f"/chronology/{ava}?kind=gossip").status_code == 400
+
+
+def test_the_print_view_is_the_multi_agency_columns_without_the_filters(app, demo, api_client):
+    _, lead, _, ava, _, _ = _story(app, demo, api_client)
+    page = lead.get(f"/chronology/{ava}?kind=visit&print=1").get_data(as_text=True)
+    assert 'class="chronology printing"' in page
+    headings = re.findall(r'<th scope="col">([^<]+)</th>', page)
+    assert headings == ["Date", "Source", "Event", "Impact on the child", "Action or analysis"]
+    assert {kind for kind, _ in _rows(page)} == {"visit"}
+    # Printing from the screen drops the page's chrome too (the print stylesheet).
+    with lead.get("/static/css/chronology.css") as css:
+        assert "@media print" in css.get_data(as_text=True)
 
 
 def test_the_chronology_is_refused_to_another_team_and_to_a_practitioner_without_the_household(
