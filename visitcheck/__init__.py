@@ -72,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .chronology.views import bp as chronology_bp
     from .cli import register_commands
     from .people.views import bp as people_bp
     from .review.views import bp as review_bp
@@ -87,6 +88,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     app.register_blueprint(retention_bp)
     app.register_blueprint(shell_bp)
+    app.register_blueprint(chronology_bp)
     register_security(app)
     register_commands(app)
     from .audit.web import init_app as init_audit

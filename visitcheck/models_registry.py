@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from .audit.models import AuditChainHead, AuditEvent
 from .auth.models import Team, User, UserSession
 from .checklists.models import Checklist, ChecklistTemplate
+from .chronology.models import ChronologyEvent
 from .devices.models import Device
 from .followup.models import Followup
 from .keys import EncryptedFields
@@ -23,6 +24,7 @@ __all__ = [
     "AuditEvent",
     "CaseloadAssignment",
     "Change",
+    "ChronologyEvent",
     "Checklist",
     "Concern",
     "ChecklistFlag",
@@ -48,5 +50,5 @@ __all__ = [
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
 ENCRYPTED_MODELS: Sequence[type[EncryptedFields]] = [
     Household, Person, Concern, Checklist, ChecklistFlag, ReviewDecision, ServerKey,
-    Followup,
+    Followup, ChronologyEvent,
 ]

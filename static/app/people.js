@@ -12,6 +12,7 @@ import {
   savePerson, saveConcern, linkPerson, childrenAround,
 } from "./entities.js";
 import { el } from "./dom.js";
+import { openChronology } from "./chronology.js";
 import { tooLate } from "./form.js";
 
 const YES_NO = [["true", "Yes"], ["false", "No"]];
@@ -220,6 +221,11 @@ async function showHousehold(householdId, { message = "" } = {}) {
       elsewhere.length ? el("span", { class: "person-elsewhere", text: `also linked to ${elsewhere.join("; ")}` }) : null);
     const actions = el("div", { class: "actions person-actions" },
       button("Edit", () => showPersonForm(householdId, entry.person_id), { variant: "secondary", describedBy: nameId }));
+    if (entry.is_child) {
+      actions.append(button("Chronology", () => openChronology(container, {
+        childId: entry.person_id, childName: entry.name, householdId, onClose: () => showHousehold(householdId),
+      }), { variant: "secondary", describedBy: nameId }));
+    }
     if (!entry.is_child) {
       actions.append(button(entry.concern ? "Edit the concern" : "Record a concern",
         () => showConcernForm(householdId, entry.person_id), { variant: "secondary", describedBy: nameId }));

@@ -54,6 +54,12 @@ MATRIX = [
     ("POST", "/map/{other_household}/escalate", dict(anonymous=CSRF, health_visitor=403,
                                                      school_nurse=403, team_lead=404,
                                                      admin=403)),
+    # The child's chronology: the lead of the child's team, and whoever holds its
+    # household; never another team's child.
+    ("GET", "/chronology/{own_child}", dict(anonymous=LOGIN, health_visitor=200,
+                                            school_nurse=403, team_lead=200, admin=403)),
+    ("GET", "/chronology/{other_child}", dict(anonymous=LOGIN, health_visitor=403,
+                                              school_nurse=403, team_lead=403, admin=403)),
     ("GET", "/admin", dict(anonymous=LOGIN, health_visitor=403, school_nurse=403,
                            team_lead=403, admin=200)),
     ("GET", "/admin/users", dict(anonymous=LOGIN, health_visitor=403, school_nurse=403,
@@ -100,7 +106,10 @@ MATRIX = [
 # the health visitor who wrote it. Nobody outside the other team ever reads its canary.
 OWN_CANARY_ALLOWED = {("team_lead", "/review/{own_checklist}"),
                       ("team_lead", "/review/{own_checklist}/decision"),
-                      ("health_visitor", "/api/v1/sync/pull")}
+                      ("health_visitor", "/api/v1/sync/pull"),
+                      # Who was present at the visit is part of the child's story.
+                      ("team_lead", "/chronology/{own_child}"),
+                      ("health_visitor", "/chronology/{own_child}")}
 
 
 @pytest.fixture
@@ -122,7 +131,8 @@ def world(app, demo, api_client) -> dict:
     return {"own_checklist": own_checklist, "other_checklist": other_checklist,
             "own_household": own_household, "school_household": demo.school_households[0],
             "other_household": other["household"], "own_user": demo.users["hv"],
-            "other_user": other["hv"], "own_device": hv.device_id}
+            "other_user": other["hv"], "own_device": hv.device_id,
+            "own_child": demo.children[own_household][0], "other_child": other["child"]}
 
 
 def _client(app, role: str):

@@ -19,6 +19,7 @@ from .. import strict_json
 from ..audit import service as audit
 from ..auth.models import User
 from ..checklists import service as checklists
+from ..chronology import service as chronology
 from ..database import DbSession, is_uuid
 from ..devices import service as devices
 from ..errors import OpRefused, StaleRevision
@@ -117,6 +118,7 @@ OP_HANDLERS: dict[str, Callable[..., _StoredRow]] = {
     "alert.ack": sharing.acknowledge,
     "checklist.withdraw": withdrawal.withdraw,
     "checklist.followup": followups.record_followup,
+    "chronology_event.put": chronology.put_event,
 }
 
 
@@ -377,6 +379,8 @@ def _current_data(session: DbSession, *, change: Any, user: User,
             return None
         return followups.followup_view(followup, checklist_uuid=followup.checklist.uuid,
                                        keyring=keyring)
+    if change.type == "chronology_event":
+        return chronology.event_data(session, change.entity_id, keyring=keyring)
     if change.type == "alert":
         return sharing.alert_data(session, entity_id=change.entity_id, user_id=change.user_id,
                                   keyring=keyring)
