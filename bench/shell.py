@@ -177,11 +177,23 @@ def prepare_profile(playwright, base: str, profile: Path) -> None:
         page.locator("#passphrase-confirm").fill(PASSPHRASE)
         page.locator("#set-passphrase").click()
         page.locator("#households .household").first.wait_for(timeout=60_000)
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
-        page.wait_for_function(
-            "document.querySelector('#sync-status').dataset.waiting === '0'", timeout=60_000)
+        wait_until(page, "navigator.serviceWorker.controller !== null")
+        wait_until(page, "document.querySelector('#sync-status').dataset.phase === 'idle'"
+                         " || document.querySelector('#sync-status').dataset.waiting === '0'")
     finally:
         context.close()
+
+
+def wait_until(page, expression: str, timeout: float = 60.0):
+    """Polls an expression (the page's policy forbids the eval Playwright's
+    wait_for_function would use for a string)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = page.evaluate(f"() => ({expression})")
+        if value:
+            return value
+        time.sleep(0.02)
+    raise TimeoutError(expression)
 
 
 def cold_start(playwright, base: str, profile: Path, *, offline: bool) -> dict:
@@ -193,18 +205,17 @@ def cold_start(playwright, base: str, profile: Path, *, offline: bool) -> dict:
         context.add_init_script(TIMING_SCRIPT)
         page = context.pages[0] if context.pages else context.new_page()
         page.goto(f"{base}/app")
-        page.wait_for_function("window.__shellBench && window.__shellBench.unlock",
-                               timeout=60_000)
+        wait_until(page, "window.__shellBench && window.__shellBench.unlock")
         page.locator("#unlock-passphrase").fill(PASSPHRASE)
-        clicked = page.evaluate("performance.now()")
+        clicked = page.evaluate("() => performance.now()")
         page.locator("#unlock").click()
-        page.wait_for_function("window.__shellBench.list", timeout=60_000)
+        wait_until(page, "window.__shellBench.list")
         page.locator("#households .household").first.get_by_role(
             "button", name=re.compile("New visit", re.I)).click()
-        opened = page.evaluate("performance.now()")
-        page.wait_for_function("window.__shellBench.form", timeout=60_000)
-        marks = page.evaluate("window.__shellBench")
-        controlled = page.evaluate("navigator.serviceWorker.controller !== null")
+        opened = page.evaluate("() => performance.now()")
+        wait_until(page, "window.__shellBench.form")
+        marks = page.evaluate("() => window.__shellBench")
+        controlled = page.evaluate("() => navigator.serviceWorker.controller !== null")
     finally:
         context.close()
     return {"to_passphrase": marks["unlock"], "unlock_to_list": marks["list"] - clicked,

@@ -20,7 +20,8 @@ from functools import lru_cache
 from pathlib import Path
 
 SHELL_PAGES = ["/app", "/offline"]
-STATIC_SHELL_GLOBS = ["app/**/*.js", "css/**/*.css", "icons/**/*.png", "manifest.webmanifest",
+# site.css is for the server's pages (online only); the shell and its offline page use app.css.
+STATIC_SHELL_GLOBS = ["app/**/*.js", "css/app.css", "icons/**/*.png", "manifest.webmanifest",
                       "vendor/**/*"]
 # The manifest keeps its plain URL: Chromium knows an installed app by it.
 UNVERSIONED = {"manifest.webmanifest"}
