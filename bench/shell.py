@@ -93,7 +93,7 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
     flask = [sys.executable, "-m", "flask", "--app", "visitcheck"]
     for command in (["init-db"], ["demo", "--password", PASSWORD]):
         subprocess.run([*flask, *command], env=env, cwd=workdir, check=True,  # noqa: S603
-                       stdout=subprocess.DEVNULL)
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
@@ -210,9 +210,11 @@ def cold_start(playwright, base: str, profile: Path, *, offline: bool) -> dict:
         clicked = page.evaluate("() => performance.now()")
         page.locator("#unlock").click()
         wait_until(page, "window.__shellBench.list")
-        page.locator("#households .household").first.get_by_role(
-            "button", name=re.compile("New visit", re.I)).click()
+        new_visit = page.locator("#households .household").first.get_by_role(
+            "button", name=re.compile("New visit", re.I))
+        new_visit.wait_for()
         opened = page.evaluate("() => performance.now()")
+        new_visit.click()
         wait_until(page, "window.__shellBench.form")
         marks = page.evaluate("() => window.__shellBench")
         controlled = page.evaluate("() => navigator.serviceWorker.controller !== null")

@@ -67,15 +67,21 @@ def _made(name: str, _mtime_ns: int, _size: int) -> Asset:
     elif suffix == ".css":
         body = strip_css(source)
     mimetype = MIMETYPES.get(suffix) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return Asset(mimetype=mimetype, body=body, etag=hashlib.sha256(body).hexdigest()[:20],
+                 encoded=compressed(body) if suffix in COMPRESSIBLE_SUFFIXES else {})
+
+
+@lru_cache(maxsize=64)
+def compressed(body: bytes) -> dict[str, bytes]:
+    """Brotli and gzip at their best settings, each kept only if it is smaller; made
+    once per distinct body (the shell's pages render the same for everyone)."""
     encoded: dict[str, bytes] = {}
-    if suffix in COMPRESSIBLE_SUFFIXES:
-        # mtime=0: the same file always gives the same bytes (and the same ETag) on every host.
-        for coding, data in (("br", brotli.compress(body, mode=brotli.MODE_TEXT, quality=11)),
-                             ("gzip", gzip.compress(body, compresslevel=9, mtime=0))):
-            if len(data) < len(body):
-                encoded[coding] = data
-    return Asset(mimetype=mimetype, body=body,
-                 etag=hashlib.sha256(body).hexdigest()[:20], encoded=encoded)
+    # mtime=0: the same file always gives the same bytes (and the same ETag) on every host.
+    for coding, data in (("br", brotli.compress(body, mode=brotli.MODE_TEXT, quality=11)),
+                         ("gzip", gzip.compress(body, compresslevel=9, mtime=0))):
+        if len(data) < len(body):
+            encoded[coding] = data
+    return encoded
 
 
 def strip_js(source: bytes, *, name: str = "") -> bytes:

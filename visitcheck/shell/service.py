@@ -20,14 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 
 SHELL_PAGES = ["/app", "/offline"]
-# site.css is for the server's pages (online only); the shell and its offline page use app.css.
-STATIC_SHELL_GLOBS = ["app/**/*.js", "css/app.css", "icons/**/*.png", "manifest.webmanifest",
+# site.css is for the server's pages (online only); the shell and its offline page
+# use app.css. The PNG icons are for installing (the manifest names them, and the
+# browser fetches them online when it installs the app): the shell shows icon.svg.
+STATIC_SHELL_GLOBS = ["app/**/*.js", "css/app.css", "icons/icon.svg", "manifest.webmanifest",
                       "vendor/**/*"]
 # The manifest keeps its plain URL: Chromium knows an installed app by it.
 UNVERSIONED = {"manifest.webmanifest"}
-# Only the browser's installer fetches these (from the manifest, online); the
-# app never shows them, so they are not worth precaching on every device.
-INSTALL_ONLY = {"icons/icon-512.png", "icons/icon-maskable-512.png"}
 
 VERSION_PATTERN = re.compile(r"^[0-9a-f]{12}$")
 
@@ -42,6 +41,12 @@ class Shell:
     def files(self) -> list[str]:
         """The URLs the service worker precaches: the pages, then the static files."""
         return SHELL_PAGES + [self.asset_url(path) for path in self.static_paths]
+
+    def module_urls(self) -> list[str]:
+        """The app's modules, for the page to fetch all at once (modulepreload) rather
+        than discover them import by import."""
+        return [self.asset_url(path) for path in self.static_paths
+                if path.startswith("app/") and path.endswith(".js")]
 
     def asset_url(self, path: str) -> str:
         """The URL of a static file: under this version, so it may be cached for good."""
@@ -85,10 +90,7 @@ def build_shell(*, static_dir: Path, template_dir: Path, worker: Path) -> Shell:
     )
     version = _version(stamp)
     relative = [p.relative_to(static_dir).as_posix() for p in static_files]
-    return Shell(
-        version=version,
-        static_paths=tuple(path for path in relative if path not in INSTALL_ONLY),
-    )
+    return Shell(version=version, static_paths=tuple(relative))
 
 
 @lru_cache(maxsize=8)

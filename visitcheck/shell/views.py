@@ -11,7 +11,7 @@ from werkzeug.security import safe_join
 
 from .. import resource_dir
 from ..security import CONTENT_SECURITY_POLICY
-from .assets import load_asset
+from .assets import compressed, load_asset
 from .service import Shell, build_shell, split_versioned
 
 bp = Blueprint("shell", __name__)
@@ -42,8 +42,9 @@ def app_shell():
     # The shell holds no personal data: it is the same for everyone and works offline.
     shell = _shell()
     import_map = shell.import_map()
-    response = Response(render_template("app.html", shell_version=shell.version,
-                                        import_map=import_map), mimetype="text/html")
+    html = render_template("app.html", shell_version=shell.version, import_map=import_map,
+                           modules=shell.module_urls())
+    response = _precompressed(html.encode(), "text/html")
     # The import map is an inline script: allowed by its hash, nothing else inline.
     digest = base64.b64encode(hashlib.sha256(import_map.encode()).digest()).decode()
     response.headers["Content-Security-Policy"] = _with_script_hash(
@@ -55,7 +56,7 @@ def app_shell():
 
 @bp.get("/offline")
 def offline():
-    response = Response(render_template("offline.html"), mimetype="text/html")
+    response = _precompressed(render_template("offline.html").encode(), "text/html")
     response.headers["Cache-Control"] = REVALIDATE
     return response
 
@@ -83,17 +84,27 @@ def static_file(filename: str) -> Response:
     if full is None or not Path(full).is_file():
         abort(404)
     asset = load_asset(Path(full))
-    coding = _chosen_coding(asset.encoded)
-    body = asset.encoded[coding] if coding else asset.body
-    response = Response(body, mimetype=asset.mimetype)
-    if coding:
-        response.headers["Content-Encoding"] = coding
-    if asset.encoded:
-        response.vary.add("Accept-Encoding")
-    response.set_etag(f"{asset.etag}-{coding or 'identity'}")
+    response = _negotiated(asset.body, asset.mimetype, asset.encoded, asset.etag)
     current = version is not None and version == _shell().version
     response.headers["Cache-Control"] = IMMUTABLE if current else REVALIDATE
     response.make_conditional(request)  # 304 for a copy the browser still has
+    return response
+
+
+def _precompressed(body: bytes, mimetype: str) -> Response:
+    """A shell page, compressed at the best setting once per distinct content."""
+    return _negotiated(body, mimetype, compressed(body), hashlib.sha256(body).hexdigest()[:20])
+
+
+def _negotiated(body: bytes, mimetype: str, encoded: dict[str, bytes], etag: str) -> Response:
+    coding = _chosen_coding(encoded)
+    response = Response(encoded[coding] if coding else body, mimetype=mimetype)
+    if coding:
+        response.headers["Content-Encoding"] = coding
+    if encoded:
+        response.vary.add("Accept-Encoding")
+    # One tag per representation: a gzip body is not the plain one.
+    response.set_etag(f"{etag}-{coding or 'identity'}")
     return response
 
 
