@@ -21,6 +21,8 @@
 
     .venv/bin/python bench/shell.py                 # sizes and 5 cold starts
     .venv/bin/python bench/shell.py --runs 9 --lighthouse
+    git archive "$(git merge-base main HEAD)" | tar -x -C /tmp/before && \
+      .venv/bin/python bench/shell.py --lighthouse --compare /tmp/before
 
 Everything runs on 127.0.0.1 against the app served by gunicorn; the run stops
 by itself.
@@ -46,9 +48,6 @@ from pathlib import Path
 from urllib.request import Request, urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from visitcheck import resource_dir  # noqa: E402
 
 CHROMIUM = os.environ.get("VISITCHECK_CHROMIUM", "/usr/bin/chromium")
 # The browser tests' launch arguments (tests/browser/conftest.py).
@@ -85,11 +84,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(workdir: Path, root: Path) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-           "SECRET_KEY": "bench-secret", "VISITCHECK_MASTER_KEY": "",
-           "VISITCHECK_SYNC_RATE_LIMIT": "1000000/minute"}
-    env.pop("VISITCHECK_MASTER_KEY")
+           "SECRET_KEY": "bench-secret", "VISITCHECK_SYNC_RATE_LIMIT": "1000000/minute",
+           # The code under test: this checkout, or the one given with --compare.
+           "PYTHONPATH": str(root)}
+    env.pop("VISITCHECK_MASTER_KEY", None)
     flask = [sys.executable, "-m", "flask", "--app", "visitcheck"]
     for command in (["init-db"], ["demo", "--password", PASSWORD]):
         subprocess.run([*flask, *command], env=env, cwd=workdir, check=True,  # noqa: S603
@@ -98,7 +98,9 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter
         [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
          "--chdir", str(workdir), "visitcheck:create_app()"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Not this checkout's directory: `python -m` puts the working directory first
+        # on the import path, ahead of PYTHONPATH.
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(150):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -115,15 +117,15 @@ def fetch(url: str, encoding: str | None) -> tuple[bytes, str | None]:
         return response.read(), response.headers.get("Content-Encoding")
 
 
-def source_of(url: str) -> bytes | None:
+def source_of(url: str, root: Path) -> bytes | None:
     """The file as written in the repository, for the baseline."""
     match = re.match(r"^/static/(?:[0-9a-f]{12}/)?(.+)$", url)
     if match:
-        return (resource_dir("static") / match.group(1)).read_bytes()
+        return (root / "static" / match.group(1)).read_bytes()
     return None
 
 
-def measure_sizes(base: str) -> dict:
+def measure_sizes(base: str, root: Path) -> dict:
     worker, _ = fetch(f"{base}/sw.js", None)
     files = json.loads(re.search(rb"const SHELL_FILES = (\[.*?\]);", worker).group(1))
     rows = []
@@ -131,7 +133,7 @@ def measure_sizes(base: str) -> dict:
         plain, _ = fetch(base + url, None)
         brotli_body, br_coding = fetch(base + url, "br")
         gzip_body, gz_coding = fetch(base + url, "gzip")
-        written = source_of(url) or plain
+        written = source_of(url, root) or plain
         rows.append({
             "url": url, "written": len(written), "served": len(plain),
             "br": len(brotli_body), "br_coding": br_coding,
@@ -141,7 +143,7 @@ def measure_sizes(base: str) -> dict:
     return {"files": rows}
 
 
-def print_sizes(sizes: dict) -> None:
+def print_sizes(sizes: dict) -> int:
     rows = sizes["files"]
     print(f"\nShell (the service worker's precache list): {len(rows)} files")
     print(f"{'file':48} {'as written':>10} {'served':>8} {'br':>7} {'gzip':>7}")
@@ -160,6 +162,7 @@ def print_sizes(sizes: dict) -> None:
     written_gzip = total["written_gzip"]
     print(f"ratio to the files as written, gzipped: {total['br'] / written_gzip:.3f} (br), "
           f"{total['gzip'] / written_gzip:.3f} (gzip)")
+    return total["br"]
 
 
 def prepare_profile(playwright, base: str, profile: Path) -> None:
@@ -246,7 +249,7 @@ def run_cold_starts(base: str, runs: int) -> dict:
     return results
 
 
-def print_cold_starts(results: dict) -> None:
+def print_cold_starts(results: dict) -> float:
     print(f"\nCold start, headless Chromium, {len(results['offline'])} runs each "
           "(median [min–max], from the navigation's start):")
     for key, label in (("to_passphrase", "to the passphrase step"),
@@ -259,6 +262,7 @@ def print_cold_starts(results: dict) -> None:
               f"ratio {ratio:.2f}")
     assert all(r["controlled"] for r in results["offline"]), "the service worker must serve"
     print("  target: offline to the passphrase step < 200 ms")
+    return statistics.median(r["to_passphrase"] for r in results["offline"])
 
 
 def session_cookie(base: str) -> str:
@@ -306,29 +310,50 @@ def lighthouse(base: str, runs: int) -> list[float]:
     return scores
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="cold starts of each kind")
-    parser.add_argument("--lighthouse", action="store_true", help="also run Lighthouse")
-    parser.add_argument("--lighthouse-runs", type=int, default=3)
-    args = parser.parse_args()
-
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {platform.system()} {platform.release()}")
+def measure(root: Path, args) -> dict:
+    print(f"\n=== {root} ===")
     workdir = Path(tempfile.mkdtemp(prefix="shell-bench-"))
-    process, base = start_server(workdir)
+    process, base = start_server(workdir, root)
+    figures: dict = {}
     try:
-        print_sizes(measure_sizes(base))
-        print_cold_starts(run_cold_starts(base, args.runs))
+        figures["br"] = print_sizes(measure_sizes(base, root))
+        figures["to_passphrase"] = print_cold_starts(run_cold_starts(base, args.runs))
         if args.lighthouse:
             print()
             scores = lighthouse(base, args.lighthouse_runs)
-            print(f"  median {statistics.median(scores):.0f} "
+            figures["lighthouse"] = statistics.median(scores)
+            print(f"  median {figures['lighthouse']:.0f} "
                   f"[{min(scores):.0f}–{max(scores):.0f}]; target >= 95")
     finally:
         process.terminate()
         process.wait(timeout=30)
         shutil.rmtree(workdir, ignore_errors=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="cold starts of each kind")
+    parser.add_argument("--lighthouse", action="store_true", help="also run Lighthouse")
+    parser.add_argument("--lighthouse-runs", type=int, default=3)
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="also measure another checkout (e.g. the branch point, unpacked "
+                             "with git archive in DIR) in the same run, and print the ratios")
+    args = parser.parse_args()
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.system()} {platform.release()}, "
+          f"load average {os.getloadavg()[0]:.1f}")
+    figures = measure(ROOT, args)
+    if args.compare:
+        other = measure(args.compare.resolve(), args)
+        print(f"\nthis checkout / {args.compare}:")
+        for key, label in (("br", "compressed shell size"),
+                           ("to_passphrase", "offline cold start to the passphrase step"),
+                           ("lighthouse", "Lighthouse performance")):
+            if key in figures and key in other:
+                print(f"  {label:44} {figures[key]:8.0f} / {other[key]:8.0f} = "
+                      f"{figures[key] / other[key]:.2f}")
 
 
 if __name__ == "__main__":
