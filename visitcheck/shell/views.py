@@ -33,8 +33,8 @@ def _shell() -> Shell:
 
 @bp.app_context_processor
 def shell_assets():
-    shell = _shell()
-    return {"shell_asset": shell.asset_url}
+    # Looked up only by the templates that use it (the shell's pages).
+    return {"shell_asset": lambda path: _shell().asset_url(path)}
 
 
 @bp.get("/app")
