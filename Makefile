@@ -7,7 +7,7 @@ DEMO_PASSWORD ?= demo-visit-password
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-fast lint bench install install-test chromium clean screenshots
+.PHONY: run test test-fast lint bench bench-shell install install-test chromium clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ lint: install-test
 
 bench: install-test
 	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(BIN)/python $$b; done || echo "no benchmarks yet"
+
+# The shell's size, cold start and Lighthouse score (Lighthouse comes from npm
+# into .venv/lighthouse on first use; Chromium is Debian's).
+bench-shell: install-test chromium
+	$(BIN)/python bench/shell.py --lighthouse
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info

@@ -24,10 +24,15 @@ async function cleanResponse(response) {
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
 
+// A URL under /static/<version>/ names one content for good, so the copy the page
+// has just loaded is the right one; the pages and plain URLs are fetched afresh.
+const VERSIONED_PREFIX = `/static/${SHELL_VERSION}/`;
+
 async function precache() {
   const cache = await caches.open(CACHE_NAME);
   await Promise.all(SHELL_FILES.map(async (url) => {
-    const response = await fetch(new Request(url, { cache: "reload", credentials: "same-origin" }));
+    const mode = url.startsWith(VERSIONED_PREFIX) ? "default" : "reload";
+    const response = await fetch(new Request(url, { cache: mode, credentials: "same-origin" }));
     if (!response.ok) throw new Error(`precache of ${url} failed: ${response.status}`);
     await cache.put(url, await cleanResponse(response));
   }));

@@ -74,10 +74,12 @@ def create_app(config: Config | None = None) -> Flask:
     from .auth.views import bp as auth_bp
     from .chronology.views import bp as chronology_bp
     from .cli import register_commands
+    from .compression import register_compression
     from .people.views import bp as people_bp
     from .review.views import bp as review_bp
     from .security import register_security
     from .shell.views import bp as shell_bp
+    from .shell.views import static_file as serve_static
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
@@ -89,7 +91,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(retention_bp)
     app.register_blueprint(shell_bp)
     app.register_blueprint(chronology_bp)
+    # Flask's /static/<path> route, served precompressed and versioned (shell/views.py).
+    app.view_functions["static"] = serve_static
     register_security(app)
+    register_compression(app)
     register_commands(app)
     from .audit.web import init_app as init_audit
 

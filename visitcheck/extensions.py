@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -17,6 +18,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

@@ -161,14 +161,6 @@ export async function writeBatch({ put = [], remove = [], meta = {}, metaRemove 
   });
 }
 
-/** Empty both stores (used when the vault is wiped). */
-export async function clearAll() {
-  return withStores(["records", "meta"], "readwrite", (tx) => {
-    tx.objectStore("records").clear();
-    tx.objectStore("meta").clear();
-  });
-}
-
 /** Close our connection and delete the whole database. */
 export async function deleteDatabase() {
   if (dbPromise) {

@@ -34,18 +34,6 @@ export async function registerServiceWorker({ onUpdateReady } = {}) {
   return registration;
 }
 
-/** Ask the service worker to look for a new version now. */
-export async function checkForUpdate() {
-  if (registration) {
-    try { await registration.update(); } catch { /* offline */ }
-  }
-}
-
-/** Is a new version waiting? */
-export function updateWaiting() {
-  return Boolean(registration && registration.waiting);
-}
-
 /** Activate the waiting version (call only after saving any open draft). */
 export function applyUpdate() {
   if (!registration || !registration.waiting) return false;

@@ -4,7 +4,8 @@
 
 Writes icon-192.png, icon-512.png (rounded square with a white tick) and
 icon-maskable-512.png (full-bleed background, tick inside the 80 % safe
-zone) next to this file. The output is deterministic.
+zone) for the manifest, and icon.svg (the same drawing, for the app's header
+and tab) next to this file. The output is deterministic.
 """
 
 from __future__ import annotations
@@ -88,7 +89,20 @@ def render(size: int, *, maskable: bool) -> list[bytes]:
     return rows
 
 
+def svg() -> str:
+    """The same icon as a few hundred bytes of SVG, for the app's own header and tab:
+    the tick as a stroke with round ends and joins is the set of points within
+    `width` of the two segments that `_in_tick` draws."""
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100">'
+        f'<rect width="100" height="100" rx="18" fill="#{"".join(f"{c:02x}" for c in BLUE)}"/>'
+        '<path d="M24 53 42 71 77 32" fill="none" stroke="#fff" stroke-width="15"'
+        ' stroke-linecap="round" stroke-linejoin="round"/></svg>\n'
+    )
+
+
 def main() -> None:
+    (HERE / "icon.svg").write_text(svg())
     write_png(HERE / "icon-192.png", 192, render(192, maskable=False))
     write_png(HERE / "icon-512.png", 512, render(512, maskable=False))
     write_png(HERE / "icon-maskable-512.png", 512, render(512, maskable=True))

@@ -2,24 +2,66 @@
 
 The version is a hash of the shell's files, so any change to them gives a new
 service worker (and a new cache) that waits until the user chooses to update.
+The shell's static files are addressed under that version
+(`/static/<version>/app/main.js`): the URL changes whenever any file does, so
+browsers may keep them for a year without asking again. One version for the
+whole shell rather than one hash per file, because the app is plain ES modules
+(no bundler): `import "./db.js"` inside `/static/<version>/app/main.js` then
+resolves to the same version without rewriting a line of the source.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 SHELL_PAGES = ["/app", "/offline"]
-STATIC_SHELL_GLOBS = ["app/**/*.js", "css/**/*.css", "icons/**/*.png", "manifest.webmanifest",
+# site.css is for the server's pages (online only); the shell and its offline page
+# use app.css. The PNG icons are for installing (the manifest names them, and the
+# browser fetches them online when it installs the app): the shell shows icon.svg.
+STATIC_SHELL_GLOBS = ["app/**/*.js", "css/app.css", "icons/icon.svg", "manifest.webmanifest",
                       "vendor/**/*"]
+# The manifest keeps its plain URL: Chromium knows an installed app by it.
+UNVERSIONED = {"manifest.webmanifest"}
+
+VERSION_PATTERN = re.compile(r"^[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
 class Shell:
     version: str
-    files: list[str]
+    # Paths below /static/ of the files the service worker precaches.
+    static_paths: tuple[str, ...]
+
+    @property
+    def files(self) -> list[str]:
+        """The URLs the service worker precaches: the pages, then the static files."""
+        return SHELL_PAGES + [self.asset_url(path) for path in self.static_paths]
+
+    def module_urls(self) -> list[str]:
+        """The app's modules, for the page to fetch all at once (modulepreload) rather
+        than discover them import by import."""
+        return [self.asset_url(path) for path in self.static_paths
+                if path.startswith("app/") and path.endswith(".js")]
+
+    def asset_url(self, path: str) -> str:
+        """The URL of a static file: under this version, so it may be cached for good."""
+        if path in UNVERSIONED:
+            return f"/static/{path}"
+        return f"/static/{self.version}/{path}"
+
+    def import_map(self) -> str:
+        """An import map sending `/static/app/x.js` to this version's copy, so a module
+        imported by its plain URL is the very instance the shell loaded (one vault
+        key in memory, not two copies of every module)."""
+        return json.dumps(
+            {"imports": {"/static/app/": f"/static/{self.version}/app/"}},
+            separators=(",", ":"),
+        )
 
     def render_worker(self, source: str) -> str:
         return source.replace("__SHELL_VERSION__", self.version).replace(
@@ -27,13 +69,34 @@ class Shell:
         )
 
 
+def split_versioned(filename: str) -> tuple[str | None, str]:
+    """`<version>/app/main.js` -> ("<version>", "app/main.js"); a plain path -> (None, path)."""
+    head, _, rest = filename.partition("/")
+    if rest and VERSION_PATTERN.match(head):
+        return head, rest
+    return None, filename
+
+
 def build_shell(*, static_dir: Path, template_dir: Path, worker: Path) -> Shell:
     static_files = sorted(
         {p for pattern in STATIC_SHELL_GLOBS for p in static_dir.glob(pattern) if p.is_file()}
     )
+    hashed = [*static_files, template_dir / "app.html", template_dir / "offline.html", worker]
+    # Hashing is only redone when a file's size or modification time moves, so a
+    # changed file on disk is still seen at once without reading every file per request.
+    stamp = tuple(
+        (str(path), stat.st_mtime_ns, stat.st_size)
+        for path in hashed if path.exists() for stat in [path.stat()]
+    )
+    version = _version(stamp)
+    relative = [p.relative_to(static_dir).as_posix() for p in static_files]
+    return Shell(version=version, static_paths=tuple(relative))
+
+
+@lru_cache(maxsize=8)
+def _version(stamp: tuple[tuple[str, int, int], ...]) -> str:
     digest = hashlib.sha256()
-    for path in [*static_files, template_dir / "app.html", template_dir / "offline.html", worker]:
-        if path.exists():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    urls = SHELL_PAGES + ["/static/" + p.relative_to(static_dir).as_posix() for p in static_files]
-    return Shell(version=digest.hexdigest()[:12], files=urls)
+    for name, _mtime, _size in stamp:
+        path = Path(name)
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
