@@ -506,7 +506,8 @@ function findVisitDateEntry(renderer) {
  * Returns a ChecklistForm:
  *   element            the <div> holding one <fieldset> per section
  *   answers()          collect the visible answers
- *   validate()         required checks -> [{field, message}]
+ *   validate({required = true})  required and date checks -> [{field, message}];
+ *                      {required: false}: the date checks only (a draft may have gaps)
  *   showErrors(list)   show [{field, message}] next to the fields; returns the
  *                      errors that matched no field
  *   clearErrors()      remove every field error
@@ -571,23 +572,23 @@ export function renderChecklist({ template, household = null, concerns = [], ans
       for (const { section, scope } of sectionScopes) out[section.id] = readScope(scope);
       return out;
     },
-    validate() {
+    validate({ required = true } = {}) {
       const errors = [];
       const visit = (entry) => {
         const { field } = entry;
         if (DISPLAY_ONLY.has(field.type) || !isVisible(entry)) return;
-        if (field.type === "number" && entry.inputs[0].validity && entry.inputs[0].validity.badInput) {
+        if (required && field.type === "number" && entry.inputs[0].validity && entry.inputs[0].validity.badInput) {
           errors.push({ field: entry.path, message: "Enter a number." });
           return;
         }
         if (field.type === "group") {
-          if (field.required && field.repeat === "rows" && entry.subScopes.size === 0) {
+          if (required && field.required && field.repeat === "rows" && entry.subScopes.size === 0) {
             errors.push({ field: entry.path, message: `Add at least one: ${field.label}.` });
           }
           for (const scope of entry.subScopes.values()) for (const child of scope.entries.values()) visit(child);
           return;
         }
-        if (field.required && isEmpty(readEntry(entry))) {
+        if (required && field.required && isEmpty(readEntry(entry))) {
           const verb = ["boolean", "choice"].includes(field.type) ? "Choose an answer"
             : field.type === "multi" ? "Choose at least one" : "Fill in this answer";
           const who = entry.scope.person && entry.scope.person.name ? ` (${entry.scope.person.name})` : "";

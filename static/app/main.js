@@ -1025,6 +1025,14 @@ function syncIfOnline() {
 
 async function onSaveDraft() {
   if (!openVisit || !openVisit.editable) return;
+  // A draft may have gaps, not a date that cannot be right: the server would refuse it.
+  const wrongDates = openVisit.form.validate({ required: false });
+  if (wrongDates.length) {
+    showFormErrors(wrongDates);
+    $("form-message").textContent = "Not saved: a date cannot be right (see above).";
+    openVisit.form.focusField(wrongDates[0].field);
+    return;
+  }
   const buttonNode = $("save-draft");
   buttonNode.disabled = true;
   const visit = openVisit;

@@ -28,6 +28,18 @@ def test_a_visit_days_ahead_is_said_wrong_as_it_is_typed_and_is_not_submitted(ta
     expect(tablet.status).to_have_attribute("data-waiting", "0")
 
 
+def test_a_draft_dated_days_ahead_is_not_saved_and_says_why(tablet):
+    form = tablet.start_new_visit(0)
+    ahead = (datetime.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    form.fill_visit_section(present="Mother and baby", visit_at=ahead)
+
+    tablet.page.get_by_role("button", name="Save draft").click()
+
+    expect(tablet.page.locator("#form-message")).to_contain_text("Not saved")
+    expect(form.error_at("visit.visit_at")).to_contain_text("cannot be more than a day ahead")
+    expect(tablet.status).to_have_attribute("data-waiting", "0")
+
+
 def test_a_visit_today_is_submitted_and_reaches_the_server(live_server, tablet):
     form = tablet.start_new_visit(0)
     form.fill_visit_section(present="Mother and baby",
