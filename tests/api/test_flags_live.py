@@ -142,6 +142,31 @@ def test_a_referral_without_outcome_is_flagged_at_the_refresh_three_working_days
     assert "referral-no-outcome" in {f["rule"] for f in pulled}
 
 
+def test_a_bank_holiday_is_not_a_working_day_for_referral_no_outcome_at_the_refresh(
+        app, demo, api_client):
+    """Friday 28 August 2026, then the summer bank holiday (Monday 31 August): three
+    working days on is Thursday 3 September, not Wednesday 2 September."""
+    hv = api_client("hv")
+    home = demo.households[2]
+    answers = complete_visit(demo.children[home])
+    referral = new_id()
+    answers["analysis"] = {"referrals": {referral: {
+        "made_at": "2026-08-28T10:00", "to": "Children's social care"}}}
+    checklist = new_id()
+    _put(hv, "checklist.put", checklist, checklist_payload(home, status="submitted",
+                                                           answers=answers))
+    runner = app.test_cli_runner()
+
+    wednesday = runner.invoke(args=["flags", "refresh", "--now", "2026-09-02T12:00:00+00:00"])
+    assert wednesday.exit_code == 0, wednesday.output
+    assert "referral-no-outcome" not in {f["rule"] for f in _stored(app, checklist)}
+
+    thursday = runner.invoke(args=["flags", "refresh", "--now", "2026-09-03T11:00:00+00:00"])
+    assert thursday.exit_code == 0, thursday.output
+    flagged = [f for f in _stored(app, checklist) if f["rule"] == "referral-no-outcome"]
+    assert [f["subject"] for f in flagged] == [referral]
+
+
 def test_flags_refresh_refuses_a_time_it_cannot_read(app, demo):
     result = app.test_cli_runner().invoke(args=["flags", "refresh", "--now", "next tuesday"])
     assert result.exit_code != 0
