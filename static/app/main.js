@@ -567,9 +567,11 @@ function findTemplate(name, version) {
   return templates.find((t) => t.template === name && (version === undefined || t.version === version)) || null;
 }
 
+// New visits start on the latest version of the named template, and of that template
+// only (never another one's, such as child-observation); drafts keep their version.
 function latestTemplate(name) {
   const templates = (currentBootstrap()?.templates || []).filter((t) => t.template === name);
-  return templates.sort((a, b) => b.version - a.version)[0] || (currentBootstrap()?.templates || [])[0] || null;
+  return templates.sort((a, b) => b.version - a.version)[0] || null;
 }
 
 async function openNew(householdId) {
