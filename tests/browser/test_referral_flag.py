@@ -1,0 +1,86 @@
+"""Issue 11 item 3, the referral-to-flag link, on the tablet and the lead's page. A new
+visit starts on home-visit version 2, whose S8 referral rows ask which flag the
+referral answers; the practitioner chooses an urgent flag by its words, the summary
+before submitting no longer lists it, and the lead sees it answered by the referral."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from visitcheck.checklists.models import Checklist
+from visitcheck.extensions import db
+
+from .pages import PASSPHRASE, TabletApp, VisitForm
+
+pytestmark = pytest.mark.browser
+
+UNANSWERED = "Urgent flag with no action recorded"
+
+
+def _add_row(page: Page, label: str):
+    """Add a row to an S8 row group and return it."""
+    page.get_by_role("button", name=f"Add to {label}").click()
+    return page.locator(f'fieldset.field-group:has(> legend:text-is("{label}")) '
+                        "fieldset.row").last
+
+
+def _online_contact(form: VisitForm) -> None:
+    """S7: the child has known online contact with a person of concern (urgent)."""
+    form.page.locator('input[name^="technology.children."][name$=".online_contact"]'
+                      '[value="person_of_concern"]').first.check()
+
+
+def test_a_new_visit_on_v2_links_a_referral_to_an_urgent_flag_and_the_lead_sees_it_answered(
+    live_server, demo, page, browser
+):
+    app = TabletApp(page, live_server.url)
+    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE).wait_for_households()
+    form = app.start_new_visit(0).fill_visit_section(present="Mother and baby")
+    _online_contact(form)
+    urgent = form.flag("online-contact")
+    expect(urgent).to_contain_text("Urgent — not yet answered")
+    summary = form.open_submit_summary()
+    expect(summary).to_contain_text(UNANSWERED)
+    page.get_by_role("button", name="Back to the visit").click()
+
+    # Version 2's referral row asks for the flag, chosen by the words the flag shows.
+    words = urgent.locator(".flag-reason").inner_text()
+    referral = _add_row(page, "Referrals")
+    referral.get_by_label("Date and time of the referral").fill("2026-11-20T11:00")
+    referral.get_by_label("To whom").fill("MASH")
+    flag_choice = referral.get_by_label("The flag it answers, if any")
+    expect(flag_choice.locator("option", has_text=words)).to_have_count(1)
+    expect(flag_choice.locator("option", has_text="online-contact")).to_have_count(0)
+    flag_choice.select_option(label=words)
+    expect(urgent).to_contain_text("S8 referral to MASH")
+    expect(urgent).not_to_contain_text("not yet answered")
+
+    summary = form.open_submit_summary()
+    expect(summary).not_to_contain_text(UNANSWERED)
+    page.locator("#submit-confirm").click()
+    app.expect_caseload().wait_until_synced()
+
+    with live_server.app.app_context():
+        row = db.session.scalars(select(Checklist)).one()
+        checklist, version = row.uuid, (row.template, row.template_version)
+    assert version == ("home-visit", 2)
+
+    lead_context = browser.new_context()
+    try:
+        lead = lead_context.new_page()
+        lead.goto(f"{live_server.url}/login?next=/review/{checklist}")
+        lead.get_by_label("Username").fill("lead")
+        lead.get_by_label("Password").fill(demo.PASSWORD)
+        lead.get_by_role("button", name="Sign in").click()
+        answered = lead.locator('.flag-answers [data-rule="online-contact"]')
+        expect(answered).to_have_attribute("data-answered", "yes")
+        expect(answered).to_contain_text("S8 referral to MASH")
+        # The referral names the flag by its words on the lead's page, never by its key.
+        s8 = lead.locator("section.answers", has_text="S8")
+        expect(s8).to_contain_text("The flag it answers, if any")
+        expect(s8).to_contain_text("known online contact with a person of concern")
+        expect(s8).not_to_contain_text("online-contact")
+    finally:
+        lead_context.close()
