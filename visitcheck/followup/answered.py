@@ -3,8 +3,9 @@
 A flag is answered by an S8 action or referral that names it (the row's `flag` field
 holds the flag's key: its rule id, or `rule:subject` when the rule raises one flag per
 subject; a bare rule id answers every flag of that rule; referral rows have the field
-from home-visit version 2), or by a `flag_response` follow-through record about it. `flag_answers` here and `flagAnswers` in
-static/app/answered.js are the same function, over the context's `checklist`
+from home-visit version 2), or by a `flag_response` follow-through record about it.
+`flag_answers` here and `flagAnswers` in static/app/answered.js are the same
+function, over the context's `checklist`
 (answers with follow-through laid over them, and `followups`): tests/context_cases.json
 checks both. Answered or not, a flag stays raised: an answer is for a person to judge.
 """
