@@ -893,7 +893,7 @@ function renderFlags() {
     bankHolidays: rulesInput.bankHolidays, followups: rulesInput.followups,
   });
   const flags = flagsFor(template, context);
-  // What answers each flag (an S8 action naming it, a response recorded since): answered.js.
+  // What answers each flag (an S8 action or referral naming it, a response recorded since): answered.js.
   const answers = flagAnswers(flags, context.checklist);
   // The team's records may hold what this device does not: those flags are shown
   // too, after the tablet's own, and say where they come from in words.

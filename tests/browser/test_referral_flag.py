@@ -84,3 +84,26 @@ def test_a_new_visit_on_v2_links_a_referral_to_an_urgent_flag_and_the_lead_sees_
         expect(s8).not_to_contain_text("online-contact")
     finally:
         lead_context.close()
+
+
+SUMMARY = """async ([template, answers, flags]) => {
+  const { submitSummary } = await import("/static/app/summary.js");
+  return submitSummary({ template, answers, flags, household: null });
+}"""
+
+
+def test_the_summary_counts_a_v2_referral_naming_an_urgent_flag_as_its_answer(live_server, page):
+    from visitcheck.checklists.service import builtin_template_files
+
+    template = next(t for t in builtin_template_files()  # the template as shipped
+                    if t["template"] == "home-visit" and t["version"] == 2)
+    page.goto(live_server.url + "/offline")
+    flags = [{"rule": "poc-contact", "subject": "c1", "severity": "urgent",
+              "reason": "Craig has contact with Ava."},
+             {"rule": "parent-uninformed", "severity": "urgent", "reason": "Dana was not told."}]
+    answers = {"analysis": {"referrals": {
+        "r1": {"to": "MASH", "flag": "poc-contact:c1"},
+        "r2": {"to": "GP", "flag": ""}}}}
+    texts = [i["text"] for i in page.evaluate(SUMMARY, [template, answers, flags])]
+    assert not any("Craig" in t for t in texts)  # answered by the referral naming it
+    assert f"{UNANSWERED}: Dana was not told." in texts
