@@ -107,3 +107,40 @@ def test_the_summary_counts_a_v2_referral_naming_an_urgent_flag_as_its_answer(li
     texts = [i["text"] for i in page.evaluate(SUMMARY, [template, answers, flags])]
     assert not any("Craig" in t for t in texts)  # answered by the referral naming it
     assert f"{UNANSWERED}: Dana was not told." in texts
+
+
+SAVE_V1_DRAFT = """
+async ({ household }) => {
+  const { saveChecklist } = await import("/static/app/sync.js");
+  const id = crypto.randomUUID();
+  await saveChecklist({
+    id, household_id: household, template: "home-visit", template_version: 1,
+    status: "draft", answers: { visit: { no_access: false, present: "Started on v1" } },
+    saved_at: new Date().toISOString(), rev: 0,
+  });
+  return id;
+}
+"""
+
+
+def test_a_draft_started_on_v1_keeps_v1_and_its_referrals_ask_no_flag(
+        live_server, demo, tablet):
+    # A draft saved on this tablet before version 2 arrived.
+    draft = tablet.page.evaluate(SAVE_V1_DRAFT, {"household": demo.households[0]})
+    tablet.wait_until_synced().reload().unlock(PASSPHRASE).wait_for_households()
+
+    card = tablet.page.locator("article.household:has(li.visit)")
+    card.locator("li.visit").first.get_by_role("button", name="Open").click()
+    form = VisitForm(tablet.page)
+    expect(form.field("visit.present")).to_have_value("Started on v1")
+    referral = _add_row(tablet.page, "Referrals")
+    referral.get_by_label("To whom").fill("MASH")
+    expect(referral.get_by_label("The flag it answers, if any")).to_have_count(0)
+    action = _add_row(tablet.page, "Actions")
+    expect(action.get_by_label("The flag it answers, if any")).to_have_count(1)
+    form.save_draft()
+    tablet.wait_until_synced()
+
+    with live_server.app.app_context():
+        row = db.session.scalars(select(Checklist).where(Checklist.uuid == draft)).one()
+        assert (row.template_version, row.rev) == (1, 2)
