@@ -152,10 +152,11 @@ def other_team(app, *, person_name: str = "Rowan Other") -> dict:
                               if not m.person.is_child)}
 
 
-def submit_answers(api, household: str, answers: dict) -> str:
+def submit_answers(api, household: str, answers: dict, *, template_version: int = 1) -> str:
     """Submit a visit with these answers through the sync API, as a device would."""
-    op = sealed_op(api.bootstrap, checklist_payload(household, status="submitted",
-                                                    answers=answers))
+    op = sealed_op(api.bootstrap, {**checklist_payload(household, status="submitted",
+                                                       answers=answers),
+                                   "template_version": template_version})
     result = api.push([op]).get_json()["results"][0]
     assert result["status"] == "applied", result
     return op["entity_id"]

@@ -70,16 +70,16 @@ def test_an_envelope_sealed_to_a_retired_sealing_key_still_opens(app, demo, api_
 
 def test_templates_load_adds_a_version_and_refuses_to_change_one(app, tmp_path):
     v1 = next(t for t in checklists.builtin_template_files() if t["template"] == "home-visit")
-    v2 = json.loads(json.dumps(v1))
-    v2["version"] = 2
-    v2["sections"][0]["fields"].append({"id": "interpreter", "type": "boolean",
+    v3 = json.loads(json.dumps(v1))
+    v3["version"] = 3  # the next version after the built-in ones
+    v3["sections"][0]["fields"].append({"id": "interpreter", "type": "boolean",
                                         "label": "Interpreter used"})
     changed_v1 = {**v1, "title": "Something else"}
-    (tmp_path / "v2.json").write_text(json.dumps(v2))
+    (tmp_path / "v3.json").write_text(json.dumps(v3))
     (tmp_path / "v1.json").write_text(json.dumps(changed_v1))
     runner = app.test_cli_runner()
 
-    added = runner.invoke(args=["templates", "load", str(tmp_path / "v2.json")])
+    added = runner.invoke(args=["templates", "load", str(tmp_path / "v3.json")])
     refused = runner.invoke(args=["templates", "load", str(tmp_path / "v1.json")])
 
     assert added.exit_code == 0, added.output
@@ -87,12 +87,12 @@ def test_templates_load_adds_a_version_and_refuses_to_change_one(app, tmp_path):
     assert "exists with other content" in refused.output
     with app.app_context():
         versions = [(t["template"], t["version"]) for t in checklists.all_templates(db.session)]
-        assert ("home-visit", 2) in versions
+        assert ("home-visit", 3) in versions
         assert checklists.template_definition(db.session, template="home-visit",
                                               version=1) == v1
 
 
-def test_version_1_entries_keep_rendering_validating_and_evaluating_after_version_2(
+def test_version_1_entries_keep_rendering_validating_and_evaluating_after_a_new_version(
         app, demo, api_client, tmp_path):
     from tests.conftest import sign_in
     from tests.sealing import complete_visit
@@ -105,27 +105,27 @@ def test_version_1_entries_keep_rendering_validating_and_evaluating_after_versio
     assert hv.push([draft]).get_json()["results"][0]["status"] == "applied"
 
     v1 = next(t for t in checklists.builtin_template_files() if t["template"] == "home-visit")
-    v2 = json.loads(json.dumps(v1))
-    v2["version"] = 2
-    v2["sections"][0]["fields"].append({"id": "interpreter", "type": "boolean",
+    v3 = json.loads(json.dumps(v1))
+    v3["version"] = 3  # the next version after the built-in ones
+    v3["sections"][0]["fields"].append({"id": "interpreter", "type": "boolean",
                                         "label": "Interpreter used", "required": True})
-    (tmp_path / "v2.json").write_text(json.dumps(v2))
+    (tmp_path / "v3.json").write_text(json.dumps(v3))
     assert app.test_cli_runner().invoke(
-        args=["templates", "load", str(tmp_path / "v2.json")]).exit_code == 0
+        args=["templates", "load", str(tmp_path / "v3.json")]).exit_code == 0
 
-    # The v1 entry is submitted under v1's questions: v2's required one is not asked.
+    # The v1 entry is submitted under v1's questions: v3's required one is not asked.
     submit = sealed_op(hv.bootstrap, checklist_payload(
         household, status="submitted", answers=complete_visit(demo.children[household])),
         entity_id=draft["entity_id"], base_rev=1)
     assert hv.push([submit]).get_json()["results"][0]["status"] == "applied"
-    # A v1 entry answering a v2 question is refused; a v2 entry must answer it.
+    # A v1 entry answering a v3 question is refused; a v3 entry must answer it.
     wrong = complete_visit(demo.children[household])
     wrong["visit"]["interpreter"] = False
     v1_with_v2_answer = sealed_op(hv.bootstrap, checklist_payload(
         household, status="submitted", answers=wrong))
     v2_without = sealed_op(hv.bootstrap, {**checklist_payload(
         household, status="submitted", answers=complete_visit(demo.children[household])),
-        "template_version": 2})
+        "template_version": 3})
     results = hv.push([v1_with_v2_answer, v2_without]).get_json()["results"]
     assert [r["status"] for r in results] == ["rejected", "rejected"]
     assert results[1]["error"]["errors"] == [{"field": "visit.interpreter",

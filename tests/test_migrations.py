@@ -124,8 +124,9 @@ def test_0013_rewrites_a_stored_home_visit_v1_to_ordered_let_bindings_and_back(t
         assert ("poc-contact", "p-kid") in raised
 
         db.session.remove()
-        with db.engine.begin() as conn:  # 0013 is about home-visit: other built-ins out
-            conn.execute(text("DELETE FROM checklist_templates WHERE template != 'home-visit'"))
+        with db.engine.begin() as conn:  # 0013 is about home-visit v1: other built-ins out
+            conn.execute(text("DELETE FROM checklist_templates"
+                              " WHERE template != 'home-visit' OR version != 1"))
         downgrade(revision="0012")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT definition FROM checklist_templates")

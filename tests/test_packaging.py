@@ -23,5 +23,6 @@ def test_wheel_contains_static_templates_and_service_worker(tmp_path):
                      "visitcheck/templates/login.html", "visitcheck/static/manifest.webmanifest",
                      "visitcheck/static/app/main.js",
                      "visitcheck/checklists/templates/home-visit.v1.json",
+                     "visitcheck/checklists/templates/home-visit.v2.json",
                      "visitcheck/migrations/env.py"]:
         assert expected in names, expected

@@ -77,7 +77,7 @@ export async function recordFollowup(visit, fields) {
   return record;
 }
 
-// ---- S8: choosing the flag an action answers, by its words ----
+// ---- S8: choosing the flag an action or a referral answers, by its words ----
 
 /** The choices for S8's "flag" field: the flags raised now, by their words, storing their key. */
 export function flagChoices(flags) {
@@ -109,6 +109,10 @@ export function flagAnswerNote(flag, answer) {
     if (item.kind === "action") {
       const status = STATUS_WORDS[item.status] ? ` (${STATUS_WORDS[item.status].toLowerCase()})` : "";
       return el("li", { text: `S8 action: ${item.text || ""}${status}${when}` });
+    }
+    if (item.kind === "referral") {
+      const outcome = item.outcome ? ` (outcome: ${item.outcome})` : "";
+      return el("li", { text: `S8 referral to ${item.to || "someone not recorded"}${outcome}${when}` });
     }
     return el("li", { text: `Response by ${item.author || "you"}: ${item.text || ""}${when}` });
   });

@@ -187,7 +187,7 @@ class Renderer {
         const inputId = this.id(path);
         let input;
         if (isFlagField(field)) {
-          // S8: the flag an action answers is chosen among the flags raised now, by
+          // S8: the flag an action or referral answers is chosen among the flags raised now, by
           // their words; the stored value stays text (the flag's key: rule[:subject]).
           input = el("select", { id: inputId, name: path, "aria-describedby": describedBy });
           this.flagSelects.push(input);
@@ -357,10 +357,11 @@ class Renderer {
   }
 }
 
-// ---- S8: the flag an action answers, chosen by its words ----------------------
+// ---- S8: the flag an action or referral answers, chosen by its words -----------
 
-// The action row's "flag" field (home-visit v1: analysis.actions[].flag, type text;
-// its label there asks for a rule id, which the tablet never shows).
+// The row's "flag" field (home-visit v1: analysis.actions[].flag; v2 adds
+// analysis.referrals[].flag; type text; v1's label asks for a rule id, which the
+// tablet never shows).
 const FLAG_FIELD_LABEL = "The flag it answers, if any";
 
 function isFlagField(field) {

@@ -567,9 +567,11 @@ function findTemplate(name, version) {
   return templates.find((t) => t.template === name && (version === undefined || t.version === version)) || null;
 }
 
+// New visits start on the latest version of the named template, and of that template
+// only (never another one's, such as child-observation); drafts keep their version.
 function latestTemplate(name) {
   const templates = (currentBootstrap()?.templates || []).filter((t) => t.template === name);
-  return templates.sort((a, b) => b.version - a.version)[0] || (currentBootstrap()?.templates || [])[0] || null;
+  return templates.sort((a, b) => b.version - a.version)[0] || null;
 }
 
 async function openNew(householdId) {
@@ -891,7 +893,7 @@ function renderFlags() {
     bankHolidays: rulesInput.bankHolidays, followups: rulesInput.followups,
   });
   const flags = flagsFor(template, context);
-  // What answers each flag (an S8 action naming it, a response recorded since): answered.js.
+  // What answers each flag (an S8 action or referral naming it, a response recorded since): answered.js.
   const answers = flagAnswers(flags, context.checklist);
   // The team's records may hold what this device does not: those flags are shown
   // too, after the tablet's own, and say where they come from in words.

@@ -15,17 +15,19 @@ function isEmpty(value) {
   return false;
 }
 
-// The row group where an action names the flag it answers (a sub-field "flag").
-function actionGroup(template) {
+// The row groups whose rows name the flag they answer (a sub-field "flag"): S8's
+// actions, and from home-visit version 2 its referrals too.
+function answeringGroups(template) {
+  const groups = [];
   for (const section of template.sections || []) {
     for (const field of section.fields || []) {
       if (field.type === "group" && field.repeat === "rows"
         && (field.fields || []).some((sub) => sub.id === "flag")) {
-        return { section, field };
+        groups.push({ section, field });
       }
     }
   }
-  return null;
+  return groups;
 }
 
 /**
@@ -35,16 +37,18 @@ function actionGroup(template) {
  */
 export function submitSummary({ template, answers = {}, flags = [], household = null }) {
   const items = [];
-  const actions = actionGroup(template);
+  const groups = answeringGroups(template);
+  // Where to fix an unanswered flag: the first group (S8's actions).
+  const actions = groups[0] || null;
   const answered = new Set();
-  if (actions) {
-    const rows = (answers[actions.section.id] || {})[actions.field.id] || {};
+  for (const group of groups) {
+    const rows = (answers[group.section.id] || {})[group.field.id] || {};
     for (const row of Object.values(rows)) {
       if (row && typeof row.flag === "string" && row.flag.trim()) answered.add(row.flag.trim());
     }
   }
   for (const flag of flags) {
-    // An action names a flag by its key (answered.js): its rule, or rule:subject.
+    // An action or referral names a flag by its key (answered.js): its rule, or rule:subject.
     if (flag.severity !== "urgent" || answered.has(flag.rule)
       || answered.has(flagKey(flag.rule, flag.subject ?? null))) continue;
     items.push({

@@ -95,7 +95,7 @@ def test_bootstrap_gives_the_device_what_it_needs(demo, api_client):
     assert boot["sealing_key"]["alg"] == "ECDH-P256+HKDF-SHA256+A256GCM"
     assert boot["sealing_key"]["public_key"].startswith("B")  # 0x04: an uncompressed point
     assert [(t["template"], t["version"]) for t in boot["templates"]] == [
-        ("child-observation", 1), ("home-visit", 1)]
+        ("child-observation", 1), ("home-visit", 1), ("home-visit", 2)]
 
 
 def test_every_page_carries_the_security_headers(app, demo):

@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
 
+import pytest
 from markupsafe import escape
 
 from tests.review_support import person_id, record_concern, submit_answers, web_client
+from visitcheck.checklists.service import builtin_template_files
 from visitcheck.uk_time import when_words
 
 HOUSEHOLD_PEOPLE = ("Dana Whitfield", "Craig Whitfield", "Ava Whitfield")
@@ -146,7 +148,13 @@ class _Answers(HTMLParser):
             self.text += data
 
 
-def test_every_field_of_the_template_is_on_the_leads_page(app, demo, api_client):
+def builtin_versions(slug: str) -> list[int]:
+    return sorted(t["version"] for t in builtin_template_files() if t["template"] == slug)
+
+
+# Every built-in home-visit version: entries made under each keep rendering in full.
+@pytest.mark.parametrize("version", builtin_versions("home-visit"))
+def test_every_field_of_the_template_is_on_the_leads_page(app, demo, api_client, version):
     hv = api_client("hv")
     household = demo.households[1]  # Flat 6: Dana, Craig (of concern) and Ava
     record_concern(app, hv, demo)
@@ -159,12 +167,13 @@ def test_every_field_of_the_template_is_on_the_leads_page(app, demo, api_client)
         "parents": {dana: "Dana Whitfield", craig: "Craig Whitfield"},
         "persons_of_concern": {craig: "Craig Whitfield"},
     })
-    template = next(t for t in hv.bootstrap["templates"] if t["template"] == "home-visit")
+    template = next(t for t in hv.bootstrap["templates"]
+                    if t["template"] == "home-visit" and t["version"] == version)
     answers = {s["id"]: filler.scope(s["fields"], [f"{s.get('code', '')} {s['title']}"])
                for s in template["sections"]}
     assert len(filler.expected) > 100  # the whole template, not a corner of it
 
-    checklist_id = submit_answers(hv, household, answers)
+    checklist_id = submit_answers(hv, household, answers, template_version=version)
     page = web_client(app, "lead").get(f"/review/{checklist_id}")
     assert page.status_code == 200
     body = page.get_data(as_text=True)

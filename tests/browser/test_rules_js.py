@@ -12,7 +12,7 @@ import pytest
 from visitcheck.rules.context import build_context
 from visitcheck.rules.engine import age_band, evaluate, evaluate_expression
 
-from ..unit.test_context import CONTEXT_CASES, template_of
+from ..unit.test_context import CONTEXT_CASES, template_of, version_of
 from ..unit.test_context import expected as context_expected
 from ..unit.test_rules import (
     CASES,
@@ -26,13 +26,13 @@ from ..unit.test_rules import (
 
 pytestmark = pytest.mark.browser
 
-# The home-visit v1 rules as the signed-in page is served them.
+# A template version's rules as the signed-in page is served them (home-visit v1 by default).
 SERVED_RULES = """
-async function servedRules(slug = "home-visit") {
+async function servedRules(slug = "home-visit", version = 1) {
   const response = await fetch("/api/v1/bootstrap", { credentials: "same-origin" });
   if (!response.ok) throw new Error(`bootstrap: ${response.status}`);
   const bootstrap = await response.json();
-  return bootstrap.templates.find((t) => t.template === slug && t.version === 1).rules;
+  return bootstrap.templates.find((t) => t.template === slug && t.version === version).rules;
 }
 """
 
@@ -50,7 +50,7 @@ RUN_CONTEXT_CASES = SERVED_RULES.join(["async ([cases]) => {", """
   const { buildContext } = await import("/static/app/flags.js");
   const out = {};
   for (const c of cases) {
-    const rules = await servedRules(c.template || "home-visit");
+    const rules = await servedRules(c.template || "home-visit", c.template_version || 1);
     const { bank_holidays: bankHolidays, ...rest } = c.input;
     const context = buildContext({ ...rest, bankHolidays });
     out[c.name] = { context, flags: evaluate(rules, context) };
@@ -148,13 +148,13 @@ def test_javascript_builds_the_same_context_and_raises_the_expected_flags_for_ev
                             f"expected {context_expected(case)}")
         elif got["context"] != python_context:
             problems.append(f"{case['name']}: the context differs from Python's")
-        elif got["flags"] != evaluate(template_rules(template_of(case)), python_context):
+        elif got["flags"] != evaluate(template_rules(template_of(case), version_of(case)),
+                                      python_context):
             problems.append(f"{case['name']}: words or order differ from Python: {got['flags']}")
     assert problems == []
 
 
 RUN_FLAG_ANSWERS = SERVED_RULES.join(["async ([cases]) => {", """
-  const rules = await servedRules();
   const { evaluate } = await import("/static/app/rules.js");
   const { buildContext } = await import("/static/app/flags.js");
   const { flagAnswers } = await import("/static/app/answered.js");
@@ -162,6 +162,7 @@ RUN_FLAG_ANSWERS = SERVED_RULES.join(["async ([cases]) => {", """
   for (const c of cases) {
     const { bank_holidays: bankHolidays, ...rest } = c.input;
     const context = buildContext({ ...rest, bankHolidays });
+    const rules = await servedRules(c.template || "home-visit", c.template_version || 1);
     out[c.name] = flagAnswers(evaluate(rules, context), context.checklist);
   }
   return out;
@@ -180,7 +181,8 @@ def test_javascript_says_what_answers_each_flag_as_python_does_for_every_context
     problems = []
     for case in CONTEXT_CASES:
         context = build_context(**case["input"])
-        python = flag_answers(evaluate(home_visit_rules(), context), context["checklist"])
+        python = flag_answers(evaluate(template_rules(template_of(case), version_of(case)),
+                                       context), context["checklist"])
         if in_browser[case["name"]] != python:
             problems.append(f"{case['name']}: JavaScript {in_browser[case['name']]}, "
                             f"Python {python}")

@@ -104,7 +104,7 @@ def test_conflict_is_set_aside_while_other_visits_flow(tablet):
                 "rev": 3,
                 "current": {
                     "template": "home-visit",
-                    "template_version": 1,
+                    "template_version": 2,  # the tablet's new visits are on version 2
                     "household_id": "x",
                     "status": "returned",
                     "answers": {},

@@ -40,21 +40,27 @@ def template_of(case: dict) -> str:
     return case.get("template", "home-visit")
 
 
+def version_of(case: dict) -> int:
+    """The template version a context case runs with: its `template_version`, else 1."""
+    return case.get("template_version", 1)
+
+
 @pytest.fixture
 def served(app, demo, api_client) -> list[dict]:
     return served_rules(api_client)
 
 
 @pytest.fixture
-def served_by_template(app, demo, api_client) -> dict[str, list[dict]]:
-    return {slug: served_rules(api_client, slug)
-            for slug in {template_of(c) for c in CONTEXT_CASES}}
+def served_by_template(app, demo, api_client) -> dict[tuple[str, int], list[dict]]:
+    return {(slug, version): served_rules(api_client, slug, version)
+            for slug, version in {(template_of(c), version_of(c)) for c in CONTEXT_CASES}}
 
 
 def test_every_context_case_raises_exactly_its_flags_with_the_served_template(served_by_template):
     problems = []
     for case in CONTEXT_CASES:
-        flags = evaluate(served_by_template[template_of(case)], build_context(**case["input"]))
+        flags = evaluate(served_by_template[template_of(case), version_of(case)],
+                         build_context(**case["input"]))
         if raised(flags) != expected(case):
             problems.append(f"{case['name']}: raised {raised(flags)}, expected {expected(case)}")
     assert problems == []
@@ -106,13 +112,14 @@ def answered(answers: list[dict]) -> list[dict]:
             for a in answers if a["answered"]]
 
 
-def test_every_context_case_answers_exactly_the_flags_it_expects_answered(served):
+def test_every_context_case_answers_exactly_the_flags_it_expects_answered(served_by_template):
     from visitcheck.followup.answered import flag_answers
 
     problems = []
     for case in CONTEXT_CASES:
         context = build_context(**case["input"])
-        got = answered(flag_answers(evaluate(served, context), context["checklist"]))
+        rules = served_by_template[template_of(case), version_of(case)]
+        got = answered(flag_answers(evaluate(rules, context), context["checklist"]))
         if got != case.get("expect_answered", []):
             problems.append(f"{case['name']}: answered {got}")
     assert problems == []

@@ -48,7 +48,7 @@ class FlagAnswer:
     """One raised flag (a rule for one subject) and what answers it."""
 
     rule: str
-    key: str  # what an S8 action's "flag" holds for it (answered.flag_key)
+    key: str  # what an S8 action's or referral's "flag" holds for it (answered.flag_key)
     severity: str
     reason: str
     answered: bool
@@ -103,6 +103,10 @@ def follow_through(session: DbSession, *, checklist: Checklist, answers: dict[st
                 status = STATUS_WORDS.get(item.get("status") or "", "")
                 by.append((f"S8 action: {item.get('text') or ''}"
                            + (f" ({status.lower()})" if status else ""), item.get("at")))
+            elif item["kind"] == "referral":
+                outcome = item.get("outcome")
+                by.append((f"S8 referral to {item.get('to') or 'someone not recorded'}"
+                           + (f" (outcome: {outcome})" if outcome else ""), item.get("at")))
             else:
                 by.append((f"Response by {item.get('author') or 'the practitioner'}: "
                            f"{item.get('text') or ''}", item.get("at")))
