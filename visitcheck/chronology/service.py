@@ -206,13 +206,21 @@ def _checklist_entries(session: DbSession, checklist: Checklist, *, child: Perso
                          f"Traffic-light judgement {judgement.upper()}: {described}",
                          impact=behaviour.get("demeanour") or "",
                          action=TRAFFIC_LIGHT_ACTION.get(judgement, ""), link=link))
-    for flag in _raised(checklist, flags):
+    for flag in flags:
         if flag.get("subject") in (others | _child_ids_of(answers)) - {child.uuid}:
             continue  # a flag about another child of the household
         severity = str(flag.get("severity", "")).capitalize()
-        out.append(Entry(when, "flag", "The server's rules", record, OPINION,
-                         f"Flag {flag['rule']} ({severity}): {flag.get('reason') or ''}"
-                         .rstrip(": "), action=flag.get("action") or "", link=link))
+        words = f"Flag {flag['rule']} ({severity}): {flag.get('reason') or ''}".rstrip(": ")
+        if flag.get("at_visit", True):
+            out.append(Entry(when, "flag", "The server's rules", record, OPINION, words,
+                             action=flag.get("action") or "", link=link))
+        else:
+            # Raised later, by facts recorded since (a concern, a colleague's visit,
+            # days passing): dated when it was raised, not as if known at the visit.
+            raised = _moment(flag.get("raised_at"), made)
+            out.append(Entry(raised, "flag", "The server's rules, from the team's records",
+                             f"{record}: raised after the visit of {when_words(when)}",
+                             OPINION, words, action=flag.get("action") or "", link=link))
     analysis = answers.get("analysis") or {}
     for row in (analysis.get("referrals") or {}).values():
         outcome = row.get("outcome") or "outcome not yet recorded"
@@ -229,22 +237,6 @@ def _checklist_entries(session: DbSession, checklist: Checklist, *, child: Perso
                          OPINION,
                          f"The team lead {DECISION_WORDS.get(decision.decision, '')}"
                          f"{procedure}.", action=comment, link=link))
-    return out
-
-
-def _raised(checklist: Checklist, evaluated: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The flags stored when the checklist last changed (`flag_summary`: what the lead
-    saw raised), each with its reason where the rules, run again now, still give it.
-    Run again, the rules see today's facts: a flag raised only by a later concern
-    was not raised then and is not shown as if it had been."""
-    stored = json.loads(checklist.flag_summary or "[]")
-    by_rule: dict[str, list[dict[str, Any]]] = {}
-    for flag in evaluated:
-        by_rule.setdefault(flag["rule"], []).append(flag)
-    out = []
-    for flag in stored:
-        reasons = by_rule.get(flag["rule"]) or []
-        out.append(reasons.pop(0) if reasons else {**flag, "subject": None})
     return out
 
 
@@ -323,7 +315,12 @@ def child_chronology(session: DbSession, *, viewer: User, child_id: str, keyring
     recorded = list(session.scalars(select(Checklist).where(
         Checklist.household_id.in_(household_ids), Checklist.status.in_(RECORDED))
         .order_by(Checklist.id)))
-    flags = rules.server_flags_of(session, recorded, keyring=keyring) if recorded else {}
+    # The flags as stored, each with when it was first raised and whether at the visit
+    # (rules.service): a flag a later concern raised is not shown as known at the visit.
+    due = [c.uuid for c in recorded if c.flags_due]
+    if due:  # as the lead's pages do: what is due is evaluated before it is shown
+        rules.evaluate_due_flags(session, checklist_ids=due, keyring=keyring)
+    flags = rules.stored_flags_of(session, recorded, keyring=keyring) if recorded else {}
     others = set().union(*(people.child_ids(session, session.get_one(Household, h))
                            for h in household_ids)) - {child.uuid}
     entries: list[Entry] = []

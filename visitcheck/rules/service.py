@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, bindparam, delete, func, or_, select, text, update
@@ -178,7 +178,39 @@ def _stored_view(row: ChecklistFlag, *, keyring: Keyring) -> dict[str, Any]:
     fields = decrypt_fields(row, keyring=keyring)
     return {"rule": row.rule, "severity": row.severity, "subject": row.subject,
             "reason": fields.get("reason", ""), "action": fields.get("action", ""),
-            "answers": fields.get("answers", []), "subject_name": fields.get("subject_name")}
+            "answers": fields.get("answers", []), "subject_name": fields.get("subject_name"),
+            # When the flag was first raised for this checklist, and whether that was
+            # at the visit (while it was written, or at its submission) or later, from
+            # facts recorded since (a chronology dates the two apart).
+            "raised_at": _iso(row.evaluated_at), "at_visit": fields.get("at_visit", True)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _raised_when(checklist: Checklist, before: list[dict[str, Any]], *, at: datetime
+                 ) -> tuple[dict[tuple[str, str | None], tuple[datetime, bool]], bool]:
+    """What `_store` keeps of the flags stored before (each flag's first raising), and
+    whether a flag new now counts as raised at the visit: while it is a draft, and at
+    the first evaluation after it was submitted; later, facts recorded since raised it."""
+    kept = {}
+    for flag in before:
+        raised = flag.get("raised_at")
+        moment = datetime.fromisoformat(raised.replace("Z", "+00:00")) if raised else at
+        kept[flag["rule"], flag.get("subject")] = (moment, bool(flag.get("at_visit", True)))
+    previous = checklist.flags_evaluated_at
+    submitted = checklist.submitted_at
+    first_since_submission = submitted is not None and (
+        previous is None or _aware(previous) < _aware(submitted))
+    return kept, checklist.status == ChecklistStatus.DRAFT.value or first_since_submission
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def stored_flags_of(session: DbSession, checklists: Iterable[Checklist], *, keyring: Keyring
@@ -198,17 +230,24 @@ def stored_flags_of(session: DbSession, checklists: Iterable[Checklist], *, keyr
 
 
 def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,
-           keyring: Keyring, at: datetime) -> None:
-    """Add a checklist's flags (its earlier ones deleted by the caller)."""
+           keyring: Keyring, at: datetime,
+           kept: dict[tuple[str, str | None], tuple[datetime, bool]], at_visit: bool) -> None:
+    """Add a checklist's flags (its earlier ones deleted by the caller). A flag stored
+    before keeps when it was first raised (`evaluated_at`) and whether at the visit;
+    a new one is raised `at`, at the visit or not as `_raised_when` says."""
     for position, flag in enumerate(flags):
         subject = flag.get("subject")
+        subject = None if subject is None else str(subject)
+        raised_at, raised_at_visit = kept.get((str(flag["rule"]), subject), (at, at_visit))
+        if at_visit:  # the visit as submitted: everything raised now is the visit's
+            raised_at_visit = True
         row = ChecklistFlag(uuid=new_uuid(), checklist_id=checklist_id, position=position,
                             rule=str(flag["rule"]), severity=str(flag["severity"]),
-                            subject=None if subject is None else str(subject),
-                            evaluated_at=at)
+                            subject=subject, evaluated_at=raised_at)
         encrypt_fields(row, {"reason": flag.get("reason", ""), "action": flag.get("action", ""),
                              "answers": flag.get("answers", []),
-                             "subject_name": flag.get("subject_name")}, keyring=keyring)
+                             "subject_name": flag.get("subject_name"),
+                             "at_visit": raised_at_visit}, keyring=keyring)
         session.add(row)
 
 
@@ -242,6 +281,8 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
         changes.serialise_writers(session)
     table = cast(Table, Checklist.__table__)
     at = utcnow()
+    # Read before the rows are written: whether this is the submission's own evaluation.
+    raised = {c.id: _raised_when(c, before[c.uuid], at=at) for c in checklists}
     # One statement for them all, each row guarded by what was read for it; then
     # which rows took this evaluation (its time, the next flags_rev). The rows
     # written stay locked until commit, so no one else can have written them since.
@@ -269,7 +310,9 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
             Change.type == "checklist", Change.entity_id.in_([c.uuid for c in renewed]),
             Change.user_id.is_not(None), Change.household_id.is_(None)))
     for checklist in renewed:
-        _store(session, checklist.id, found[checklist.uuid], keyring=keyring, at=at)
+        kept, at_visit = raised[checklist.id]
+        _store(session, checklist.id, found[checklist.uuid], keyring=keyring, at=at,
+               kept=kept, at_visit=at_visit)
         changes.record(session, type="checklist", entity_id=checklist.uuid,
                        rev=read[checklist.id][0], user_id=checklist.author_id)
     # Leads are told of an urgent flag in the transaction that stores it (notify/),
