@@ -42,6 +42,9 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_followups_checklist_id'), ['checklist_id'],
                               unique=False)
         batch_op.create_index(batch_op.f('ix_followups_key_id'), ['key_id'], unique=False)
+    # Ciphertext never compresses: stored uncompressed on PostgreSQL, as since 0012.
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ALTER TABLE followups ALTER COLUMN sealed_fields SET STORAGE EXTERNAL')
 
 
 def downgrade():

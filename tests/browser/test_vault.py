@@ -70,6 +70,8 @@ def test_meta_store_holds_only_non_personal_items(tablet, demo):
         "outbox_seq",
         "pull_cursor",
         "last_sync_at",
+        # The push backoff: how many failures in a row and when the next try may be.
+        "sync_backoff",
     }
 
 
