@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import object_session
+from sqlalchemy import case, distinct, exists, func, or_, select
+from sqlalchemy.orm import joinedload, object_session
 
 from ..audit import service as audit
 from ..auth.models import Role, User
@@ -24,6 +24,7 @@ from ..people import service as people
 from ..people.models import Concern, Household, Person
 from ..rules import overdue
 from ..rules import service as flags
+from ..rules.models import ChecklistFlag
 from ..rules.service import RULES_NOT_RUN
 from ..sharing import service as sharing
 from ..sync import changes
@@ -289,13 +290,10 @@ def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueC
                                 Household.id.in_(select(Checklist.household_id)))
         .order_by(Household.id)).all()
     address = _Addresses(keyring)
-    rules: set[str] = {OVERDUE_RULE}
-    for summary in session.scalars(select(Checklist.flag_summary).where(
-            Checklist.team_id == lead.team_id)):
-        try:
-            rules |= {f["rule"] for f in json.loads(summary or "[]") if isinstance(f, dict)}
-        except (ValueError, KeyError, TypeError):
-            continue
+    rules: set[str] = {OVERDUE_RULE, *session.scalars(
+        select(ChecklistFlag.rule).distinct()
+        .join(Checklist, Checklist.id == ChecklistFlag.checklist_id)
+        .where(Checklist.team_id == lead.team_id))}
     return QueueChoices(
         practitioners=[Choice(u.uuid, u.name) for u in practitioners],
         households=sorted((Choice(h.uuid, address(h)) for h in households),
@@ -305,9 +303,10 @@ def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueC
 
 
 def _row(checklist: Checklist, *, now: datetime, address: _Addresses,
-         reasons: dict[str, list[Flag]] | None = None) -> QueueRow:
-    overdue = is_overdue(checklist, now=now)
+         reasons: dict[str, list[Flag]] | None = None, overdue: bool) -> QueueRow:
     flags = (reasons or {}).get(checklist.uuid) or flags_of(checklist)
+    # Overdue as asked now, not as the last evaluation stored it.
+    flags = [f for f in flags if f.rule != OVERDUE_RULE]
     if overdue:
         flags = [Flag(OVERDUE_RULE, "urgent"), *flags]
     return QueueRow(
@@ -335,90 +334,139 @@ def _title(checklist: Checklist) -> str:
     return str(definition.get("title") or checklist.template)
 
 
-def _matches_scope(checklist: Checklist, filters: QueueFilters) -> bool:
-    """Status, practitioner, household and visit dates: what flag counts are taken over."""
-    if filters.status and checklist.status != filters.status:
-        return False
-    if filters.practitioner and checklist.author.uuid != filters.practitioner:
-        return False
-    if filters.household and checklist.household.uuid != filters.household:
-        return False
-    visit_day = (checklist.visit_at or "")[:10]
-    if filters.date_from and (not visit_day or visit_day < filters.date_from.isoformat()):
-        return False
-    return not (filters.date_to and (not visit_day or visit_day > filters.date_to.isoformat()))
+def _scope(lead: User, filters: QueueFilters) -> list[Any]:
+    """Status, practitioner, household and visit dates, as SQL: what flag counts are
+    taken over (the team's reviewable checklists only)."""
+    where: list[Any] = [Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE)]
+    if filters.status:
+        where.append(Checklist.status == filters.status)
+    if filters.practitioner:
+        where.append(Checklist.author_id == select(User.id).where(
+            User.uuid == filters.practitioner).scalar_subquery())
+    if filters.household:
+        where.append(Checklist.household_id == select(Household.id).where(
+            Household.uuid == filters.household).scalar_subquery())
+    # The visit's day is the first ten characters of its ISO time; none matches no range.
+    visit_day = func.substr(Checklist.visit_at, 1, 10)
+    if filters.date_from:
+        where.append(visit_day >= filters.date_from.isoformat())
+    if filters.date_to:
+        where.append(visit_day <= filters.date_to.isoformat())
+    return where
 
 
-def _sort_key(sort: str):
-    def urgency(row: QueueRow):
-        best = min((_severity_rank(f.severity) for f in row.flags), default=len(SEVERITIES))
-        awaiting = row.status in DECIDABLE
-        submitted = row.submitted_at.timestamp() if row.submitted_at else math.inf
-        return (not row.overdue, not awaiting, best, submitted)
+def _has_flag(*, rule: str | None = None, severity: str | None = None) -> Any:
+    """A stored flag of this rule or severity on the checklist. A stored `overdue-review`
+    does not count: whether a checklist is overdue is asked now (_overdue_now), since
+    the stored one is only as fresh as the last `flags refresh`."""
+    where = [ChecklistFlag.checklist_id == Checklist.id, ChecklistFlag.rule != OVERDUE_RULE]
+    if rule is not None:
+        where.append(ChecklistFlag.rule == rule)
+    if severity is not None:
+        where.append(ChecklistFlag.severity == severity)
+    return exists().where(*where)
 
-    keys = {
-        "urgency": (urgency, False),
-        "oldest": (lambda r: r.submitted_at.timestamp() if r.submitted_at else math.inf, False),
-        "newest": (lambda r: r.submitted_at.timestamp() if r.submitted_at else -math.inf, True),
-        "visit": (lambda r: r.visit_at or "", True),
-    }
-    return keys.get(sort, keys["urgency"])
+
+def _overdue_now(session: DbSession, *, lead: User, now: datetime) -> list[Checklist]:
+    """The team's overdue checklists, most overdue first, asked of the template's rule
+    now. Only a submitted checklist with an urgent stored flag can be overdue (the rule
+    asks for both), so the rule runs over those alone: what it costs grows with the
+    checklists every lead must see at the top, not with the team's history."""
+    candidates = session.scalars(
+        select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
+        .where(Checklist.team_id == lead.team_id,
+               Checklist.status == ChecklistStatus.SUBMITTED.value,
+               Checklist.flag_summary.like('%"urgent"%'))
+        .order_by(Checklist.submitted_at, Checklist.id)).all()
+    return [c for c in candidates if is_overdue(c, now=now)]
+
+
+def _order(sort: str, overdue_ids: list[int]) -> list[Any]:
+    """The queue's orders in SQL; ties in the order of submission (then row id)."""
+    if sort == "oldest":
+        return [Checklist.submitted_at.asc().nulls_last(), Checklist.id]
+    if sort == "newest":
+        return [Checklist.submitted_at.desc().nulls_last(), Checklist.id]
+    if sort == "visit":
+        return [Checklist.visit_at.desc().nulls_last(), Checklist.id]
+    # Urgency: overdue first, then those awaiting a decision, then the most pressing
+    # flag, then the longest waiting.
+    return [case((Checklist.id.in_(overdue_ids or [-1]), 0), else_=1),
+            case((Checklist.status.in_(sorted(DECIDABLE)), 0), else_=1),
+            Checklist.flag_rank, Checklist.submitted_at.asc().nulls_last(), Checklist.id]
+
+
+def _flag_counts(session: DbSession, *, scope: list[Any], overdue: int
+                 ) -> list[tuple[Flag, int]]:
+    """How many checklists in scope carry each flag (one per checklist however many
+    subjects), counted by the database; `overdue-review` as asked now."""
+    counts: dict[Flag, int] = {} if not overdue else {Flag(OVERDUE_RULE, "urgent"): overdue}
+    for rule, severity, count in session.execute(
+            select(ChecklistFlag.rule, ChecklistFlag.severity,
+                   func.count(distinct(ChecklistFlag.checklist_id)))
+            .join(Checklist, Checklist.id == ChecklistFlag.checklist_id)
+            .where(*scope, ChecklistFlag.rule != OVERDUE_RULE)
+            .group_by(ChecklistFlag.rule, ChecklistFlag.severity)):
+        counts[Flag(str(rule), str(severity))] = int(count)
+    return sorted(counts.items(), key=lambda kv: (_severity_rank(kv[0].severity), kv[0].rule))
 
 
 def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
-               filters: QueueFilters | None = None, now: datetime | None = None) -> QueuePage:
+               filters: QueueFilters | None = None, now: datetime | None = None,
+               per_page: int = PER_PAGE) -> QueuePage:
     """The team's checklists awaiting or past review, filtered, sorted and in pages; the
     overdue ones apart at the top; drafts older than two days apart, as "not yet
-    submitted" only."""
+    submitted" only.
+
+    The database filters, counts, sorts and pages; only the shown page's rows (and the
+    overdue ones) are read in full and decrypted. The number of queries is the same
+    whatever the page size or the team's history (tests/api/test_query_counts.py)."""
     _require_lead(lead)
     _with_flags_evaluated(session, lead=lead, keyring=keyring)
     filters = filters or QueueFilters()
     now = now or utcnow()
     address = _Addresses(keyring)
-    checklists_ = session.scalars(
-        select(Checklist).where(Checklist.team_id == lead.team_id,
-                                Checklist.status.in_(REVIEWABLE))
-        .order_by(Checklist.submitted_at, Checklist.id)).all()
+    overdue_list = _overdue_now(session, lead=lead, now=now)
+    overdue_ids = [c.id for c in overdue_list]
+    scope = _scope(lead, filters)
+    in_scope = set(session.scalars(select(Checklist.id).where(
+        *scope, Checklist.id.in_(overdue_ids or [-1]))))
+    flag_counts = _flag_counts(session, scope=scope, overdue=len(in_scope))
 
-    in_scope = [c for c in checklists_ if _matches_scope(c, filters)]
-    overdue_list = [c for c in checklists_ if is_overdue(c, now=now)]
-    counts: dict[Flag, int] = {}
-    selected: list[tuple[Checklist, list[Flag], bool]] = []
-    for checklist in in_scope:
-        flags = flags_of(checklist)
-        overdue = is_overdue(checklist, now=now)
-        if overdue:
-            flags = [Flag(OVERDUE_RULE, "urgent"), *flags]
-        for flag in flags:
-            counts[flag] = counts.get(flag, 0) + 1
-        if filters.flag and all(f.rule != filters.flag for f in flags):
-            continue
-        if filters.severity and all(f.severity != filters.severity for f in flags):
-            continue
-        selected.append((checklist, flags, overdue))
-
-    # Sort on what needs no decryption, then decrypt the addresses of one page only.
-    light = [QueueRow(c.uuid, "", "", c.visit_at, c.status, "", c.submitted_at, "", flags,
-                      overdue) for c, flags, overdue in selected]
-    key, reverse = _sort_key(filters.sort)
-    order = sorted(range(len(light)), key=lambda i: key(light[i]), reverse=reverse)
-    pages = max(1, math.ceil(len(order) / PER_PAGE))
+    where = list(scope)
+    if filters.flag == OVERDUE_RULE:
+        where.append(Checklist.id.in_(overdue_ids or [-1]))
+    elif filters.flag:
+        where.append(_has_flag(rule=filters.flag))
+    if filters.severity == "urgent":
+        where.append(or_(_has_flag(severity="urgent"), Checklist.id.in_(overdue_ids or [-1])))
+    elif filters.severity:
+        where.append(_has_flag(severity=filters.severity))
+    total = session.scalar(select(func.count()).select_from(Checklist).where(*where)) or 0
+    pages = max(1, math.ceil(total / per_page))
     page = min(max(1, filters.page), pages)
-    shown = [selected[i][0] for i in order[(page - 1) * PER_PAGE: page * PER_PAGE]]
+    shown = session.scalars(
+        select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
+        .where(*where).order_by(*_order(filters.sort, overdue_ids))
+        .limit(per_page).offset((page - 1) * per_page)).all()
     # The reasons, which name people, of the rows shown only.
     reasons = flags_with_reasons(session, [*overdue_list, *shown], keyring=keyring)
-    overdue_rows = [_row(c, now=now, address=address, reasons=reasons) for c in overdue_list]
-    rows = [_row(c, now=now, address=address, reasons=reasons) for c in shown]
+    overdue_set = set(overdue_ids)
+    overdue_rows = [_row(c, now=now, address=address, reasons=reasons, overdue=True)
+                    for c in overdue_list]
+    rows = [_row(c, now=now, address=address, reasons=reasons, overdue=c.id in overdue_set)
+            for c in shown]
 
     drafts = session.scalars(
-        select(Checklist).where(Checklist.team_id == lead.team_id,
-                                Checklist.status == ChecklistStatus.DRAFT,
-                                Checklist.created_at < now - STALE_DRAFT_AGE)
+        select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
+        .where(Checklist.team_id == lead.team_id,
+               Checklist.status == ChecklistStatus.DRAFT,
+               Checklist.created_at < now - STALE_DRAFT_AGE)
         .order_by(Checklist.created_at)).all()
     stale = [DraftRow(d.author.name, address(d.household), d.created_at,
                       age_words(d.created_at, now=now)) for d in drafts]
 
-    listed = [*shown, *drafts, *(c for c in checklists_ if is_overdue(c, now=now))]
+    listed = [*shown, *drafts, *overdue_list]
     audit.record(session, action="review.queue", actor=lead, subjects=[
         audit.subject(kind, public_id) for c in listed
         for kind, public_id in (("checklist", c.uuid), ("household", c.household.uuid))],
@@ -428,12 +476,9 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
             "status": filters.status, "flag": filters.flag, "severity": filters.severity,
             "practitioner": filters.practitioner, "household": filters.household,
         }.items() if v}})
-    return QueuePage(
-        rows=rows, overdue=overdue_rows, stale_drafts=stale,
-        flag_counts=sorted(counts.items(), key=lambda kv: (_severity_rank(kv[0].severity),
-                                                           kv[0].rule)),
-        total=len(order), page=page, pages=pages, filters=filters,
-    )
+    return QueuePage(rows=rows, overdue=overdue_rows, stale_drafts=stale,
+                     flag_counts=flag_counts, total=total, page=page, pages=pages,
+                     filters=filters)
 
 
 # --- one checklist ------------------------------------------------------------------------
