@@ -105,3 +105,67 @@ def test_the_queue_page_over_http_costs_the_same_queries_whatever_the_history(ap
     _grow(app, 300)
     large = [count("/review"), count("/review?page=3")]
     assert small == large, (small, large)
+
+
+# --- the pull -----------------------------------------------------------------------
+
+
+def _family(hv, number: int) -> None:
+    """A household as a device makes it: a child, an adult with a concern, a visit."""
+    from tests.factories import make_checklist, make_concern, make_household
+
+    made = make_household(hv, f"{number} Count Street", children=[{"name": f"Child {number}"}],
+                          adults=[f"Adult {number}"])
+    make_concern(hv, made["adults"][0], {made["children"][0]: "supervised"})
+    make_checklist(hv, made["id"], made["children"])
+
+
+def _pull_queries(app, hv, *, cursor: int = 0, limit: int = 500) -> tuple[int, dict]:
+    with app.app_context(), counting() as statements:
+        answer = hv.pull(cursor=cursor, limit=limit)
+        assert answer.status_code == 200
+    return len(statements), answer.get_json()
+
+
+def test_a_pull_page_costs_the_same_queries_however_many_changes_it_holds(app, demo,
+                                                                           api_client):
+    hv = api_client("hv")
+    for number in range(2):
+        _family(hv, number)
+    small, answer = _pull_queries(app, hv)
+    kinds = {c["type"] for c in answer["changes"]}
+    assert {"household", "person", "concern", "checklist"} <= kinds
+    for number in range(2, 12):
+        _family(hv, number)
+    large, answer = _pull_queries(app, hv)
+    assert {c["type"] for c in answer["changes"]} == kinds
+    assert len(answer["changes"]) > 40
+    assert large == small
+    # Smaller pages through the same history: never more than the page holding all.
+    cursor, more = 0, True
+    while more:
+        queries, answer = _pull_queries(app, hv, cursor=cursor, limit=15)
+        assert queries <= large
+        cursor, more = answer["cursor"], answer["more"]
+
+
+def test_a_pull_page_stops_at_its_byte_budget_and_the_next_goes_on(app, demo, api_client,
+                                                                   monkeypatch):
+    from visitcheck.sync import pull as pull_page
+
+    hv = api_client("hv")
+    for number in range(3):
+        _family(hv, number)
+    everything = hv.pull(cursor=0, limit=500).get_json()
+    assert everything["more"] is False
+    monkeypatch.setattr(pull_page, "PAGE_BYTES", 2000)
+    seen: list[int] = []
+    cursor, more, answers = 0, True, 0
+    while more:
+        answer = hv.pull(cursor=cursor, limit=500).get_json()
+        assert answer["changes"], "every answer moves the catch-up on"
+        seen += [c["seq"] for c in answer["changes"]]
+        cursor, more, answers = answer["cursor"], answer["more"], answers + 1
+    assert answers > 2
+    # Cut into pages, nothing skipped, nothing twice, the same content.
+    assert seen == [c["seq"] for c in everything["changes"]]

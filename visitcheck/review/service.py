@@ -805,7 +805,13 @@ def decision_view(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any] |
     """The latest decision as the author's device receives it (the `review` key of the
     pull's checklist data), or None before any."""
     session = object_session(checklist)
-    row = latest_decision(session, checklist) if session is not None else None
+    return decision_row_view(latest_decision(session, checklist) if session is not None
+                             else None, keyring=keyring)
+
+
+def decision_row_view(row: ReviewDecision | None, *, keyring: Keyring
+                      ) -> dict[str, Any] | None:
+    """A decision as the author's device receives it; None for none."""
     if row is None:
         return None
     return {

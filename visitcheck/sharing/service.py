@@ -200,8 +200,10 @@ def _first_name(person: Person, *, keyring: Keyring) -> str:
     return names[0] if names else "Name not known"
 
 
-def alert_view(session: DbSession, alert: Alert, *, keyring: Keyring) -> dict[str, Any]:
-    """What the recipient's device receives. Never the source of the concern."""
+def alert_view(session: DbSession, alert: Alert, *, keyring: Keyring,
+               children: list[Person] | None = None) -> dict[str, Any]:
+    """What the recipient's device receives. Never the source of the concern.
+    `children`: the household's other children, where the caller loaded them (the pull)."""
     concern = decrypt_fields(alert.concern, keyring=keyring)
     person = alert.concern.person
     return {
@@ -211,8 +213,9 @@ def alert_view(session: DbSession, alert: Alert, *, keyring: Keyring) -> dict[st
         "person_name": _first_name(person, keyring=keyring),
         "household_id": alert.household.uuid,
         "household_address": decrypt_fields(alert.household, keyring=keyring)["address"],
-        "children": [_first_name(child, keyring=keyring)
-                     for child in _children_of(session, alert.household, besides=person.id)],
+        "children": [_first_name(child, keyring=keyring) for child in (
+            children if children is not None
+            else _children_of(session, alert.household, besides=person.id))],
         "basis": basis_words(concern.get("basis", [])),
         "raised_at": _iso(alert.raised_at),
         "acknowledged_at": _iso(alert.acknowledged_at),
