@@ -445,10 +445,15 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     total = session.scalar(select(func.count()).select_from(Checklist).where(*where)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, filters.page), pages)
-    shown = session.scalars(
+    # The page's ids in order first (a narrow sort, on indexed columns), then those
+    # rows alone in full with their authors and households.
+    page_ids = list(session.scalars(
+        select(Checklist.id).where(*where).order_by(*_order(filters.sort, overdue_ids))
+        .limit(per_page).offset((page - 1) * per_page)))
+    loaded = {c.id: c for c in session.scalars(
         select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
-        .where(*where).order_by(*_order(filters.sort, overdue_ids))
-        .limit(per_page).offset((page - 1) * per_page)).all()
+        .where(Checklist.id.in_(page_ids or [-1])))}
+    shown = [loaded[i] for i in page_ids]
     # The reasons, which name people, of the rows shown only.
     reasons = flags_with_reasons(session, [*overdue_list, *shown], keyring=keyring)
     overdue_set = set(overdue_ids)
