@@ -34,6 +34,12 @@ def counting() -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", count)
 
 
+def _reads(statements: list[str]) -> int:
+    """Statements other than the audit trail's own inserts: each item shown is audited
+    as its own event (DESIGN.md), which SQLite writes one INSERT at a time."""
+    return sum(not s.lstrip().startswith("INSERT INTO audit_events") for s in statements)
+
+
 def _lead(session) -> User:
     return session.scalars(select(User).where(User.username == "lead")).one()
 
@@ -169,3 +175,73 @@ def test_a_pull_page_stops_at_its_byte_budget_and_the_next_goes_on(app, demo, ap
     assert answers > 2
     # Cut into pages, nothing skipped, nothing twice, the same content.
     assert seen == [c["seq"] for c in everything["changes"]]
+
+
+# --- the alerts page and the family map -------------------------------------------------
+
+
+def _more_households(app, count: int, *, linked_to: str | None = None) -> None:
+    """`count` more households of the lead's team, each alerted about the one concern
+    (a group on the alerts page), and with `linked_to` (a person) visiting each."""
+    from visitcheck.auth.models import Team
+    from visitcheck.people import service as people
+    from visitcheck.people.models import Concern, HouseholdMember, Person, Residence
+    from visitcheck.sharing.models import Alert
+
+    with app.app_context():
+        lead = _lead(db.session)
+        team = db.session.get(Team, lead.team_id)
+        concern = db.session.scalars(select(Concern).where(
+            Concern.team_id == lead.team_id)).first()
+        recipients = db.session.scalars(select(User).where(
+            User.team_id == lead.team_id, User.role != "team_lead")).all()
+        visitor = db.session.scalars(select(Person).where(Person.uuid == linked_to)).first()
+        for number in range(count):
+            household = people.create_household(
+                db.session, team=team, address=f"{number} Alert Row", keyring=keyring(),
+                members=[people.MemberSpec(f"Child {number}", Residence.LIVES_HERE,
+                                           is_child=True)])
+            if visitor is not None:
+                db.session.add(HouseholdMember(household_id=household.id,
+                                               person_id=visitor.id,
+                                               residence=Residence.VISITS_REGULARLY.value))
+            for user in recipients:
+                db.session.add(Alert(user_id=user.id, concern_id=concern.id,
+                                     household_id=household.id))
+        db.session.commit()
+
+
+def test_the_alerts_page_costs_the_same_queries_however_many_alerts(app, demo, api_client):
+    from tests.review_support import record_concern, web_client
+
+    record_concern(app, api_client("hv"), demo)
+    client = web_client(app, "lead")
+
+    def count() -> int:
+        with app.app_context(), counting() as statements:
+            assert client.get("/review/alerts").status_code == 200
+        return _reads(statements)
+
+    _more_households(app, 2)
+    small = count()
+    _more_households(app, 20)
+    assert count() == small
+
+
+def test_the_family_map_costs_the_same_queries_however_many_people_it_shows(app, demo,
+                                                                         api_client):
+    from tests.review_support import record_concern, web_client
+
+    concern, craig = record_concern(app, api_client("hv"), demo)
+    client = web_client(app, "lead")
+    start = demo.households[1]
+
+    def count() -> int:
+        with app.app_context(), counting() as statements:
+            assert client.get(f"/map/{start}").status_code == 200
+        return _reads(statements)
+
+    _more_households(app, 2, linked_to=craig)
+    small = count()
+    _more_households(app, 8, linked_to=craig)
+    assert count() == small

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
 from ..auth.models import Role, User
@@ -335,7 +336,11 @@ def alert_groups(session: DbSession, *, team_id: int, keyring: Keyring,
                  household: Household | None = None) -> list[AlertGroup]:
     """Who has and has not acknowledged each alert, for a team (or one household).
     Decrypts names and addresses: callers check that the viewer is the team's lead."""
-    query = (select(Alert).join(Household, Household.id == Alert.household_id)
+    # With what each group shows (concern, person, household, recipient): one query
+    # however many alerts the team has (tests/api/test_query_counts.py).
+    query = (select(Alert).options(joinedload(Alert.concern).joinedload(Concern.person),
+                                   joinedload(Alert.household), joinedload(Alert.user))
+             .join(Household, Household.id == Alert.household_id)
              .where(Household.team_id == team_id)
              .order_by(Alert.concern_id, Alert.household_id, Alert.raised_at, Alert.id))
     if household is not None:
@@ -382,4 +387,6 @@ def audit_alert_groups(session: DbSession, *, groups: list[AlertGroup], viewer: 
         audit.record(session, action="alert.read", actor=viewer, object_type="concern",
                      object_id=group.concern_id,
                      subjects=[audit.subject("person", group.person_id),
-                               audit.subject("household", group.household_id)])
+                               audit.subject("household", group.household_id)],
+                     flush=False)
+    session.flush()  # the events written together, as a push's batch is
