@@ -54,7 +54,6 @@ def make_database(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
         conn.execute(text(f"CREATE DATABASE {PG_NAME}"))
 
     def drop() -> None:
-        db.engine.dispose()
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
         admin.dispose()
