@@ -185,7 +185,7 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring,
     """The plaintext as the device sealed it, plus the server's status and revision,
     and the team lead's latest decision (`review`, None before any). `decision`: that
     decision's row (or None), where the caller loaded it with others (the pull)."""
-    from ..review.service import decision_row_view, decision_view  # review builds on these
+    from ..review.decisions import decision_row_view, decision_view  # review builds on these
 
     payload = decrypt_fields(checklist, keyring=keyring)
     return {

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
 from ..auth.models import Role, User
+from ..auth.roles import require_role
 from ..checklists.validation import FieldError
 from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity
@@ -372,8 +373,7 @@ class AlertsForbidden(Exception):
 
 def team_alerts(session: DbSession, *, lead: User, keyring: Keyring) -> list[AlertGroup]:
     """The lead's view of every alert in their team: who has and has not acknowledged."""
-    if lead.role != Role.TEAM_LEAD.value:
-        raise AlertsForbidden()
+    require_role(lead, Role.TEAM_LEAD, error=AlertsForbidden)
     groups = alert_groups(session, team_id=lead.team_id, keyring=keyring)
     audit.record(session, action="alerts.read", actor=lead,
                  detail={"groups": len(groups)})
