@@ -21,20 +21,10 @@ from ..rules import service as flags
 from ..sync import changes
 from ..uk_time import when_words
 from .models import Decision, Procedure, ReviewDecision
-from .words import (  # noqa: F401
-    DECISION_WORDS,
-    PROCEDURE_WORDS,
-    SEVERITIES,
-    SEVERITY_WORDS,
+from .words import (
     STATUS_WORDS,
     Choice,
-    Flag,
     _Addresses,
-    _severity_rank,
-    age_words,
-    flags_of,
-    flags_with_reasons,
-    residence_words,
 )
 
 REVIEWABLE = [

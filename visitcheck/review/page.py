@@ -23,59 +23,23 @@ from ..sharing import service as sharing
 from ..uk_time import when_words
 from . import answers as answers_
 from .answers import AnswerSection
-from .decisions import (  # noqa: F401
+from .decisions import (
     DECIDABLE,
     REVIEWABLE,
-    STATUS_AFTER,
-    ChecklistChanged,
-    ChecklistNotFound,
-    CommentRequired,
-    DecisionRefused,
-    NotAwaitingDecision,
-    ProcedureRequired,
-    ReviewForbidden,
-    _require_lead,
     _team_checklist,
-    decide,
-    decision_row_view,
-    decision_view,
-    escalation_candidates,
-    latest_decision,
 )
 from .models import ReviewDecision
-from .queue import (  # noqa: F401
+from .queue import (
     OVERDUE_RULE,
-    PER_PAGE,
-    SORTS,
-    STALE_DRAFT_AGE,
-    DraftRow,
-    QueueChoices,
-    QueueFilters,
-    QueuePage,
-    QueueRow,
-    _flag_counts,
-    _has_flag,
-    _order,
-    _overdue_now,
-    _row,
-    _scope,
     _title,
     _with_flags_evaluated,
     is_overdue,
-    queue_choices,
-    team_queue,
 )
-from .words import (  # noqa: F401
+from .words import (
     DECISION_WORDS,
     PROCEDURE_WORDS,
-    SEVERITIES,
-    SEVERITY_WORDS,
     STATUS_WORDS,
-    Choice,
     Flag,
-    _Addresses,
-    _severity_rank,
-    age_words,
     flags_of,
     flags_with_reasons,
     residence_words,

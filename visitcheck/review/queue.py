@@ -21,30 +21,12 @@ from ..people.models import Household
 from ..rules import overdue
 from ..rules import service as flags
 from ..rules.models import ChecklistFlag
-from .decisions import (  # noqa: F401
+from .decisions import (
     DECIDABLE,
     REVIEWABLE,
-    STATUS_AFTER,
-    ChecklistChanged,
-    ChecklistNotFound,
-    CommentRequired,
-    DecisionRefused,
-    NotAwaitingDecision,
-    ProcedureRequired,
-    ReviewForbidden,
     _require_lead,
-    _team_checklist,
-    decide,
-    decision_row_view,
-    decision_view,
-    escalation_candidates,
-    latest_decision,
 )
-from .words import (  # noqa: F401
-    DECISION_WORDS,
-    PROCEDURE_WORDS,
-    SEVERITIES,
-    SEVERITY_WORDS,
+from .words import (
     STATUS_WORDS,
     Choice,
     Flag,
@@ -53,7 +35,6 @@ from .words import (  # noqa: F401
     age_words,
     flags_of,
     flags_with_reasons,
-    residence_words,
 )
 
 OVERDUE_RULE = "overdue-review"
