@@ -7,18 +7,21 @@ import re
 import uuid
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from tests.conftest import DEMO_PASSWORD, sign_in
 from tests.sealing import checklist_payload, complete_visit, sealed_op
 from visitcheck.auth import service as auth
 from visitcheck.checklists.models import Checklist
+from visitcheck.database import utcnow
 from visitcheck.demo import OTHER_TEAM
 from visitcheck.extensions import db, keyring
 from visitcheck.keys import decrypt_fields
 from visitcheck.people import service as people
 from visitcheck.people.models import Household, Residence
 from visitcheck.people.service import MemberSpec
+from visitcheck.rules import service as flag_store
+from visitcheck.rules.models import ChecklistFlag
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 OTHER_PASSWORD = "other-team-password"
@@ -55,6 +58,15 @@ def set_checklist(app, checklist_id: str, **values) -> None:
             select(Checklist).where(Checklist.uuid == checklist_id)).one()
         for key, value in values.items():
             if key == "flags":
+                # As the rules store them: the rows the queue filters and counts on,
+                # the summary and the most pressing severity.
+                raised = [{"rule": r, "severity": s, "subject": None, "reason": f"{r} (test)"}
+                          for r, s in value]
+                db.session.execute(delete(ChecklistFlag).where(
+                    ChecklistFlag.checklist_id == checklist.id))
+                flag_store._store(db.session, checklist.id, raised, keyring=keyring(),
+                                  at=utcnow())
+                checklist.flag_rank = flag_store.rank(raised)
                 key, value = "flag_summary", json.dumps(
                     [{"rule": r, "severity": s} for r, s in value])
             setattr(checklist, key, value)

@@ -77,6 +77,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .compression import register_compression
     from .people.views import bp as people_bp
     from .review.views import bp as review_bp
+    from .review.views import map_bp as review_map_bp
     from .security import register_security
     from .shell.views import bp as shell_bp
     from .shell.views import static_file as serve_static
@@ -84,6 +85,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(review_map_bp)
     app.register_blueprint(people_bp)
     app.register_blueprint(admin_bp)
     from .retention.views import bp as retention_bp

@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -40,6 +49,8 @@ class Checklist(EncryptedFields, Base):
     """
 
     __tablename__ = "checklists"
+    # The lead's queue filters and pages in SQL (review/queue.py).
+    __table_args__ = (Index("ix_checklists_queue", "team_id", "status", "submitted_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(UUIDString, unique=True)
@@ -56,6 +67,9 @@ class Checklist(EncryptedFields, Base):
     # evaluation: enough for the queue to sort and filter. The flags with their
     # reasons, which name people, are stored encrypted in `checklist_flags`.
     flag_summary: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    # The most pressing severity among the stored flags (0 urgent, 1 action, 2 review,
+    # 3 none), kept with `flag_summary`: the queue's urgency order as an indexed column.
+    flag_rank: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     # True from a save, or a change of the facts the rules read, until the
     # server's rules have run over it again. They run after the push commits,
     # outside the feed lock (rules.service.evaluate_due_flags); whatever is still

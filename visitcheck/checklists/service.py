@@ -177,10 +177,15 @@ def _stored_checklist(session: DbSession, public_id: str) -> Checklist | None:
     return memo[public_id] if public_id in memo else checklist_by_public_id(session, public_id)
 
 
-def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any]:
+_LOOK_UP = object()
+
+
+def checklist_content(checklist: Checklist, *, keyring: Keyring,
+                      decision: Any = _LOOK_UP) -> dict[str, Any]:
     """The plaintext as the device sealed it, plus the server's status and revision,
-    and the team lead's latest decision (`review`, None before any)."""
-    from ..review.service import decision_view  # review builds on checklists
+    and the team lead's latest decision (`review`, None before any). `decision`: that
+    decision's row (or None), where the caller loaded it with others (the pull)."""
+    from ..review.decisions import decision_row_view, decision_view  # review builds on these
 
     payload = decrypt_fields(checklist, keyring=keyring)
     return {
@@ -188,7 +193,8 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring) -> dict[str, An
         "id": checklist.uuid,
         "status": checklist.status,
         "rev": checklist.rev,
-        "review": decision_view(checklist, keyring=keyring),
+        "review": decision_view(checklist, keyring=keyring) if decision is _LOOK_UP
+        else decision_row_view(decision, keyring=keyring),
     }
 
 

@@ -94,7 +94,7 @@ def urgent_flags_raised(session: DbSession, *,
 
 def record_overdue(session: DbSession, *, now: datetime | None = None) -> int:
     """Submissions that became overdue for review since the last check. Flushes."""
-    from ..review.service import is_overdue  # review reads notify's list: import late
+    from ..review.queue import is_overdue  # review reads notify's list: import late
 
     now = now or utcnow()
     count = 0

@@ -10,11 +10,11 @@ children live there, is what L1 and L4 ask them to know). Each view is audited.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
 from ..auth.models import Role, User
@@ -152,31 +152,53 @@ def _name(fields: dict[str, Any]) -> str:
 
 def _reach(session: DbSession, start: Household) -> tuple[list[Household], bool]:
     """Breadth-first over household_members: households sharing a person, same team,
-    at most MAX_HOPS away and MAX_HOUSEHOLDS in all."""
+    at most MAX_HOPS away and MAX_HOUSEHOLDS in all. One query per hop, for the whole
+    ring of households found at the last one."""
     seen = {start.id: start}
     order = [start]
-    queue = deque([(start, 0)])
+    ring = [start]
     truncated = False
-    while queue:
-        household, hops = queue.popleft()
-        if hops >= MAX_HOPS:
-            continue
+    for _hop in range(MAX_HOPS):
+        if not ring:
+            break
         person_ids = select(HouseholdMember.person_id).where(
-            HouseholdMember.household_id == household.id)
+            HouseholdMember.household_id.in_([h.id for h in ring]))
         neighbours = session.scalars(
             select(Household).join(HouseholdMember, HouseholdMember.household_id == Household.id)
             .where(HouseholdMember.person_id.in_(person_ids), Household.team_id == start.team_id)
             .order_by(Household.id)).unique().all()
-        for neighbour in neighbours:
-            if neighbour.id in seen:
-                continue
+        # In the order the one-household-at-a-time walk took them: by the household
+        # that reached them, then by id.
+        reached_from = _reached_from(session, ring=ring, candidates=[
+            n.id for n in neighbours if n.id not in seen])
+        ring = []
+        for neighbour in sorted((n for n in neighbours if n.id not in seen),
+                                key=lambda n: (reached_from.get(n.id, 0), n.id)):
             if len(order) >= MAX_HOUSEHOLDS:
                 truncated = True
                 continue
             seen[neighbour.id] = neighbour
             order.append(neighbour)
-            queue.append((neighbour, hops + 1))
+            ring.append(neighbour)
     return order, truncated
+
+
+def _reached_from(session: DbSession, *, ring: list[Household], candidates: list[int]
+                  ) -> dict[int, int]:
+    """For each candidate household, the position in `ring` of the first household it
+    shares a person with."""
+    if not candidates:
+        return {}
+    position = {h.id: i for i, h in enumerate(ring)}
+    inner = HouseholdMember.__table__.alias("inner_member")
+    out: dict[int, int] = {}
+    for candidate, source in session.execute(
+            select(HouseholdMember.household_id, inner.c.household_id)
+            .join(inner, inner.c.person_id == HouseholdMember.person_id)
+            .where(HouseholdMember.household_id.in_(candidates),
+                   inner.c.household_id.in_(list(position)))):
+        out[candidate] = min(out.get(candidate, len(ring)), position[source])
+    return out
 
 
 def _may_start(session: DbSession, *, viewer: User, household: Household) -> bool:
@@ -199,22 +221,38 @@ def family_map(session: DbSession, *, viewer: User, household_id: str,
     caseload = set(people.caseload_household_ids(session, user=viewer))
     reached, truncated = _reach(session, start)
 
+    # Every list the map draws read in one query each, whatever the households hold.
+    reached_ids = [h.id for h in reached]
+    children_of = dict(session.execute(
+        select(HouseholdMember.household_id, func.count(Person.id))
+        .join(Person, Person.id == HouseholdMember.person_id)
+        .where(HouseholdMember.household_id.in_(reached_ids), Person.is_child.is_(True))
+        .group_by(HouseholdMember.household_id)).all())
     households: dict[int, MapHousehold] = {}
     for household in reached:
         visible = full or household.id in caseload
-        children = session.scalars(
-            select(Person.id).join(HouseholdMember, HouseholdMember.person_id == Person.id)
-            .where(HouseholdMember.household_id == household.id, Person.is_child.is_(True))
-        ).all()
         label = (people.household_address(household, keyring=keyring) if visible
                  else "Another household (not on your caseload)")
         households[household.id] = MapHousehold(id=household.uuid, label=label,
-                                                visible=visible, children=len(children),
+                                                visible=visible,
+                                                children=int(children_of.get(household.id, 0)),
                                                 start=household.id == start.id)
 
     memberships = session.scalars(
-        select(HouseholdMember).where(HouseholdMember.household_id.in_(list(households)))
+        select(HouseholdMember).options(joinedload(HouseholdMember.person))
+        .where(HouseholdMember.household_id.in_(list(households)))
         .order_by(HouseholdMember.household_id, HouseholdMember.id)).all()
+    member_ids = sorted({m.person_id for m in memberships})
+    # people.person_visible for all at once: made by the viewer, or in a household on
+    # their caseload.
+    on_caseload = set(session.scalars(select(HouseholdMember.person_id).where(
+        HouseholdMember.person_id.in_(member_ids),
+        HouseholdMember.household_id.in_(list(caseload) or [-1])))) if not full else set()
+    all_concerns: dict[int, list[Concern]] = {}
+    for concern in session.scalars(select(Concern).where(
+            Concern.person_id.in_(member_ids), Concern.team_id == viewer.team_id)
+            .order_by(Concern.id)):
+        all_concerns.setdefault(concern.person_id, []).append(concern)
     persons: dict[int, MapPerson] = {}
     person_fields: dict[int, dict[str, Any]] = {}
     concerns_by_person: dict[int, list[Concern]] = {}
@@ -222,14 +260,12 @@ def family_map(session: DbSession, *, viewer: User, household_id: str,
     for membership in memberships:
         person = membership.person
         if person.team_id != viewer.team_id or not (
-                full or people.person_visible(session, user=viewer, person=person)):
+                full or person.created_by_id == viewer.id or person.id in on_caseload):
             continue
         if person.id not in persons:
             fields = decrypt_fields(person, keyring=keyring)
             person_fields[person.id] = fields
-            concerns = session.scalars(select(Concern).where(
-                Concern.person_id == person.id, Concern.team_id == viewer.team_id)
-                .order_by(Concern.id)).all()
+            concerns = all_concerns.get(person.id, [])
             concerns_by_person[person.id] = list(concerns)
             persons[person.id] = MapPerson(id=person.uuid, name=_name(fields),
                                            is_child=person.is_child,

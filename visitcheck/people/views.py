@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
 from ..extensions import db, keyring
 from ..review import service as review
-from ..review.models import Decision, Procedure
+from ..review.models import Procedure
 from . import network
 from .forms import ComplexAbuseEscalationForm
 
@@ -42,34 +42,3 @@ def family_map(household_id):
     db.session.commit()  # the audit events
     return render_template("people/map.html", family=family, form=form,
                            procedure=Procedure.ORGANISED_COMPLEX_ABUSE.value)
-
-
-@bp.post("/<uuid:household_id>/escalate")
-@login_required
-def escalate(household_id):
-    if current_user.role != "team_lead":
-        abort(403)
-    family = _map(str(household_id))
-    form = _escalation_form(family)
-    if form is None:
-        abort(404)
-    if not form.validate_on_submit():
-        db.session.commit()
-        return render_template("people/map.html", family=family, form=form,
-                               procedure=Procedure.ORGANISED_COMPLEX_ABUSE.value), 400
-    try:
-        review.decide(db.session, lead=current_user, public_id=form.checklist.data,
-                      decision=Decision.ESCALATE, procedure=Procedure.ORGANISED_COMPLEX_ABUSE,
-                      comment=form.comment.data or "", keyring=keyring())
-    except review.ChecklistNotFound:
-        abort(404)
-    except review.DecisionRefused as refused:
-        db.session.rollback()
-        family = _map(str(household_id))  # the rollback took the view's audit events
-        db.session.commit()
-        form.checklist.errors = [refused.message]
-        return render_template("people/map.html", family=family, form=form,
-                               procedure=Procedure.ORGANISED_COMPLEX_ABUSE.value), 409
-    db.session.commit()
-    flash("Escalated under the organised and complex abuse procedure.")
-    return redirect(url_for("review.checklist", checklist_id=form.checklist.data))

@@ -5,24 +5,25 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ..auth.models import Role
+from ..auth.roles import role_required
 from ..extensions import db, keyring
 from ..notify import service as notify
+from ..people.views import _escalation_form, _map
 from ..sharing import service as sharing
 from . import service
 from .forms import DecisionForm, QueueFilterForm
+from .models import Decision, Procedure
 
 bp = Blueprint("review", __name__, url_prefix="/review")
-
-
-def _require_lead() -> None:
-    if current_user.role != "team_lead":
-        abort(403)
+# The family map's escalation: a lead's decision, at the map's own address.
+map_bp = Blueprint("review_map", __name__, url_prefix="/map")
 
 
 @bp.get("")
 @login_required
+@role_required(Role.TEAM_LEAD)
 def queue():
-    _require_lead()
     form = QueueFilterForm(request.args)
     form.set_choices(service.queue_choices(db.session, lead=current_user, keyring=keyring()))
     valid = form.validate()
@@ -67,8 +68,8 @@ def checklist(checklist_id):
 
 @bp.post("/<uuid:checklist_id>/decision")
 @login_required
+@role_required(Role.TEAM_LEAD)
 def decide(checklist_id):
-    _require_lead()
     form = DecisionForm()
     if not form.validate_on_submit():
         return _render_checklist(str(checklist_id), form, status=400)
@@ -94,8 +95,40 @@ def decide(checklist_id):
 
 @bp.get("/alerts")
 @login_required
+@role_required(Role.TEAM_LEAD)
 def alerts():
-    _require_lead()
     groups = sharing.team_alerts(db.session, lead=current_user, keyring=keyring())
     db.session.commit()  # the audit event
     return render_template("review/alerts.html", groups=groups)
+
+
+@map_bp.post("/<uuid:household_id>/escalate")
+@login_required
+@role_required(Role.TEAM_LEAD)
+def escalate(household_id):
+    """An escalation from the family map under the organised and complex abuse
+    procedure: a lead's decision, so review's (its URL stays the map's)."""
+    family = _map(str(household_id))
+    form = _escalation_form(family)
+    if form is None:
+        abort(404)
+    if not form.validate_on_submit():
+        db.session.commit()
+        return render_template("people/map.html", family=family, form=form,
+                               procedure=Procedure.ORGANISED_COMPLEX_ABUSE.value), 400
+    try:
+        service.decide(db.session, lead=current_user, public_id=form.checklist.data,
+                      decision=Decision.ESCALATE, procedure=Procedure.ORGANISED_COMPLEX_ABUSE,
+                      comment=form.comment.data or "", keyring=keyring())
+    except service.ChecklistNotFound:
+        abort(404)
+    except service.DecisionRefused as refused:
+        db.session.rollback()
+        family = _map(str(household_id))  # the rollback took the view's audit events
+        db.session.commit()
+        form.checklist.errors = [refused.message]
+        return render_template("people/map.html", family=family, form=form,
+                               procedure=Procedure.ORGANISED_COMPLEX_ABUSE.value), 409
+    db.session.commit()
+    flash("Escalated under the organised and complex abuse procedure.")
+    return redirect(url_for("review.checklist", checklist_id=form.checklist.data))

@@ -72,6 +72,7 @@ def withdraw(session: DbSession, *, user: User, entity_id: str, base_rev: int, p
     # Its flags are the tablet's own again until it is submitted anew.
     checklist.flags_due = False
     checklist.flag_summary = "[]"
+    checklist.flag_rank = 3
     session.flush()
     changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
                    user_id=checklist.author_id)

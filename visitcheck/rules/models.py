@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import Base, UTCDateTime, UUIDString, utcnow
@@ -22,6 +22,9 @@ class ChecklistFlag(EncryptedFields, Base):
     `action` and `answers` (the section/field paths behind the flag)."""
 
     __tablename__ = "checklist_flags"
+    # The queue's flag filters and counts (review/queue.py).
+    __table_args__ = (Index("ix_checklist_flags_checklist_rule", "checklist_id", "rule",
+                            "severity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(UUIDString, unique=True)

@@ -69,6 +69,16 @@ REFRESH_BATCH = 100
 REFRESH_LOCK_KEY = 0x76636B666C616773  # "vckflags"
 
 
+SEVERITY_RANK = {"urgent": 0, "action": 1, "review": 2}
+NO_FLAG_RANK = 3
+
+
+def rank(flags: list[dict[str, Any]]) -> int:
+    """The most pressing severity among these flags, as `checklists.flag_rank` holds it."""
+    return min((SEVERITY_RANK.get(str(f.get("severity")), NO_FLAG_RANK) for f in flags),
+               default=NO_FLAG_RANK)
+
+
 def summary(flags: list[dict[str, Any]]) -> str:
     """What the queue needs in clear: rule and severity, no names."""
     return json.dumps([{"rule": f["rule"], "severity": f["severity"]} for f in flags])
@@ -290,10 +300,11 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
         update(table)
         .where(table.c.id == bindparam("row"), table.c.rev == bindparam("read_rev"),
                table.c.flags_rev == bindparam("read_flags_rev"))
-        .values(flag_summary=bindparam("summary"), flags_due=False,
+        .values(flag_summary=bindparam("summary"), flag_rank=bindparam("rank"), flags_due=False,
                 flags_rev=bindparam("read_flags_rev") + 1, flags_evaluated_at=at),
         [{"row": c.id, "read_rev": read[c.id][0], "read_flags_rev": read[c.id][1],
-          "summary": summary(found[c.uuid])} for c in checklists])
+          "summary": summary(found[c.uuid]), "rank": rank(found[c.uuid])}
+         for c in checklists])
     took = {row_id for row_id, flags_rev, evaluated_at in session.execute(
         select(table.c.id, table.c.flags_rev, table.c.flags_evaluated_at)
         .where(table.c.id.in_(list(read))))
@@ -322,7 +333,7 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
     stored = len(took)
     session.flush()
     for checklist in checklists:
-        session.expire(checklist, ["flag_summary", "flags_due", "flags_rev",
+        session.expire(checklist, ["flag_summary", "flag_rank", "flags_due", "flags_rev",
                                    "flags_evaluated_at"])
     return stored
 

@@ -17,9 +17,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
 from ..auth.models import Role, User
+from ..auth.roles import require_role
 from ..checklists.validation import FieldError
 from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity
@@ -200,8 +202,10 @@ def _first_name(person: Person, *, keyring: Keyring) -> str:
     return names[0] if names else "Name not known"
 
 
-def alert_view(session: DbSession, alert: Alert, *, keyring: Keyring) -> dict[str, Any]:
-    """What the recipient's device receives. Never the source of the concern."""
+def alert_view(session: DbSession, alert: Alert, *, keyring: Keyring,
+               children: list[Person] | None = None) -> dict[str, Any]:
+    """What the recipient's device receives. Never the source of the concern.
+    `children`: the household's other children, where the caller loaded them (the pull)."""
     concern = decrypt_fields(alert.concern, keyring=keyring)
     person = alert.concern.person
     return {
@@ -211,8 +215,9 @@ def alert_view(session: DbSession, alert: Alert, *, keyring: Keyring) -> dict[st
         "person_name": _first_name(person, keyring=keyring),
         "household_id": alert.household.uuid,
         "household_address": decrypt_fields(alert.household, keyring=keyring)["address"],
-        "children": [_first_name(child, keyring=keyring)
-                     for child in _children_of(session, alert.household, besides=person.id)],
+        "children": [_first_name(child, keyring=keyring) for child in (
+            children if children is not None
+            else _children_of(session, alert.household, besides=person.id))],
         "basis": basis_words(concern.get("basis", [])),
         "raised_at": _iso(alert.raised_at),
         "acknowledged_at": _iso(alert.acknowledged_at),
@@ -332,7 +337,11 @@ def alert_groups(session: DbSession, *, team_id: int, keyring: Keyring,
                  household: Household | None = None) -> list[AlertGroup]:
     """Who has and has not acknowledged each alert, for a team (or one household).
     Decrypts names and addresses: callers check that the viewer is the team's lead."""
-    query = (select(Alert).join(Household, Household.id == Alert.household_id)
+    # With what each group shows (concern, person, household, recipient): one query
+    # however many alerts the team has (tests/api/test_query_counts.py).
+    query = (select(Alert).options(joinedload(Alert.concern).joinedload(Concern.person),
+                                   joinedload(Alert.household), joinedload(Alert.user))
+             .join(Household, Household.id == Alert.household_id)
              .where(Household.team_id == team_id)
              .order_by(Alert.concern_id, Alert.household_id, Alert.raised_at, Alert.id))
     if household is not None:
@@ -364,8 +373,7 @@ class AlertsForbidden(Exception):
 
 def team_alerts(session: DbSession, *, lead: User, keyring: Keyring) -> list[AlertGroup]:
     """The lead's view of every alert in their team: who has and has not acknowledged."""
-    if lead.role != Role.TEAM_LEAD.value:
-        raise AlertsForbidden()
+    require_role(lead, Role.TEAM_LEAD, error=AlertsForbidden)
     groups = alert_groups(session, team_id=lead.team_id, keyring=keyring)
     audit.record(session, action="alerts.read", actor=lead,
                  detail={"groups": len(groups)})
@@ -379,4 +387,6 @@ def audit_alert_groups(session: DbSession, *, groups: list[AlertGroup], viewer: 
         audit.record(session, action="alert.read", actor=viewer, object_type="concern",
                      object_id=group.concern_id,
                      subjects=[audit.subject("person", group.person_id),
-                               audit.subject("household", group.household_id)])
+                               audit.subject("household", group.household_id)],
+                     flush=False)
+    session.flush()  # the events written together, as a push's batch is

@@ -32,6 +32,7 @@ from ..review import withdrawal
 from ..rules import service as rules
 from ..sharing import service as sharing
 from . import changes
+from . import pull as pull_page
 from .models import SyncConflict, SyncOp
 
 MAX_OPS = 100
@@ -328,60 +329,7 @@ def pull(
     rows = changes.visible_since(session, cursor=cursor, limit=limit + 1,
                                  household_ids=household_ids, user_id=user.id)
     more = len(rows) > limit
-    rows = rows[:limit]
-    # The server's flags come back to the device with its checklists, as stored at
-    # their last evaluation, with their reasons (a changed set is a new change).
-    stored = [checklists.checklist_by_public_id(session, change.entity_id)
-              for change in rows if change.type == "checklist"]
-    flags = rules.stored_flags_of(session, [c for c in stored if c is not None],
-                                  keyring=keyring)
-    out = []
-    for change in rows:
-        if change.type.endswith(changes.DELETED_SUFFIX):
-            out.append({"seq": change.seq, "type": change.type[:-len(changes.DELETED_SUFFIX)],
-                        "entity_id": change.entity_id, "rev": change.rev,
-                        "data": {"id": change.entity_id, "deleted": True}})
-            continue
-        data = _current_data(session, change=change, user=user, flags=flags,
-                             keyring=keyring)
-        if data is not None:
-            out.append({"seq": change.seq, "type": change.type, "entity_id": change.entity_id,
-                        "rev": data.get("rev", change.rev), "data": data})
-    return {"changes": out, "cursor": rows[-1].seq if rows else cursor, "more": more}
-
-
-def _current_data(session: DbSession, *, change: Any, user: User,
-                  flags: dict[str, list[dict[str, Any]]], keyring: Keyring
-                  ) -> dict[str, Any] | None:
-    if change.type == "person":
-        person = people.person_by_public_id(session, change.entity_id)
-        return people.person_view(session, person, keyring=keyring) if person else None
-    if change.type == "concern":
-        concern = people.concern_by_public_id(session, change.entity_id)
-        if concern is None:
-            return None
-        # A protected source stays with whoever recorded it and the team's leads.
-        return sharing.concern_shown_to(session, concern=concern,
-                                        view=people.concern_view(concern, keyring=keyring),
-                                        viewer=user, via="pull")
-    if change.type == "household":
-        household = people.household_by_public_id(session, change.entity_id)
-        return people.household_view(household, keyring=keyring) if household else None
-    if change.type == "checklist":
-        checklist = checklists.checklist_by_public_id(session, change.entity_id)
-        if checklist is None:
-            return None
-        return {**checklists.checklist_content(checklist, keyring=keyring),
-                "flags": flags[checklist.uuid]}
-    if change.type == "followup":
-        followup = followups.followup_by_public_id(session, change.entity_id)
-        if followup is None or followup.checklist.author_id != user.id:
-            return None
-        return followups.followup_view(followup, checklist_uuid=followup.checklist.uuid,
-                                       keyring=keyring)
-    if change.type == "chronology_event":
-        return chronology.event_data(session, change.entity_id, keyring=keyring)
-    if change.type == "alert":
-        return sharing.alert_data(session, entity_id=change.entity_id, user_id=change.user_id,
-                                  keyring=keyring)
-    return None
+    # Each kind of entity the page names in one query, and the page cut at a byte
+    # budget (sync/pull.py): the same few queries however many changes it holds.
+    return pull_page.page_of_changes(session, user=user, rows=rows[:limit], more=more,
+                                     cursor=cursor, keyring=keyring)

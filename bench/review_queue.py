@@ -1,0 +1,167 @@
+"""The lead's queue over a trust's worth of checklists (issue 14 items 1 and 6).
+
+Seeds N checklists (default 100,000) for one team with bulk inserts (tests/bulk.py:
+sealed rows, stored flags with encrypted reasons), then times the queue's service
+call as a request makes it (server time, no HTTP): the first page, a later page and
+a flag filter, and counts its queries for page sizes 25 and 100. The baseline, in
+the same run: the bare SQL behind a page (the count and the page's ids), with no
+rows built and nothing decrypted; the ratio says what the rest costs.
+
+    .venv/bin/python bench/review_queue.py [--checklists 100000] [--runs 5]
+        [--databases sqlite,postgresql]
+
+PostgreSQL: database `visitcheck_queue_bench` on 127.0.0.1, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, event, func, select, text  # noqa: E402
+
+from tests.bulk import seed_checklists  # noqa: E402
+from visitcheck import create_app  # noqa: E402
+from visitcheck.auth.models import User  # noqa: E402
+from visitcheck.checklists.models import Checklist  # noqa: E402
+from visitcheck.config import Config  # noqa: E402
+from visitcheck.demo import seed_demo  # noqa: E402
+from visitcheck.extensions import db, keyring  # noqa: E402
+from visitcheck.review import service as review  # noqa: E402
+from visitcheck.setup_service import init_database  # noqa: E402
+
+PG_NAME = "visitcheck_queue_bench"
+
+
+def make_database(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
+    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME}"))
+        conn.execute(text(f"CREATE DATABASE {PG_NAME}"))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
+        admin.dispose()
+
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_NAME}", drop
+
+
+def timed(call: Callable[[], object], runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        out.append((time.perf_counter() - began) * 1000)
+        db.session.rollback()  # the audit event of each showing: not kept
+    return out
+
+
+def queries(call: Callable[[], object]) -> int:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+        db.session.rollback()
+    return len(statements)
+
+
+def spread(ms: list[float]) -> str:
+    return f"{statistics.median(ms):8.1f} ms [{min(ms):.1f}-{max(ms):.1f}]"
+
+
+def run(kind: str, args) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url, drop = make_database(kind, workdir)
+        try:
+            key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+            app = create_app(Config(instance_path=workdir / "instance", database_url=url,
+                                    secret_key="bench-secret", master_key=key))  # noqa: S106
+            with app.app_context():
+                init_database(db.session, keyring=keyring())
+                seed_demo(db.session, password="bench-password-1", keyring=keyring())  # noqa: S106
+                lead = db.session.scalars(select(User).where(User.username == "lead")).one()
+                began = time.perf_counter()
+                seed_checklists(db.session, team_id=lead.team_id, count=args.checklists,
+                                keyring=keyring())
+                db.session.commit()
+                if kind == "postgresql":
+                    db.session.execute(text("ANALYZE"))
+                    db.session.commit()
+                seeded = time.perf_counter() - began
+                lead = db.session.scalars(select(User).where(User.username == "lead")).one()
+                total = db.session.scalar(select(func.count()).select_from(Checklist))
+                print(f"\n{kind}: {total} checklists in the team (seeded in {seeded:.0f} s)")
+
+                def page(number: int, per_page: int = 25, **filters):
+                    def call():
+                        review.team_queue(db.session, lead=lead, keyring=keyring(),
+                                          filters=review.QueueFilters(page=number, **filters),
+                                          per_page=per_page)
+                    return call
+
+                def bare(number: int, per_page: int = 25):
+                    """The baseline: the SQL of a page alone (count, ids in urgency order)."""
+                    def call():
+                        scope = [Checklist.team_id == lead.team_id,
+                                 Checklist.status.in_(review.REVIEWABLE)]
+                        db.session.scalar(select(func.count()).select_from(Checklist)
+                                          .where(*scope))
+                        db.session.scalars(select(Checklist.id).where(*scope).order_by(
+                            Checklist.flag_rank, Checklist.submitted_at, Checklist.id)
+                            .limit(per_page).offset((number - 1) * per_page)).all()
+                    return call
+
+                page(1)()  # warm: templates loaded, caches filled
+                db.session.rollback()
+                base = timed(bare(1), args.runs)
+                cases = {"first page": page(1), "page 200": page(200),
+                         "flag filter (mappa-check)": page(1, flag="mappa-check"),
+                         "first page, 100 rows": page(1, per_page=100)}
+                print(f"  {'baseline: bare SQL of a page':34} {spread(base)}")
+                for name, call in cases.items():
+                    ms = timed(call, args.runs)
+                    print(f"  {name:34} {spread(ms)}  "
+                          f"x{statistics.median(ms) / statistics.median(base):.1f} baseline")
+                for per_page in (25, 100):
+                    print(f"  queries, {per_page} rows a page: page 1 "
+                          f"{queries(page(1, per_page))}, page 3 {queries(page(3, per_page))}")
+        finally:
+            drop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checklists", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    args = parser.parse_args()
+    print(f"{platform.node()}: {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}, {args.runs} runs, median [min-max]")
+    for kind in args.databases.split(","):
+        run(kind, args)
+
+
+if __name__ == "__main__":
+    main()

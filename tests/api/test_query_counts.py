@@ -1,0 +1,247 @@
+"""A page costs the same number of queries whatever its size or the team's history:
+the lead's queue, the alerts page, the family map's lists and the pull (issue 14).
+
+Statements are counted by an engine listener around the very call a request makes;
+the team's history is grown by bulk inserts (tests/bulk.py) between two counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+from sqlalchemy import event, select
+
+from tests.bulk import seed_checklists
+from visitcheck.auth.models import User
+from visitcheck.checklists.models import Checklist
+from visitcheck.extensions import db, keyring
+from visitcheck.review import service as review
+
+
+@contextmanager
+def counting() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _reads(statements: list[str]) -> int:
+    """Statements other than the audit trail's own inserts: each item shown is audited
+    as its own event (DESIGN.md), which SQLite writes one INSERT at a time."""
+    return sum(not s.lstrip().startswith("INSERT INTO audit_events") for s in statements)
+
+
+def _lead(session) -> User:
+    return session.scalars(select(User).where(User.username == "lead")).one()
+
+
+def _grow(app, to: int) -> None:
+    """The lead's team holds `to` checklists."""
+    with app.app_context():
+        lead = _lead(db.session)
+        have = db.session.query(Checklist).filter(Checklist.team_id == lead.team_id).count()
+        seed_checklists(db.session, team_id=lead.team_id, count=to - have, keyring=keyring())
+        db.session.commit()
+
+
+def _queries(app, call: Callable[[], object]) -> int:
+    with app.app_context(), counting() as statements:
+        call()
+        db.session.rollback()
+    return len(statements)
+
+
+def _queue_counts(app) -> dict[tuple[int, int], int]:
+    counts = {}
+    for per_page in (25, 100):
+        for page in (1, 3):
+            def call(page=page, per_page=per_page):
+                lead = _lead(db.session)
+                shown = review.team_queue(db.session, lead=lead, keyring=keyring(),
+                                          filters=replace(review.QueueFilters(), page=page),
+                                          per_page=per_page)
+                assert shown.rows, "a page of the queue shows checklists"
+            counts[page, per_page] = _queries(app, call)
+    return counts
+
+
+def test_the_queue_costs_the_same_queries_whatever_the_page_or_the_history(app, demo):
+    _grow(app, 30)
+    small = _queue_counts(app)
+    _grow(app, 300)
+    large = _queue_counts(app)
+    assert len({*small.values(), *large.values()}) == 1, (small, large)
+
+
+def test_a_flag_filter_costs_the_same_queries_whatever_the_history(app, demo):
+    def call():
+        lead = _lead(db.session)
+        shown = review.team_queue(db.session, lead=lead, keyring=keyring(),
+                                  filters=review.QueueFilters(flag="mappa-check", page=2),
+                                  per_page=25)
+        assert all(any(f.rule == "mappa-check" for f in r.flags) for r in shown.rows)
+
+    _grow(app, 30)
+    small = _queries(app, call)
+    _grow(app, 300)
+    assert _queries(app, call) == small
+
+
+def test_the_queue_page_over_http_costs_the_same_queries_whatever_the_history(app, demo):
+    from tests.review_support import web_client
+
+    client = web_client(app, "lead")
+
+    def count(path: str) -> int:
+        with app.app_context(), counting() as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
+
+    _grow(app, 30)
+    small = [count("/review"), count("/review?page=2")]
+    _grow(app, 300)
+    large = [count("/review"), count("/review?page=3")]
+    assert small == large, (small, large)
+
+
+# --- the pull -----------------------------------------------------------------------
+
+
+def _family(hv, number: int) -> None:
+    """A household as a device makes it: a child, an adult with a concern, a visit."""
+    from tests.factories import make_checklist, make_concern, make_household
+
+    made = make_household(hv, f"{number} Count Street", children=[{"name": f"Child {number}"}],
+                          adults=[f"Adult {number}"])
+    make_concern(hv, made["adults"][0], {made["children"][0]: "supervised"})
+    make_checklist(hv, made["id"], made["children"])
+
+
+def _pull_queries(app, hv, *, cursor: int = 0, limit: int = 500) -> tuple[int, dict]:
+    with app.app_context(), counting() as statements:
+        answer = hv.pull(cursor=cursor, limit=limit)
+        assert answer.status_code == 200
+    return len(statements), answer.get_json()
+
+
+def test_a_pull_page_costs_the_same_queries_however_many_changes_it_holds(app, demo,
+                                                                           api_client):
+    hv = api_client("hv")
+    for number in range(2):
+        _family(hv, number)
+    small, answer = _pull_queries(app, hv)
+    kinds = {c["type"] for c in answer["changes"]}
+    assert {"household", "person", "concern", "checklist"} <= kinds
+    for number in range(2, 12):
+        _family(hv, number)
+    large, answer = _pull_queries(app, hv)
+    assert {c["type"] for c in answer["changes"]} == kinds
+    assert len(answer["changes"]) > 40
+    assert large == small
+    # Smaller pages through the same history: never more than the page holding all.
+    cursor, more = 0, True
+    while more:
+        queries, answer = _pull_queries(app, hv, cursor=cursor, limit=15)
+        assert queries <= large
+        cursor, more = answer["cursor"], answer["more"]
+
+
+def test_a_pull_page_stops_at_its_byte_budget_and_the_next_goes_on(app, demo, api_client,
+                                                                   monkeypatch):
+    from visitcheck.sync import pull as pull_page
+
+    hv = api_client("hv")
+    for number in range(3):
+        _family(hv, number)
+    everything = hv.pull(cursor=0, limit=500).get_json()
+    assert everything["more"] is False
+    monkeypatch.setattr(pull_page, "PAGE_BYTES", 2000)
+    seen: list[int] = []
+    cursor, more, answers = 0, True, 0
+    while more:
+        answer = hv.pull(cursor=cursor, limit=500).get_json()
+        assert answer["changes"], "every answer moves the catch-up on"
+        seen += [c["seq"] for c in answer["changes"]]
+        cursor, more, answers = answer["cursor"], answer["more"], answers + 1
+    assert answers > 2
+    # Cut into pages, nothing skipped, nothing twice, the same content.
+    assert seen == [c["seq"] for c in everything["changes"]]
+
+
+# --- the alerts page and the family map -------------------------------------------------
+
+
+def _more_households(app, count: int, *, linked_to: str | None = None) -> None:
+    """`count` more households of the lead's team, each alerted about the one concern
+    (a group on the alerts page), and with `linked_to` (a person) visiting each."""
+    from visitcheck.auth.models import Team
+    from visitcheck.people import service as people
+    from visitcheck.people.models import Concern, HouseholdMember, Person, Residence
+    from visitcheck.sharing.models import Alert
+
+    with app.app_context():
+        lead = _lead(db.session)
+        team = db.session.get(Team, lead.team_id)
+        concern = db.session.scalars(select(Concern).where(
+            Concern.team_id == lead.team_id)).first()
+        recipients = db.session.scalars(select(User).where(
+            User.team_id == lead.team_id, User.role != "team_lead")).all()
+        visitor = db.session.scalars(select(Person).where(Person.uuid == linked_to)).first()
+        for number in range(count):
+            household = people.create_household(
+                db.session, team=team, address=f"{number} Alert Row", keyring=keyring(),
+                members=[people.MemberSpec(f"Child {number}", Residence.LIVES_HERE,
+                                           is_child=True)])
+            if visitor is not None:
+                db.session.add(HouseholdMember(household_id=household.id,
+                                               person_id=visitor.id,
+                                               residence=Residence.VISITS_REGULARLY.value))
+            for user in recipients:
+                db.session.add(Alert(user_id=user.id, concern_id=concern.id,
+                                     household_id=household.id))
+        db.session.commit()
+
+
+def test_the_alerts_page_costs_the_same_queries_however_many_alerts(app, demo, api_client):
+    from tests.review_support import record_concern, web_client
+
+    record_concern(app, api_client("hv"), demo)
+    client = web_client(app, "lead")
+
+    def count() -> int:
+        with app.app_context(), counting() as statements:
+            assert client.get("/review/alerts").status_code == 200
+        return _reads(statements)
+
+    _more_households(app, 2)
+    small = count()
+    _more_households(app, 20)
+    assert count() == small
+
+
+def test_the_family_map_costs_the_same_queries_however_many_people_it_shows(app, demo,
+                                                                         api_client):
+    from tests.review_support import record_concern, web_client
+
+    concern, craig = record_concern(app, api_client("hv"), demo)
+    client = web_client(app, "lead")
+    start = demo.households[1]
+
+    def count() -> int:
+        with app.app_context(), counting() as statements:
+            assert client.get(f"/map/{start}").status_code == 200
+        return _reads(statements)
+
+    _more_households(app, 2, linked_to=craig)
+    small = count()
+    _more_households(app, 8, linked_to=craig)
+    assert count() == small

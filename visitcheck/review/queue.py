@@ -1,0 +1,327 @@
+"""The lead's queue (S9): the team's checklists awaiting or past review, filtered,
+counted, sorted and paged by the database; overdue ones apart at the top."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, distinct, exists, func, or_, select
+from sqlalchemy.orm import joinedload, object_session
+
+from ..audit import service as audit
+from ..auth.models import Role, User
+from ..checklists import service as checklists
+from ..checklists.models import Checklist, ChecklistStatus
+from ..database import DbSession, utcnow
+from ..keys import Keyring
+from ..people.models import Household
+from ..rules import overdue
+from ..rules import service as flags
+from ..rules.models import ChecklistFlag
+from .decisions import (
+    DECIDABLE,
+    REVIEWABLE,
+    _require_lead,
+)
+from .words import (
+    STATUS_WORDS,
+    Choice,
+    Flag,
+    _Addresses,
+    _severity_rank,
+    age_words,
+    flags_of,
+    flags_with_reasons,
+)
+
+OVERDUE_RULE = "overdue-review"
+STALE_DRAFT_AGE = timedelta(days=2)
+PER_PAGE = 20
+SORTS = ("urgency", "oldest", "newest", "visit")
+
+
+def _with_flags_evaluated(session: DbSession, *, lead: User, keyring: Keyring) -> None:
+    """A lead never sees a submission before the server's rules have run over it:
+    any the push could not evaluate (the request died after its commit) are done now."""
+    flags.evaluate_due_flags(session, team_id=lead.team_id, keyring=keyring)
+
+
+def is_overdue(checklist: Checklist, *, now: datetime) -> bool:
+    """`overdue-review`, as the checklist's template's own rule says (rules/overdue.py)."""
+    session = object_session(checklist)
+    assert session is not None  # noqa: S101 - a queued checklist was loaded by a session
+    return overdue.is_overdue(session, checklist, now=now)
+
+
+# --- the queue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = ""
+    flag: str = ""
+    severity: str = ""
+    practitioner: str = ""  # user public id
+    household: str = ""  # household public id
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "urgency"
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: str
+    practitioner: str
+    household: str
+    visit_at: str | None
+    status: str
+    status_words: str
+    submitted_at: datetime | None
+    age: str
+    flags: list[Flag]
+    overdue: bool
+    kind: str = ""  # the template's title: "Home visit", "Child observation"
+
+
+@dataclass(frozen=True)
+class DraftRow:
+    """A draft, shown only as "not yet submitted": never its content."""
+
+    practitioner: str
+    household: str
+    started: datetime
+    age: str
+
+
+@dataclass(frozen=True)
+class QueueChoices:
+    practitioners: list[Choice]
+    households: list[Choice]
+    flags: list[Choice]
+
+
+@dataclass
+class QueuePage:
+    rows: list[QueueRow]
+    overdue: list[QueueRow]
+    stale_drafts: list[DraftRow]
+    flag_counts: list[tuple[Flag, int]]
+    total: int
+    page: int
+    pages: int
+    filters: QueueFilters = field(default_factory=QueueFilters)
+
+
+def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueChoices:
+    """What the queue's filters offer: the team's practitioners and households, and flags."""
+    _require_lead(lead)
+    _with_flags_evaluated(session, lead=lead, keyring=keyring)
+    practitioners = session.scalars(
+        select(User).where(User.team_id == lead.team_id,
+                           User.role.in_([Role.HEALTH_VISITOR.value, Role.SCHOOL_NURSE.value]))
+        .order_by(User.name)).all()
+    households = session.scalars(
+        select(Household).where(Household.team_id == lead.team_id,
+                                Household.id.in_(select(Checklist.household_id)))
+        .order_by(Household.id)).all()
+    address = _Addresses(keyring)
+    rules: set[str] = {OVERDUE_RULE, *session.scalars(
+        select(ChecklistFlag.rule).distinct()
+        .join(Checklist, Checklist.id == ChecklistFlag.checklist_id)
+        .where(Checklist.team_id == lead.team_id))}
+    return QueueChoices(
+        practitioners=[Choice(u.uuid, u.name) for u in practitioners],
+        households=sorted((Choice(h.uuid, address(h)) for h in households),
+                          key=lambda c: c.label),
+        flags=[Choice(r, r.replace("-", " ").capitalize()) for r in sorted(rules)],
+    )
+
+
+def _row(checklist: Checklist, *, now: datetime, address: _Addresses,
+         reasons: dict[str, list[Flag]] | None = None, overdue: bool) -> QueueRow:
+    flags = (reasons or {}).get(checklist.uuid) or flags_of(checklist)
+    # Overdue as asked now, not as the last evaluation stored it.
+    flags = [f for f in flags if f.rule != OVERDUE_RULE]
+    if overdue:
+        flags = [Flag(OVERDUE_RULE, "urgent"), *flags]
+    return QueueRow(
+        id=checklist.uuid,
+        kind=_title(checklist),
+        practitioner=checklist.author.name,
+        household=address(checklist.household),
+        visit_at=checklist.visit_at,
+        status=checklist.status,
+        status_words=STATUS_WORDS.get(checklist.status, checklist.status),
+        submitted_at=checklist.submitted_at,
+        age=age_words(checklist.submitted_at, now=now),
+        flags=flags,
+        overdue=overdue,
+    )
+
+
+def _title(checklist: Checklist) -> str:
+    """The checklist's kind in words: its template's title (one place for it)."""
+    session = object_session(checklist)
+    if session is None:  # not loaded from a session: nothing to read the template from
+        return checklist.template
+    definition = checklists.loaded_template(session, template=checklist.template,
+                                            version=checklist.template_version).definition
+    return str(definition.get("title") or checklist.template)
+
+
+def _scope(lead: User, filters: QueueFilters) -> list[Any]:
+    """Status, practitioner, household and visit dates, as SQL: what flag counts are
+    taken over (the team's reviewable checklists only)."""
+    where: list[Any] = [Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE)]
+    if filters.status:
+        where.append(Checklist.status == filters.status)
+    if filters.practitioner:
+        where.append(Checklist.author_id == select(User.id).where(
+            User.uuid == filters.practitioner).scalar_subquery())
+    if filters.household:
+        where.append(Checklist.household_id == select(Household.id).where(
+            Household.uuid == filters.household).scalar_subquery())
+    # The visit's day is the first ten characters of its ISO time; none matches no range.
+    visit_day = func.substr(Checklist.visit_at, 1, 10)
+    if filters.date_from:
+        where.append(visit_day >= filters.date_from.isoformat())
+    if filters.date_to:
+        where.append(visit_day <= filters.date_to.isoformat())
+    return where
+
+
+def _has_flag(*, rule: str | None = None, severity: str | None = None) -> Any:
+    """A stored flag of this rule or severity on the checklist. A stored `overdue-review`
+    does not count: whether a checklist is overdue is asked now (_overdue_now), since
+    the stored one is only as fresh as the last `flags refresh`."""
+    where = [ChecklistFlag.checklist_id == Checklist.id, ChecklistFlag.rule != OVERDUE_RULE]
+    if rule is not None:
+        where.append(ChecklistFlag.rule == rule)
+    if severity is not None:
+        where.append(ChecklistFlag.severity == severity)
+    return exists().where(*where)
+
+
+def _overdue_now(session: DbSession, *, lead: User, now: datetime) -> list[Checklist]:
+    """The team's overdue checklists, most overdue first, asked of the template's rule
+    now. Only a submitted checklist with an urgent stored flag can be overdue (the rule
+    asks for both), so the rule runs over those alone: what it costs grows with the
+    checklists every lead must see at the top, not with the team's history."""
+    candidates = session.scalars(
+        select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
+        .where(Checklist.team_id == lead.team_id,
+               Checklist.status == ChecklistStatus.SUBMITTED.value,
+               Checklist.flag_summary.like('%"urgent"%'))
+        .order_by(Checklist.submitted_at, Checklist.id)).all()
+    return [c for c in candidates if is_overdue(c, now=now)]
+
+
+def _order(sort: str, overdue_ids: list[int]) -> list[Any]:
+    """The queue's orders in SQL; ties in the order of submission (then row id)."""
+    if sort == "oldest":
+        return [Checklist.submitted_at.asc().nulls_last(), Checklist.id]
+    if sort == "newest":
+        return [Checklist.submitted_at.desc().nulls_last(), Checklist.id]
+    if sort == "visit":
+        return [Checklist.visit_at.desc().nulls_last(), Checklist.id]
+    # Urgency: overdue first, then those awaiting a decision, then the most pressing
+    # flag, then the longest waiting.
+    return [case((Checklist.id.in_(overdue_ids or [-1]), 0), else_=1),
+            case((Checklist.status.in_(sorted(DECIDABLE)), 0), else_=1),
+            Checklist.flag_rank, Checklist.submitted_at.asc().nulls_last(), Checklist.id]
+
+
+def _flag_counts(session: DbSession, *, scope: list[Any], overdue: int
+                 ) -> list[tuple[Flag, int]]:
+    """How many checklists in scope carry each flag (one per checklist however many
+    subjects), counted by the database; `overdue-review` as asked now."""
+    counts: dict[Flag, int] = {} if not overdue else {Flag(OVERDUE_RULE, "urgent"): overdue}
+    for rule, severity, count in session.execute(
+            select(ChecklistFlag.rule, ChecklistFlag.severity,
+                   func.count(distinct(ChecklistFlag.checklist_id)))
+            .join(Checklist, Checklist.id == ChecklistFlag.checklist_id)
+            .where(*scope, ChecklistFlag.rule != OVERDUE_RULE)
+            .group_by(ChecklistFlag.rule, ChecklistFlag.severity)):
+        counts[Flag(str(rule), str(severity))] = int(count)
+    return sorted(counts.items(), key=lambda kv: (_severity_rank(kv[0].severity), kv[0].rule))
+
+
+def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
+               filters: QueueFilters | None = None, now: datetime | None = None,
+               per_page: int = PER_PAGE) -> QueuePage:
+    """The team's checklists awaiting or past review, filtered, sorted and in pages; the
+    overdue ones apart at the top; drafts older than two days apart, as "not yet
+    submitted" only.
+
+    The database filters, counts, sorts and pages; only the shown page's rows (and the
+    overdue ones) are read in full and decrypted. The number of queries is the same
+    whatever the page size or the team's history (tests/api/test_query_counts.py)."""
+    _require_lead(lead)
+    _with_flags_evaluated(session, lead=lead, keyring=keyring)
+    filters = filters or QueueFilters()
+    now = now or utcnow()
+    address = _Addresses(keyring)
+    overdue_list = _overdue_now(session, lead=lead, now=now)
+    overdue_ids = [c.id for c in overdue_list]
+    scope = _scope(lead, filters)
+    in_scope = set(session.scalars(select(Checklist.id).where(
+        *scope, Checklist.id.in_(overdue_ids or [-1]))))
+    flag_counts = _flag_counts(session, scope=scope, overdue=len(in_scope))
+
+    where = list(scope)
+    if filters.flag == OVERDUE_RULE:
+        where.append(Checklist.id.in_(overdue_ids or [-1]))
+    elif filters.flag:
+        where.append(_has_flag(rule=filters.flag))
+    if filters.severity == "urgent":
+        where.append(or_(_has_flag(severity="urgent"), Checklist.id.in_(overdue_ids or [-1])))
+    elif filters.severity:
+        where.append(_has_flag(severity=filters.severity))
+    total = session.scalar(select(func.count()).select_from(Checklist).where(*where)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, filters.page), pages)
+    # The page's ids in order first (a narrow sort, on indexed columns), then those
+    # rows alone in full with their authors and households.
+    page_ids = list(session.scalars(
+        select(Checklist.id).where(*where).order_by(*_order(filters.sort, overdue_ids))
+        .limit(per_page).offset((page - 1) * per_page)))
+    loaded = {c.id: c for c in session.scalars(
+        select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
+        .where(Checklist.id.in_(page_ids or [-1])))}
+    shown = [loaded[i] for i in page_ids]
+    # The reasons, which name people, of the rows shown only.
+    reasons = flags_with_reasons(session, [*overdue_list, *shown], keyring=keyring)
+    overdue_set = set(overdue_ids)
+    overdue_rows = [_row(c, now=now, address=address, reasons=reasons, overdue=True)
+                    for c in overdue_list]
+    rows = [_row(c, now=now, address=address, reasons=reasons, overdue=c.id in overdue_set)
+            for c in shown]
+
+    drafts = session.scalars(
+        select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
+        .where(Checklist.team_id == lead.team_id,
+               Checklist.status == ChecklistStatus.DRAFT,
+               Checklist.created_at < now - STALE_DRAFT_AGE)
+        .order_by(Checklist.created_at)).all()
+    stale = [DraftRow(d.author.name, address(d.household), d.created_at,
+                      age_words(d.created_at, now=now)) for d in drafts]
+
+    listed = [*shown, *drafts, *overdue_list]
+    audit.record(session, action="review.queue", actor=lead, subjects=[
+        audit.subject(kind, public_id) for c in listed
+        for kind, public_id in (("checklist", c.uuid), ("household", c.household.uuid))],
+        detail={
+        "shown": [r.id for r in rows], "overdue": len(overdue_rows), "page": page,
+        "filters": {k: v for k, v in {
+            "status": filters.status, "flag": filters.flag, "severity": filters.severity,
+            "practitioner": filters.practitioner, "household": filters.household,
+        }.items() if v}})
+    return QueuePage(rows=rows, overdue=overdue_rows, stale_drafts=stale,
+                     flag_counts=flag_counts, total=total, page=page, pages=pages,
+                     filters=filters)
+
+
