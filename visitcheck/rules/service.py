@@ -241,14 +241,16 @@ def stored_flags_of(session: DbSession, checklists: Iterable[Checklist], *, keyr
 
 def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,
            keyring: Keyring, at: datetime,
-           kept: dict[tuple[str, str | None], tuple[datetime, bool]], at_visit: bool) -> None:
+           kept: dict[tuple[str, str | None], tuple[datetime, bool]] | None = None,
+           at_visit: bool = True) -> None:
     """Add a checklist's flags (its earlier ones deleted by the caller). A flag stored
     before keeps when it was first raised (`evaluated_at`) and whether at the visit;
     a new one is raised `at`, at the visit or not as `_raised_when` says."""
     for position, flag in enumerate(flags):
         subject = flag.get("subject")
         subject = None if subject is None else str(subject)
-        raised_at, raised_at_visit = kept.get((str(flag["rule"]), subject), (at, at_visit))
+        raised_at, raised_at_visit = (kept or {}).get((str(flag["rule"]), subject),
+                                                      (at, at_visit))
         if at_visit:  # the visit as submitted: everything raised now is the visit's
             raised_at_visit = True
         row = ChecklistFlag(uuid=new_uuid(), checklist_id=checklist_id, position=position,
