@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from flask import Response, current_app, json, request
+from flask import Blueprint, Response, current_app, json, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..api import api_login_required, bp, device_revoked, json_body, problem
+from ..api_edge import api_login_required, device_revoked, json_body, problem
 from ..audit import service as audit
 from ..checklists import service as checklists
 from ..devices.service import DeviceRevoked
@@ -21,6 +21,9 @@ from ..rules import calendar as rules_calendar
 from ..rules import service as flags
 from . import service
 from .service import MAX_OPS, MAX_PULL_LIMIT, DeviceNotRegistered
+
+# Nested in the `api` blueprint (api.create_api_blueprint), under /api/v1.
+bp = Blueprint("sync", __name__)
 
 # A lost answer or a lock timeout is retried this many times before giving up on an op.
 OP_ATTEMPTS = 3
