@@ -17,6 +17,7 @@ from ..devices.service import DeviceRevoked
 from ..extensions import db, keyring, limiter
 from ..followup import service as followups
 from ..keys.service import current_sealing_key
+from ..people import vocabulary
 from ..rules import calendar as rules_calendar
 from ..rules import service as flags
 from . import service
@@ -49,6 +50,8 @@ def bootstrap():
         "sealing_key": current_sealing_key(db.session).as_json(),
         "templates": checklists.all_templates(db.session),
         "calendar": rules_calendar.calendar(today=datetime.now(UTC).date()),
+        # The people and concern choices the tablet's forms offer (people/vocabulary.json).
+        "vocabulary": vocabulary.served(),
     }
     # Keys in the order stored (Flask sorts them by default): the templates the
     # tablet gets equal the ones loaded (docs/rules.md).
