@@ -14,14 +14,11 @@ from .api_edge import (
     DEVICE_HEADER,
     URL_PREFIX,
     StrictJSONProvider,
-    device_revoked,
-    is_push_request,
     problem,
+    refuse_if_revoked,
 )
 from .database import is_uuid
 from .devices import api as devices_api
-from .devices import service as devices
-from .extensions import db
 from .sync import api as sync_api
 
 __all__ = ["DEVICE_HEADER", "URL_PREFIX", "create_api_blueprint"]
@@ -52,9 +49,4 @@ def refuse_revoked_devices():
         # The device a session registered is checked with the session itself, header
         # or not (auth.views.check_session_first): a revocation cannot be got round.
         return None
-    try:
-        devices.check_not_revoked(devices.device_by_id(db.session, header),
-                                  pushing=is_push_request())
-    except devices.DeviceRevoked as revoked:
-        return device_revoked(revoked.mode.value)
-    return None
+    return refuse_if_revoked(header)

@@ -15,6 +15,8 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from . import strict_json
+from .devices import service as devices
+from .extensions import db
 from .problems import Problem
 
 URL_PREFIX = "/api/v1"
@@ -87,6 +89,18 @@ PUSH_ENDPOINT = "api.sync.push"
 
 def is_push_request() -> bool:
     return request.endpoint == PUSH_ENDPOINT
+
+
+def refuse_if_revoked(device_id: str) -> Response | None:
+    """The 410 answer for a call from a revoked device, or None: whether the device
+    is named in the header (api.refuse_revoked_devices) or bound to the session
+    (auth.views.check_session_first)."""
+    try:
+        devices.check_not_revoked(devices.device_by_id(db.session, device_id),
+                                  pushing=is_push_request())
+    except devices.DeviceRevoked as revoked:
+        return device_revoked(revoked.mode.value)
+    return None
 
 
 def http_error_as_problem(error: HTTPException) -> Response:

@@ -19,9 +19,8 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ..api_edge import device_revoked, is_api_request, is_push_request, problem
+from ..api_edge import is_api_request, problem, refuse_if_revoked
 from ..audit import service as audit
-from ..devices import service as devices
 from ..extensions import db, limiter, login_manager
 from . import service, sessions
 from .forms import LoginForm, LogoutForm
@@ -71,12 +70,7 @@ def _refuse_if_device_revoked(device_id: str):
     revoked, its calls are refused whether or not they name the device in a header."""
     if not is_api_request():
         return None
-    try:
-        devices.check_not_revoked(devices.device_by_id(db.session, device_id),
-                                  pushing=is_push_request())
-    except devices.DeviceRevoked as revoked:
-        return device_revoked(revoked.mode.value)
-    return None
+    return refuse_if_revoked(device_id)
 
 
 @login_manager.unauthorized_handler
