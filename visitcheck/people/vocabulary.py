@@ -19,8 +19,10 @@ from .models import Residence
 def vocabulary() -> dict[str, list[list[str]]]:
     text = resources.files(__package__).joinpath("vocabulary.json").read_text()
     loaded: dict[str, list[list[str]]] = json.loads(text)
-    # The residence codes are also a column's values (people.models.Residence).
-    assert [code for code, _ in loaded["residences"]] == [r.value for r in Residence]  # noqa: S101
+    # The residence codes are also a column's values (people.models.Residence): a
+    # file that disagrees with the table must stop the server, not store bad rows.
+    if [code for code, _ in loaded["residences"]] != [r.value for r in Residence]:
+        raise RuntimeError("vocabulary.json's residences differ from people.models.Residence")
     return loaded
 
 
