@@ -205,7 +205,13 @@ def decision_view(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any] |
     pull's checklist data), or None before any. Here rather than in review/ because it
     is part of a checklist's content, which review, sync and chronology all read."""
     session = object_session(checklist)
-    row = latest_decision(session, checklist) if session is not None else None
+    return decision_row_view(latest_decision(session, checklist) if session is not None
+                             else None, keyring=keyring)
+
+
+def decision_row_view(row: ReviewDecision | None, *, keyring: Keyring
+                      ) -> dict[str, Any] | None:
+    """A decision as the author's device receives it; None for none."""
     if row is None:
         return None
     return {
