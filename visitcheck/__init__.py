@@ -17,16 +17,11 @@ from .config import Config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .keys import DecryptionFailed, Keyring, KeyUnavailable, load_keyring
 from .keys.keyring import MASTER_KEY_FILE
+from .resources import PACKAGE_DIR, resource_dir
 from .uk_time import when_words
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def resource_dir(name: str) -> Path:
-    """static/, templates/, service_worker/, migrations/: inside the package in a
-    wheel, at the repository's top level in a checkout."""
-    inside = PACKAGE_DIR / name
-    return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+# resource_dir stays importable from the package, where tests and packaging look.
+__all__ = ["PACKAGE_DIR", "create_app", "resource_dir"]
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -70,7 +65,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from . import models_registry  # noqa: F401 - every table known to SQLAlchemy/Alembic
     from .admin.views import bp as admin_bp
-    from .api import bp as api_bp
+    from .api import create_api_blueprint
     from .auth.views import bp as auth_bp
     from .chronology.views import bp as chronology_bp
     from .cli import register_commands
@@ -83,7 +78,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .shell.views import static_file as serve_static
 
     app.register_blueprint(auth_bp)
-    app.register_blueprint(api_bp)
+    app.register_blueprint(create_api_blueprint())
     app.register_blueprint(review_bp)
     app.register_blueprint(review_map_bp)
     app.register_blueprint(people_bp)

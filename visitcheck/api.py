@@ -1,98 +1,46 @@
-"""The JSON API at /api/v1 (DESIGN.md §6): the blueprint, problem+json answers, and
-the routes each capability adds to it."""
+"""The JSON API at /api/v1 (DESIGN.md §6), built by `create_api_blueprint`: the
+capabilities' blueprints (devices, sync) nested inside one `api` blueprint that
+answers problem+json and refuses revoked devices before any of their routes.
+
+This module sits above the capabilities it nests; what their routes share (problem
+answers, sign-in and JSON-body checks) is in `api_edge.py`, below them all, so no
+import goes back up (tests/unit/test_import_cycles.py)."""
 
 from __future__ import annotations
 
-from functools import wraps
-from typing import Any
+from flask import Blueprint, request
 
-from flask import Blueprint, Response, abort, json, request
-from flask.json.provider import DefaultJSONProvider
-from flask_login import current_user
-from werkzeug.exceptions import HTTPException
-
-from . import strict_json
+from .api_edge import (
+    DEVICE_HEADER,
+    URL_PREFIX,
+    StrictJSONProvider,
+    problem,
+    refuse_if_revoked,
+)
 from .database import is_uuid
-from .problems import Problem
+from .devices import api as devices_api
+from .sync import api as sync_api
 
-URL_PREFIX = "/api/v1"
-bp = Blueprint("api", __name__, url_prefix=URL_PREFIX)
-
-
-def problem(status: int, type_: str, title: str, detail: str = "", **extra: Any) -> Response:
-    """An RFC 9457 problem document."""
-    body = Problem(type_, title, detail).as_json(status)
-    body.update(extra)
-    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+__all__ = ["DEVICE_HEADER", "URL_PREFIX", "create_api_blueprint"]
 
 
-def is_api_request() -> bool:
-    return request.path.startswith(URL_PREFIX + "/")
+def create_api_blueprint() -> Blueprint:
+    """A fresh `api` blueprint per app, holding the capabilities' blueprints (their
+    endpoints are `api.devices.*` and `api.sync.*`)."""
+    bp = Blueprint("api", __name__, url_prefix=URL_PREFIX)
+    bp.record_once(_strict_json_answers)
+    bp.before_request(refuse_revoked_devices)
+    bp.register_blueprint(devices_api.bp)
+    bp.register_blueprint(sync_api.bp)
+    return bp
 
 
-def api_login_required(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return problem(401, "unauthenticated", "Sign in first",
-                           "sign in at /login; the API uses the session cookie")
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def json_body() -> Any:
-    """The request's JSON, or None when it is not sent as JSON (the caller answers 400).
-
-    A body sent as JSON that is not strict JSON (NaN, Infinity, huge integers, NUL
-    characters, deep nesting: see strict_json) is answered 400 `invalid-json` here,
-    before any view or service sees it."""
-    if not request.is_json:
-        return None
-    try:
-        return strict_json.loads(request.get_data(cache=True))
-    except strict_json.NotStrictJSON as error:
-        abort(problem(400, "invalid-json", "The body is not strict JSON", str(error)))
-
-
-class StrictJSONProvider(DefaultJSONProvider):
-    """Answers are strict JSON: a NaN or Infinity that slipped through is a server
-    error here rather than an answer no client's JSON parser reads."""
-
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        kwargs.setdefault("allow_nan", False)
-        return super().dumps(obj, **kwargs)
-
-
-@bp.record_once
 def _strict_json_answers(state) -> None:
     # Set up with the API because the API is what clients parse; pages use it too.
     state.app.json = StrictJSONProvider(state.app)
 
 
-# Every call from the tablet app names its device, so a revoked one learns to wipe
-# even when its session has been ended.
-DEVICE_HEADER = "X-Visitcheck-Device"
-
-
-def device_revoked(mode: str) -> Response:
-    extra = {}
-    if mode == "retire" and current_user.is_authenticated:
-        # A retired device may still push its outbox: after a restart it holds no
-        # CSRF token and bootstrap answers 410, so the token comes with the answer.
-        from flask_wtf.csrf import generate_csrf
-
-        extra["csrf_token"] = generate_csrf()
-    return problem(410, "device-revoked", "This device has been revoked",
-                   "delete everything visitcheck holds on this device", wipe=True, mode=mode,
-                   **extra)
-
-
-@bp.before_request
 def refuse_revoked_devices():
-    from .devices import service as devices
-    from .extensions import db
-
     header = request.headers.get(DEVICE_HEADER)
     if header is not None and not is_uuid(header):
         return problem(400, "invalid-device-header", f"{DEVICE_HEADER} must be a lowercase UUID",
@@ -101,19 +49,4 @@ def refuse_revoked_devices():
         # The device a session registered is checked with the session itself, header
         # or not (auth.views.check_session_first): a revocation cannot be got round.
         return None
-    try:
-        devices.check_not_revoked(devices.device_by_id(db.session, header),
-                                  pushing=request.endpoint == "api.push")
-    except devices.DeviceRevoked as revoked:
-        return device_revoked(revoked.mode.value)
-    return None
-
-
-def http_error_as_problem(error: HTTPException) -> Response:
-    return problem(error.code or 500, error.name.lower().replace(" ", "-"), error.name,
-                   error.description or "")
-
-
-# Routes live with their capability; importing registers them on `bp`.
-from .devices import api as _devices_api  # noqa: E402,F401
-from .sync import api as _sync_api  # noqa: E402,F401
+    return refuse_if_revoked(header)

@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .api import http_error_as_problem, is_api_request, problem
+from .api_edge import http_error_as_problem, is_api_request, problem
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",

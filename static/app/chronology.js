@@ -11,7 +11,7 @@ import { readAllSecrets } from "./vault.js";
 import { saveEntities } from "./sync.js";
 import { currentBootstrap } from "./session.js";
 import { tooLate } from "./form.js";
-import { el } from "./dom.js";
+import { button, el, showIn } from "./dom.js";
 
 export const KINDS = [
   ["visit", "Visits"], ["observation", "Observations"], ["flag", "Flags raised"],
@@ -156,17 +156,8 @@ export function filterEntries(entries, { from = "", to = "", kinds = [] } = {}) 
 let container;
 let leave;
 
-function button(text, onClick, { variant = "", type = "button" } = {}) {
-  const node = el("button", { type, class: `button ${variant}`.trim(), text });
-  if (onClick) node.addEventListener("click", onClick);
-  return node;
-}
-
 function show(...nodes) {
-  container.replaceChildren(...nodes);
-  const heading = container.querySelector("h1");
-  if (heading) heading.focus();
-  window.scrollTo(0, 0);
+  showIn(container, ...nodes);
 }
 
 function words(date) {

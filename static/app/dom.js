@@ -18,3 +18,18 @@ export function el(tag, attrs = {}, ...children) {
   for (const child of children) if (child !== null && child !== undefined) node.append(child);
   return node;
 }
+
+/** A button that calls onClick; the screens' one way to make one. */
+export function button(text, onClick, { variant = "", describedBy = null, type = "button" } = {}) {
+  const node = el("button", { type, class: `button ${variant}`.trim(), text, "aria-describedby": describedBy });
+  if (onClick) node.addEventListener("click", onClick);
+  return node;
+}
+
+/** Show a screen in container: its nodes replace what was there, focus goes to its heading. */
+export function showIn(container, ...nodes) {
+  container.replaceChildren(...nodes);
+  const heading = container.querySelector("h1");
+  if (heading) heading.focus();
+  window.scrollTo(0, 0);
+}

@@ -8,49 +8,94 @@
 // to households; the same adult in two homes is one person.
 
 import { readAllSecrets, readSecret } from "./vault.js";
+import { currentBootstrap } from "./session.js";
 import { saveEntities } from "./sync.js";
 
-export const RESIDENCES = [
-  ["lives_here", "Lives here"],
-  ["overnight_weekly", "Stays overnight weekly or more"],
-  ["stays_occasionally", "Stays occasionally"],
-  ["visits_regularly", "Visits regularly"],
-  ["lives_elsewhere", "Lives elsewhere"],
-];
-export const RESIDENCE_WORDS = Object.fromEntries(RESIDENCES);
+// The people and concern choices are the server's (bootstrap `vocabulary`, read
+// from visitcheck/people/vocabulary.json, which also checks and words them).
+// These are only for a bootstrap stored before the server sent them, so a device
+// offline since then still offers every choice; tests/unit/test_vocabulary.py
+// keeps them equal to the server's file.
+const STORED_BEFORE_VOCABULARY = {
+  residences: [
+    ["lives_here", "Lives here"],
+    ["overnight_weekly", "Stays overnight weekly or more"],
+    ["stays_occasionally", "Stays occasionally"],
+    ["visits_regularly", "Visits regularly"],
+    ["lives_elsewhere", "Lives elsewhere"],
+  ],
+  sexes: [
+    ["female", "Female"],
+    ["male", "Male"],
+    ["other", "Other"],
+    ["unknown", "Not known"],
+  ],
+  parental_responsibility: [
+    ["yes", "Yes"],
+    ["no", "No"],
+    ["unknown", "Not known"],
+  ],
+  details_sources: [
+    ["self", "From them"],
+    ["parent", "From a parent"],
+    ["other_agency", "From another agency"],
+    ["refused", "Refused to give details"],
+  ],
+  concern_bases: [
+    ["convicted_child_offence", "Convicted or cautioned for an offence against a child"],
+    ["charged", "Charged with an offence against a child"],
+    ["convicted_other_child_harmed", "Convicted of another offence where a child was harmed or present"],
+    ["finding_of_fact", "Finding of fact in family proceedings"],
+    ["child_protection_enquiry", "Earlier child protection enquiry"],
+    ["admitted", "Admitted"],
+    ["allegation_no_outcome", "Allegation without an outcome"],
+    ["police_probation_intelligence", "Police or probation intelligence"],
+    ["family_community_report", "Report from family or community"],
+    ["child_account", "A child's account"],
+  ],
+  fact_or_opinion: [
+    ["fact", "Fact"],
+    ["opinion", "Opinion"],
+  ],
+  mappa_categories: [
+    ["unknown", "Not known"],
+    ["none", "None"],
+    ["1", "Category 1"],
+    ["2", "Category 2"],
+    ["3", "Category 3"],
+    ["4", "Category 4"],
+  ],
+  mappa_levels: [
+    ["unknown", "Not known"],
+    ["1", "Level 1"],
+    ["2", "Level 2"],
+    ["3", "Level 3"],
+  ],
+  yes_no_unknown: [
+    ["yes", "Yes"],
+    ["no", "No"],
+    ["unknown", "Not known"],
+  ],
+  contact_levels: [
+    ["lives_with", "Lives with them"],
+    ["overnight", "Overnight stays"],
+    ["regular_unsupervised", "Regular unsupervised contact"],
+    ["supervised", "Supervised contact"],
+    ["online_phone", "Online or phone contact"],
+    ["none_known", "None known"],
+  ],
+};
 
-export const SEXES = [["female", "Female"], ["male", "Male"], ["other", "Other"], ["unknown", "Not known"]];
-export const PARENTAL_RESPONSIBILITY = [["yes", "Yes"], ["no", "No"], ["unknown", "Not known"]];
-export const DETAILS_SOURCES = [
-  ["self", "From them"],
-  ["parent", "From a parent"],
-  ["other_agency", "From another agency"],
-  ["refused", "Refused to give details"],
-];
-export const CONCERN_BASES = [
-  ["convicted_child_offence", "Convicted or cautioned for an offence against a child"],
-  ["charged", "Charged with an offence against a child"],
-  ["convicted_other_child_harmed", "Convicted of another offence where a child was harmed or present"],
-  ["finding_of_fact", "Finding of fact in family proceedings"],
-  ["child_protection_enquiry", "Earlier child protection enquiry"],
-  ["admitted", "Admitted"],
-  ["allegation_no_outcome", "Allegation without outcome"],
-  ["police_probation_intelligence", "Police or probation intelligence"],
-  ["family_community_report", "Report from family or community"],
-  ["child_account", "A child's account"],
-];
-export const FACT_OR_OPINION = [["fact", "Fact"], ["opinion", "Opinion"]];
-export const MAPPA_CATEGORIES = [["unknown", "Not known"], ["none", "None"], ["1", "Category 1"], ["2", "Category 2"], ["3", "Category 3"], ["4", "Category 4"]];
-export const MAPPA_LEVELS = [["unknown", "Not known"], ["1", "Level 1"], ["2", "Level 2"], ["3", "Level 3"]];
-export const YES_NO_UNKNOWN = [["yes", "Yes"], ["no", "No"], ["unknown", "Not known"]];
-export const CONTACT_LEVELS = [
-  ["lives_with", "Lives with them"],
-  ["overnight", "Overnight stays"],
-  ["regular_unsupervised", "Regular unsupervised contact"],
-  ["supervised", "Supervised contact"],
-  ["online_phone", "Online or phone contact"],
-  ["none_known", "None known"],
-];
+/** The [code, label] pairs of one list of choices, e.g. choices("residences"). */
+export function choices(name) {
+  return currentBootstrap()?.vocabulary?.[name] ?? STORED_BEFORE_VOCABULARY[name];
+}
+
+/** The label of one code, or undefined. */
+export function choiceLabel(name, code) {
+  const found = choices(name).find(([value]) => value === code);
+  return found ? found[1] : undefined;
+}
 
 const listeners = new Set();
 

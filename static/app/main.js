@@ -11,7 +11,7 @@ import {
 } from "./session.js";
 import {
   saveChecklist, syncNow, startSync, stopSync, onSyncState, refreshCounts, outboxByEntity,
-  resolveAttention, syncState, loadOutbox, withdrawChecklist,
+  syncState, loadOutbox, withdrawChecklist,
 } from "./sync.js";
 import { renderChecklist } from "./form.js";
 import { submitSummary } from "./summary.js";

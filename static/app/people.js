@@ -6,12 +6,11 @@
 // but the vault.
 
 import {
-  RESIDENCES, RESIDENCE_WORDS, SEXES, PARENTAL_RESPONSIBILITY, DETAILS_SOURCES, CONCERN_BASES,
-  FACT_OR_OPINION, MAPPA_CATEGORIES, MAPPA_LEVELS, YES_NO_UNKNOWN, CONTACT_LEVELS,
+  choices as offered, choiceLabel,
   getHouseholdRecord, listHouseholdRecords, getPerson, householdPeople, concernAbout, displayName,
   savePerson, saveConcern, linkPerson, childrenAround,
 } from "./entities.js";
-import { el } from "./dom.js";
+import { button, el, showIn } from "./dom.js";
 import { openChronology } from "./chronology.js";
 import { tooLate } from "./form.js";
 
@@ -23,17 +22,8 @@ let backLabel = "Back to list";
 let formCounter = 0;
 
 
-function button(text, onClick, { variant = "", describedBy = null, type = "button" } = {}) {
-  const node = el("button", { type, class: `button ${variant}`.trim(), text, "aria-describedby": describedBy });
-  if (onClick) node.addEventListener("click", onClick);
-  return node;
-}
-
 function show(...nodes) {
-  container.replaceChildren(...nodes);
-  const heading = container.querySelector("h1");
-  if (heading) heading.focus();
-  window.scrollTo(0, 0);
+  showIn(container, ...nodes);
 }
 
 // ---- a small form builder: real labels, fieldsets with legends, show_if ------------
@@ -195,7 +185,8 @@ export async function openPeople(target, householdId, { onClose, closeText = "Ba
 }
 
 function residenceWords(code) {
-  return RESIDENCE_WORDS[code] ? RESIDENCE_WORDS[code].toLowerCase() : "where they live is not recorded";
+  const label = choiceLabel("residences", code);
+  return label ? label.toLowerCase() : "where they live is not recorded";
 }
 
 async function showHousehold(householdId, { message = "" } = {}) {
@@ -272,8 +263,8 @@ async function showPersonForm(householdId, personId) {
     form.text("date_of_birth", "Date of birth", { value: person.date_of_birth || "", type: "date" }),
     form.text("estimated_age", "Estimated age in years, if the date of birth is not known",
       { value: person.estimated_age ?? "", type: "number", inputmode: "numeric" }),
-    form.choice("sex", "Sex", SEXES, { value: person.sex || null }),
-    form.choice("residence", `Where they live, for ${household.address || "this household"}`, RESIDENCES,
+    form.choice("sex", "Sex", offered("sexes"), { value: person.sex || null }),
+    form.choice("residence", `Where they live, for ${household.address || "this household"}`, offered("residences"),
       { value: member ? member.residence : null, required: true }),
   );
   if (kids.length) {
@@ -285,10 +276,10 @@ async function showPersonForm(householdId, personId) {
       const source = `${key}.details_source`;
       const inner = el("fieldset", { class: "group-instance", "data-child": kid.person_id }, el("legend", { text: kid.name }),
         form.text(`${key}.relationship`, `Relationship to ${kid.name}`, { value: row.relationship || "", help: "For example: mother, grandfather, mother's partner." }),
-        form.choice(`${key}.parental_responsibility`, "Parental responsibility", PARENTAL_RESPONSIBILITY, { value: row.parental_responsibility || null }),
+        form.choice(`${key}.parental_responsibility`, "Parental responsibility", offered("parental_responsibility"), { value: row.parental_responsibility || null }),
         form.bool(`${key}.cares_unsupervised`, `Cares for ${kid.name} unsupervised`, { value: row.cares_unsupervised }),
         form.bool(`${key}.seen_by_practitioner`, "Seen by a practitioner", { value: row.seen_by_practitioner }),
-        form.choice(source, "Where the details came from", DETAILS_SOURCES, { value: row.details_source || null }),
+        form.choice(source, "Where the details came from", offered("details_sources"), { value: row.details_source || null }),
         form.showIf(form.text(`${key}.details_description`, "Description", {
           value: row.details_description || "", multiline: true, help: "What they look like, what they are called, when they visit.",
         }), () => form.value(source) === "refused"));
@@ -388,18 +379,18 @@ async function showConcernForm(householdId, personId) {
   const form = new EntityForm("concern-form");
 
   form.element.append(
-    form.choice("basis", "What the concern rests on (choose all that apply)", CONCERN_BASES,
+    form.choice("basis", "What the concern rests on (choose all that apply)", offered("concern_bases"),
       { value: current.basis || [], multi: true, required: true }),
     form.text("source", "Source of the information", { value: current.source || "", required: true,
       help: "Who told us, or which record or agency it comes from." }),
     form.text("source_date", "Date of the information", { value: current.source_date || "", type: "date" }),
     form.bool("verified", "Verified", { value: current.verified }),
     form.bool("protect_source", "Protect the source's identity", { value: current.protect_source }),
-    form.choice("fact_or_opinion", "Fact or opinion", FACT_OR_OPINION, { value: current.fact_or_opinion || null }),
-    form.choice("mappa_category", "MAPPA category", MAPPA_CATEGORIES, { value: current.mappa_category || null }),
-    form.choice("mappa_level", "MAPPA level", MAPPA_LEVELS, { value: current.mappa_level || null }),
+    form.choice("fact_or_opinion", "Fact or opinion", offered("fact_or_opinion"), { value: current.fact_or_opinion || null }),
+    form.choice("mappa_category", "MAPPA category", offered("mappa_categories"), { value: current.mappa_category || null }),
+    form.choice("mappa_level", "MAPPA level", offered("mappa_levels"), { value: current.mappa_level || null }),
     form.text("orders", "Orders or conditions", { value: current.orders || "", multiline: true }),
-    form.choice("works_with_children", "Works or volunteers with children", YES_NO_UNKNOWN,
+    form.choice("works_with_children", "Works or volunteers with children", offered("yes_no_unknown"),
       { value: current.works_with_children || null }),
   );
   const childIds = [];
@@ -410,7 +401,7 @@ async function showConcernForm(householdId, personId) {
       const inner = el("fieldset", { class: "group-instance", "data-household": h.id }, el("legend", { text: h.address || "A household" }));
       for (const kid of children) {
         childIds.push(kid.person_id);
-        inner.append(form.choice(`contact.${kid.person_id}`, `Contact with ${kid.name || "a child"}`, CONTACT_LEVELS,
+        inner.append(form.choice(`contact.${kid.person_id}`, `Contact with ${kid.name || "a child"}`, offered("contact_levels"),
           { value: (current.contact || {})[kid.person_id] || null }));
       }
       block.append(inner);
@@ -502,7 +493,7 @@ async function showLinkForm(householdId, personId) {
     form.choice("household", "Which household", choices, { required: true }),
     form.showIf(form.text("address", "Address of the new household", { multiline: true, required: true }),
       () => form.value("household") === NEW_HOUSEHOLD),
-    form.choice("residence", `Where ${name} lives, for that household`, RESIDENCES, { required: true }),
+    form.choice("residence", `Where ${name} lives, for that household`, offered("residences"), { required: true }),
     el("p", { class: "message", role: "status", id: "link-form-message" }),
     formActions("Link", () => showHousehold(householdId)),
   );

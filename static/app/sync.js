@@ -310,42 +310,6 @@ export async function saveEntity({ type, entityId, payload, baseRev = 0, meta = 
   return op;
 }
 
-/**
- * Resolve a conflict or rejection on an entity.
- * choice "mine": re-queue the local draft on top of the server's revision.
- * choice "theirs": take the server's copy and drop the local ops.
- */
-export async function resolveAttention(entityId, choice) {
-  await withLock("visitcheck-outbox", async () => {
-    const ops = (await loadOutbox()).filter((item) => item.entity_id === entityId);
-    const blocked = ops.find((item) => item.state === "attention");
-    if (!blocked) return;
-    const draft = await readSecret("draft", entityId);
-    const remove = ops.map((item) => ["outbox", item.op_id]);
-    const put = [];
-    const reason = blocked.reason || {};
-    if (choice === "theirs" && reason.current) {
-      put.push({
-        kind: "draft",
-        id: entityId,
-        value: { ...(draft || {}), ...reason.current, id: entityId, rev: reason.rev },
-      });
-    } else if (choice === "mine" && draft && reason.status === "conflict") {
-      put.push({ kind: "draft", id: entityId, value: { ...draft, rev: reason.rev } });
-    } else if (choice === "discard") {
-      // keep the draft as it is; just drop the stuck ops
-    } else {
-      return;
-    }
-    await writeSecrets({ put, remove });
-  });
-  if (choice === "mine") {
-    const draft = await readSecret("draft", entityId);
-    if (draft) await saveChecklist({ ...draft, saved_at: new Date().toISOString() });
-  }
-  await refreshCounts();
-}
-
 // ---- flushing --------------------------------------------------------------
 
 async function applyResults(batch, results) {

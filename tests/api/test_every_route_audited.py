@@ -18,7 +18,7 @@ SHOWS_NO_PERSONAL_DATA = {
     "static": "files of the app",
     "auth.login": "the sign-in form",
     "auth.index": "a redirect to the user's start page",
-    "api.bootstrap": "the signed-in user's own name, the policy, keys and templates",
+    "api.sync.bootstrap": "the signed-in user's own name, the policy, keys and templates",
     "admin.index": "counts of accounts, devices and households",
     "admin.users": "staff accounts",
     "admin.user": "one staff account",
@@ -53,7 +53,7 @@ def test_every_get_route_that_shows_personal_data_is_audited(app, demo, api_clie
            "api.": "hv", "shell.": "hv", "auth.": "hv", "chronology.": "lead"}
     values = {"checklist_id": checklist, "household_id": household,
               "user_id": demo.users["hv"], "device_id": hv.device_id, "child_id": children[0]}
-    queries = {"retention.access": {"person": children[0]}, "api.pull": {"cursor": 0}}
+    queries = {"retention.access": {"person": children[0]}, "api.sync.pull": {"cursor": 0}}
 
     walked, unaudited = [], []
     for rule in app.url_map.iter_rules():
@@ -74,7 +74,7 @@ def test_every_get_route_that_shows_personal_data_is_audited(app, demo, api_clie
 
     assert unaudited == []
     assert set(walked) >= {"review.queue", "review.checklist", "review.alerts",
-                           "people.family_map", "api.pull", "admin.audit",
+                           "people.family_map", "api.sync.pull", "admin.audit",
                            "retention.access"}
 
 

@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.factories import make_household, make_team, make_user, signed_in
 from tests.sealing import checklist_payload, sealed_op
 from visitcheck.api import DEVICE_HEADER
+
+
+@pytest.fixture
+def health_visitor(app) -> str:
+    """A health visitor in a team of her own: these tests need no one else."""
+    return make_user(app, team=make_team(app), role="health_visitor")
 
 
 def _revoke(app, device_id: str, mode: str):
@@ -17,8 +24,8 @@ def _revoke(app, device_id: str, mode: str):
 
 
 @pytest.mark.parametrize("path", ["/api/v1/sync/pull", "/api/v1/bootstrap"])
-def test_a_retired_device_is_refused_when_it_omits_the_header(app, demo, api_client, path):
-    hv = api_client("hv")
+def test_a_retired_device_is_refused_when_it_omits_the_header(app, health_visitor, path):
+    hv = signed_in(app, health_visitor)
     _revoke(app, hv.device_id, "retire")
 
     answer = hv.client.get(path)  # the raw client: no device header
@@ -28,9 +35,10 @@ def test_a_retired_device_is_refused_when_it_omits_the_header(app, demo, api_cli
     assert answer.get_json()["wipe"] is True
 
 
-def test_a_retired_device_without_the_header_still_pushes_its_outbox(app, demo, api_client):
-    hv = api_client("hv")
-    op = sealed_op(hv.bootstrap, checklist_payload(demo.households[0]))
+def test_a_retired_device_without_the_header_still_pushes_its_outbox(app, health_visitor):
+    hv = signed_in(app, health_visitor)
+    household = make_household(hv, "1 Device Lane", children=[{"name": "Kit"}])["id"]
+    op = sealed_op(hv.bootstrap, checklist_payload(household))
     _revoke(app, hv.device_id, "retire")
 
     push = hv.client.post("/api/v1/sync/push", json={"device_id": hv.device_id, "ops": [op]},
@@ -40,9 +48,9 @@ def test_a_retired_device_without_the_header_still_pushes_its_outbox(app, demo, 
     assert push.get_json()["results"][0]["status"] == "applied"
 
 
-def test_a_retired_devices_session_cannot_name_another_device(app, demo, api_client):
-    hv = api_client("hv")
-    other = api_client("hv").device_id  # a device the user really has elsewhere
+def test_a_retired_devices_session_cannot_name_another_device(app, health_visitor):
+    hv = signed_in(app, health_visitor)
+    other = signed_in(app, health_visitor).device_id  # a device the user really has elsewhere
     _revoke(app, hv.device_id, "retire")
 
     pull = hv.client.get("/api/v1/sync/pull", headers={DEVICE_HEADER: other})
@@ -54,8 +62,8 @@ def test_a_retired_devices_session_cannot_name_another_device(app, demo, api_cli
     assert register.status_code == 410
 
 
-def test_a_lost_devices_session_is_ended_with_or_without_the_header(app, demo, api_client):
-    hv = api_client("hv")
+def test_a_lost_devices_session_is_ended_with_or_without_the_header(app, health_visitor):
+    hv = signed_in(app, health_visitor)
     _revoke(app, hv.device_id, "lost")
 
     assert hv.client.get("/api/v1/sync/pull").status_code == 401
@@ -63,10 +71,10 @@ def test_a_lost_devices_session_is_ended_with_or_without_the_header(app, demo, a
                          headers={DEVICE_HEADER: hv.device_id}).status_code == 410
 
 
-def test_signing_in_again_after_a_retirement_starts_clean(app, demo, api_client):
-    retired = api_client("hv")
+def test_signing_in_again_after_a_retirement_starts_clean(app, health_visitor):
+    retired = signed_in(app, health_visitor)
     _revoke(app, retired.device_id, "retire")
 
-    fresh = api_client("hv")  # a new sign-in registers a new device
+    fresh = signed_in(app, health_visitor)  # a new sign-in registers a new device
 
     assert fresh.client.get("/api/v1/sync/pull").status_code == 200

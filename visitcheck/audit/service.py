@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from ..auth.models import User
+from ..checklists.models import Checklist
 from ..database import DbSession, utcnow
+from ..people.models import Concern, Household, HouseholdMember, Person
 from . import chain
 from .models import AuditEvent
 
@@ -89,9 +91,6 @@ class AccessRow:
 def person_record_ids(session: DbSession, *, person_id: str) -> set[str]:
     """Public ids of the records about a person: the person, their households, the
     concerns about them, and their households' checklists."""
-    from ..checklists.models import Checklist
-    from ..people.models import Concern, Household, HouseholdMember, Person
-
     ids = {person_id}
     person = session.scalars(select(Person).where(Person.uuid == person_id)).first()
     if person is None:

@@ -19,6 +19,7 @@ from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from ..api_edge import is_api_request, problem, refuse_if_revoked
 from ..audit import service as audit
 from ..extensions import db, limiter, login_manager
 from . import service, sessions
@@ -67,23 +68,13 @@ def check_session_first():
 def _refuse_if_device_revoked(device_id: str):
     """A tablet's session is bound to the device it registered: once that device is
     revoked, its calls are refused whether or not they name the device in a header."""
-    from ..api import device_revoked, is_api_request
-    from ..devices import service as devices
-
     if not is_api_request():
         return None
-    try:
-        devices.check_not_revoked(devices.device_by_id(db.session, device_id),
-                                  pushing=request.endpoint == "api.push")
-    except devices.DeviceRevoked as revoked:
-        return device_revoked(revoked.mode.value)
-    return None
+    return refuse_if_revoked(device_id)
 
 
 @login_manager.unauthorized_handler
 def unauthorized():
-    from ..api import is_api_request, problem
-
     if is_api_request():
         return problem(401, "unauthenticated", "Sign in first")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

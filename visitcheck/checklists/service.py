@@ -9,12 +9,16 @@ from importlib import resources
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from ..auth.models import User
 from ..database import DbSession, is_uuid, transaction_memo, utcnow
 from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
+
+# The decision's table only: the review capability's rules stay above checklists.
+from ..review.models import ReviewDecision
 from ..rules import engine as rules
 from ..rules.engine import CompiledRules
 from ..sync import changes
@@ -185,8 +189,6 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring,
     """The plaintext as the device sealed it, plus the server's status and revision,
     and the team lead's latest decision (`review`, None before any). `decision`: that
     decision's row (or None), where the caller loaded it with others (the pull)."""
-    from ..review.decisions import decision_row_view, decision_view  # review builds on these
-
     payload = decrypt_fields(checklist, keyring=keyring)
     return {
         **payload,
@@ -195,6 +197,36 @@ def checklist_content(checklist: Checklist, *, keyring: Keyring,
         "rev": checklist.rev,
         "review": decision_view(checklist, keyring=keyring) if decision is _LOOK_UP
         else decision_row_view(decision, keyring=keyring),
+    }
+
+
+def latest_decision(session: DbSession, checklist: Checklist) -> ReviewDecision | None:
+    return session.scalars(select(ReviewDecision).where(
+        ReviewDecision.checklist_id == checklist.id)
+        .order_by(ReviewDecision.decided_at.desc(), ReviewDecision.id.desc())).first()
+
+
+def decision_view(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any] | None:
+    """The latest decision as the author's device receives it (the `review` key of the
+    pull's checklist data), or None before any. Here rather than in review/ because it
+    is part of a checklist's content, which review, sync and chronology all read."""
+    session = object_session(checklist)
+    return decision_row_view(latest_decision(session, checklist) if session is not None
+                             else None, keyring=keyring)
+
+
+def decision_row_view(row: ReviewDecision | None, *, keyring: Keyring
+                      ) -> dict[str, Any] | None:
+    """A decision as the author's device receives it; None for none."""
+    if row is None:
+        return None
+    return {
+        "decision": row.decision,
+        "comment": decrypt_fields(row, keyring=keyring).get("comment", ""),
+        "procedure": row.procedure,
+        "supervision_date": row.supervision_date.isoformat() if row.supervision_date else None,
+        "decided_at": row.decided_at.isoformat(),
+        "lead": row.lead.name,
     }
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from flask import Blueprint
 from flask import session as cookie_session
 from flask_login import current_user
 
-from ..api import api_login_required, bp, device_revoked, json_body, problem
+from ..api_edge import api_login_required, device_revoked, json_body, problem
 from ..auth import sessions
 from ..database import is_uuid
 from ..extensions import db
 from . import service
 from .service import DeviceOwnedByAnother, DeviceRevoked
+
+# Nested in the `api` blueprint (api.create_api_blueprint), under /api/v1.
+bp = Blueprint("devices", __name__)
 
 
 @bp.post("/devices")

@@ -31,6 +31,7 @@ from ..auth.models import Role, User
 from ..checklists.models import Checklist, ChecklistStatus
 from ..config import Config
 from ..database import DbSession, new_uuid, utcnow
+from ..rules import overdue
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -94,15 +95,13 @@ def urgent_flags_raised(session: DbSession, *,
 
 def record_overdue(session: DbSession, *, now: datetime | None = None) -> int:
     """Submissions that became overdue for review since the last check. Flushes."""
-    from ..review.queue import is_overdue  # review reads notify's list: import late
-
     now = now or utcnow()
     count = 0
     candidates = session.scalars(select(Checklist).where(
         Checklist.status == ChecklistStatus.SUBMITTED.value,
         Checklist.flag_summary.like('%"urgent"%')).order_by(Checklist.id))
     for checklist in candidates:
-        if is_overdue(checklist, now=now) and checklist.submitted_at is not None:
+        if overdue.is_overdue(session, checklist, now=now) and checklist.submitted_at is not None:
             count += _record(session, kind=OVERDUE_REVIEW, checklist=checklist,
                              event=f"{OVERDUE_REVIEW}:{checklist.uuid}:"
                                    f"{checklist.submitted_at.isoformat()}")

@@ -22,15 +22,10 @@ from ..database import DbSession
 from ..keys import Keyring, decrypt_fields
 from ..sharing import service as sharing
 from . import service as people
-from .models import Concern, Household, HouseholdMember, Person, Residence
+from . import vocabulary
+from .models import Concern, Household, HouseholdMember, Person
 
-RESIDENCE_WORDS = {
-    Residence.LIVES_HERE.value: "lives here",
-    Residence.OVERNIGHT_WEEKLY.value: "stays overnight every week",
-    Residence.OCCASIONALLY.value: "stays occasionally",
-    Residence.VISITS_REGULARLY.value: "visits regularly",
-    Residence.LIVES_ELSEWHERE.value: "lives elsewhere (parent or relative)",
-}
+RESIDENCE_WORDS = vocabulary.words("residences")
 MAX_HOUSEHOLDS = 15
 MAX_HOPS = 3  # households away from the one the map starts at
 

@@ -11,25 +11,21 @@ from typing import Any
 
 from ..checklists.validation import FieldError, too_late
 from ..database import is_uuid
-from .models import Residence
+from . import vocabulary
 
 PROFESSIONAL_ROLES = {"gp", "school", "nursery", "health_visitor", "school_nurse",
                       "social_worker"}
-SEXES = {"female", "male", "other", "unknown"}
-PARENTAL_RESPONSIBILITY = {"yes", "no", "unknown"}
-DETAILS_SOURCES = {"self", "parent", "other_agency", "refused"}
-CONCERN_BASES = {
-    "convicted_child_offence", "charged", "convicted_other_child_harmed", "finding_of_fact",
-    "child_protection_enquiry", "admitted", "allegation_no_outcome",
-    "police_probation_intelligence", "family_community_report", "child_account",
-}
-MAPPA_CATEGORIES = {"unknown", "none", "1", "2", "3", "4"}
-MAPPA_LEVELS = {"unknown", "1", "2", "3"}
-YES_NO_UNKNOWN = {"yes", "no", "unknown"}
-CONTACT_LEVELS = {"lives_with", "overnight", "regular_unsupervised", "supervised",
-                  "online_phone", "none_known"}
-FACT_OR_OPINION = {"fact", "opinion"}
-RESIDENCES = {r.value for r in Residence}
+# The codes each choice accepts, from the one vocabulary the tablet offers.
+SEXES = vocabulary.codes("sexes")
+PARENTAL_RESPONSIBILITY = vocabulary.codes("parental_responsibility")
+DETAILS_SOURCES = vocabulary.codes("details_sources")
+CONCERN_BASES = vocabulary.codes("concern_bases")
+MAPPA_CATEGORIES = vocabulary.codes("mappa_categories")
+MAPPA_LEVELS = vocabulary.codes("mappa_levels")
+YES_NO_UNKNOWN = vocabulary.codes("yes_no_unknown")
+CONTACT_LEVELS = vocabulary.codes("contact_levels")
+FACT_OR_OPINION = vocabulary.codes("fact_or_opinion")
+RESIDENCES = vocabulary.codes("residences")
 
 
 class _Checker:

@@ -4,18 +4,21 @@ comment, escalate naming the procedure; and what the author's device receives of
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import object_session
 
 from ..audit import service as audit
 from ..auth.models import Role, User
 from ..auth.roles import require_role
 from ..checklists import service as checklists
 from ..checklists.models import Checklist, ChecklistStatus
+from ..checklists.service import (  # noqa: F401 - review's callers import them here
+    decision_row_view,
+    decision_view,
+    latest_decision,
+)
 from ..database import DbSession, new_uuid, utcnow
-from ..keys import Keyring, decrypt_fields, encrypt_fields
+from ..keys import Keyring, encrypt_fields
 from ..people.models import Household
 from ..rules import service as flags
 from ..sync import changes
@@ -149,35 +152,6 @@ def decide(
                          "supervision_date": supervision_date.isoformat()
                          if supervision_date else None})
     return row
-
-
-def latest_decision(session: DbSession, checklist: Checklist) -> ReviewDecision | None:
-    return session.scalars(select(ReviewDecision).where(
-        ReviewDecision.checklist_id == checklist.id)
-        .order_by(ReviewDecision.decided_at.desc(), ReviewDecision.id.desc())).first()
-
-
-def decision_view(checklist: Checklist, *, keyring: Keyring) -> dict[str, Any] | None:
-    """The latest decision as the author's device receives it (the `review` key of the
-    pull's checklist data), or None before any."""
-    session = object_session(checklist)
-    return decision_row_view(latest_decision(session, checklist) if session is not None
-                             else None, keyring=keyring)
-
-
-def decision_row_view(row: ReviewDecision | None, *, keyring: Keyring
-                      ) -> dict[str, Any] | None:
-    """A decision as the author's device receives it; None for none."""
-    if row is None:
-        return None
-    return {
-        "decision": row.decision,
-        "comment": decrypt_fields(row, keyring=keyring).get("comment", ""),
-        "procedure": row.procedure,
-        "supervision_date": row.supervision_date.isoformat() if row.supervision_date else None,
-        "decided_at": row.decided_at.isoformat(),
-        "lead": row.lead.name,
-    }
 
 
 def escalation_candidates(session: DbSession, *, lead: User, household_ids: list[str],

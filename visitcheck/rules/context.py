@@ -19,9 +19,12 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..checklists.models import Checklist
 from ..database import DbSession
+from ..followup import service as followup
 from ..keys import Keyring, decrypt_fields
 from ..people import service as people
 from ..people.models import Concern, Household, HouseholdMember
+from ..review.models import ReviewDecision
+from ..sharing.models import Alert
 from .calendar import bank_holidays
 
 # Earlier checklists per household the rules look back over (amber patterns,
@@ -260,8 +263,6 @@ class TeamReading:
         """Per household, its latest checklists, one more than the rules look back
         over: the one being evaluated is left out of its own history. Also keeps
         the answers and the latest lead decision of these and of `checklists`."""
-        from ..review.models import ReviewDecision  # review builds on checklists
-
         latest = select(Checklist.id, func.row_number().over(
             partition_by=Checklist.household_id,
             order_by=(Checklist.updated_at.desc(), Checklist.id.desc())).label("n")).where(
@@ -293,8 +294,6 @@ class TeamReading:
 
     def _followups(self, checklists: list[Checklist]) -> list[dict[str, Any]]:
         """The follow-through records of every checklist read (history and these)."""
-        from ..followup import service as followup  # follow-through builds on checklists
-
         read = {c.id: c for c in self.session.scalars(select(Checklist).where(
             Checklist.id.in_({*self.answers, *(c.id for c in checklists)})))}
         return [record for records in followup.followups_of(
@@ -311,8 +310,6 @@ class TeamReading:
         return _iso(decided)
 
     def _alerts(self, households: list[Household]) -> dict[int, list[dict[str, Any]]]:
-        from ..sharing.models import Alert  # sharing builds on people and checklists
-
         alerts: dict[int, list[dict[str, Any]]] = {h.id: [] for h in households}
         public_ids = {h.id: h.uuid for h in households}
         for alert in self.session.scalars(

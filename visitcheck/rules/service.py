@@ -30,6 +30,7 @@ from ..database import DbSession, new_uuid, utcnow
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..notify import service as notify
 from ..people.models import Household, HouseholdMember, Person
+from ..sharing.models import Alert
 from ..sync import changes
 from ..sync.models import Change
 from .context import HISTORY_PER_HOUSEHOLD, TeamReading
@@ -372,8 +373,6 @@ def evaluate_due_flags(session: DbSession, *, keyring: Keyring,
 def households_touched(session: DbSession, ops: Iterable[tuple[str, str, Any]]) -> set[int]:
     """The households whose facts a push's applied ops (type, entity id, opened
     payload) changed: a few queries for the whole push."""
-    from ..sharing.models import Alert  # sharing builds on people and checklists
-
     households: set[str] = set()
     persons: set[str] = set()
     alerts: set[str] = set()

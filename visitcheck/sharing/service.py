@@ -26,6 +26,7 @@ from ..checklists.validation import FieldError
 from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity
 from ..keys import Keyring, decrypt_fields
+from ..people import vocabulary
 from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from ..sync import changes
 from .models import Alert
@@ -74,28 +75,9 @@ def concern_shown_to(session: DbSession, *, concern: Concern, view: dict[str, An
 
 # --- words -----------------------------------------------------------------------
 
-BASIS_WORDS = {
-    "convicted_child_offence": "convicted or cautioned for an offence against a child",
-    "charged": "charged",
-    "convicted_other_child_harmed": "convicted of another offence where a child was harmed "
-                                    "or present",
-    "finding_of_fact": "finding of fact in family proceedings",
-    "child_protection_enquiry": "child protection enquiry",
-    "admitted": "admitted",
-    "allegation_no_outcome": "allegation without an outcome",
-    "police_probation_intelligence": "police or probation intelligence",
-    "family_community_report": "report from family or community",
-    "child_account": "a child's account",
-}
-
-CONTACT_WORDS = {
-    "lives_with": "lives with the child",
-    "overnight": "overnight stays",
-    "regular_unsupervised": "regular unsupervised contact",
-    "supervised": "supervised contact",
-    "online_phone": "online or phone contact",
-    "none_known": "no contact known",
-}
+# The tablet's labels, as they read in a sentence (people/vocabulary.json).
+BASIS_WORDS = vocabulary.words("concern_bases")
+CONTACT_WORDS = vocabulary.words("contact_levels")
 
 
 def basis_words(basis: list[str]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from werkzeug.security import safe_join
 
-from .. import resource_dir
+from ..resources import resource_dir
 from ..security import CONTENT_SECURITY_POLICY
 from .assets import compressed, load_asset
 from .service import Shell, build_shell, split_versioned

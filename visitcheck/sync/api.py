@@ -5,22 +5,26 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from flask import Response, current_app, json, request
+from flask import Blueprint, Response, current_app, json, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ..api import api_login_required, bp, device_revoked, json_body, problem
+from ..api_edge import api_login_required, device_revoked, json_body, problem
 from ..audit import service as audit
 from ..checklists import service as checklists
 from ..devices.service import DeviceRevoked
 from ..extensions import db, keyring, limiter
 from ..followup import service as followups
 from ..keys.service import current_sealing_key
+from ..people import vocabulary
 from ..rules import calendar as rules_calendar
 from ..rules import service as flags
 from . import service
 from .service import MAX_OPS, MAX_PULL_LIMIT, DeviceNotRegistered
+
+# Nested in the `api` blueprint (api.create_api_blueprint), under /api/v1.
+bp = Blueprint("sync", __name__)
 
 # A lost answer or a lock timeout is retried this many times before giving up on an op.
 OP_ATTEMPTS = 3
@@ -46,6 +50,8 @@ def bootstrap():
         "sealing_key": current_sealing_key(db.session).as_json(),
         "templates": checklists.all_templates(db.session),
         "calendar": rules_calendar.calendar(today=datetime.now(UTC).date()),
+        # The people and concern choices the tablet's forms offer (people/vocabulary.json).
+        "vocabulary": vocabulary.served(),
     }
     # Keys in the order stored (Flask sorts them by default): the templates the
     # tablet gets equal the ones loaded (docs/rules.md).
