@@ -19,7 +19,7 @@ const MAX_OPS_PER_PUSH = 25;
 // The Background Sync tag (Chromium): the service worker asks open pages to flush.
 export const BACKGROUND_SYNC_TAG = "visitcheck-outbox";
 // Pulled entities kept as they come (encrypted), under their type as the record kind.
-const STORED_AS_IS = new Set(["household", "person", "concern", "alert", "followup", "chronology_event"]);
+const STORED_AS_IS = new Set(["household", "person", "concern", "alert", "followup", "chronology_event", "visit_plan"]);
 const PULL_PAGE = 200;
 const BACKOFF_BASE_MS = 5000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
@@ -235,6 +235,7 @@ export async function withdrawChecklist(draft) {
 const ENTITY_KINDS = {
   "household.put": "household", "person.put": "person", "concern.put": "concern",
   "chronology_event.put": "chronology_event", // a child's significant event (chronology.js)
+  "visit_plan.put": "visit_plan", // a planned visit (today.js)
 };
 // Set-like ops (a link, an alert acknowledgement) always go with base_rev 0.
 const ENTITY_OPS = new Set([...Object.keys(ENTITY_KINDS), "membership.put", "alert.ack"]);

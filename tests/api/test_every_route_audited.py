@@ -50,9 +50,10 @@ def test_every_get_route_that_shows_personal_data_is_audited(app, demo, api_clie
                "admin": web_client(app, "admin")}
     # Which role asks, and the real ids and query each route needs.
     who = {"review.": "lead", "people.": "lead", "admin.": "admin", "retention.": "admin",
-           "api.": "hv", "shell.": "hv", "auth.": "hv"}
+           "api.": "hv", "shell.": "hv", "auth.": "hv", "visits.": "lead", "chronology.": "lead"}
     values = {"checklist_id": checklist, "household_id": household,
-              "user_id": demo.users["hv"], "device_id": hv.device_id}
+              "user_id": demo.users["hv"], "device_id": hv.device_id,
+              "child_id": children[0]}
     queries = {"retention.access": {"person": children[0]}, "api.pull": {"cursor": 0}}
 
     walked, unaudited = [], []

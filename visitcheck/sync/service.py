@@ -31,6 +31,7 @@ from ..problems import Problem
 from ..review import withdrawal
 from ..rules import service as rules
 from ..sharing import service as sharing
+from ..visits import service as visit_plans
 from . import changes
 from .models import SyncConflict, SyncOp
 
@@ -119,6 +120,7 @@ OP_HANDLERS: dict[str, Callable[..., _StoredRow]] = {
     "checklist.withdraw": withdrawal.withdraw,
     "checklist.followup": followups.record_followup,
     "chronology_event.put": chronology.put_event,
+    "visit_plan.put": visit_plans.put_plan,
 }
 
 
@@ -381,6 +383,8 @@ def _current_data(session: DbSession, *, change: Any, user: User,
                                        keyring=keyring)
     if change.type == "chronology_event":
         return chronology.event_data(session, change.entity_id, keyring=keyring)
+    if change.type == "visit_plan":
+        return visit_plans.plan_data(session, change.entity_id, keyring=keyring)
     if change.type == "alert":
         return sharing.alert_data(session, entity_id=change.entity_id, user_id=change.user_id,
                                   keyring=keyring)
