@@ -31,6 +31,7 @@ import { startIdleLock } from "./idle.js";
 import { buildExport, downloadFile } from "./export.js";
 import { el } from "./dom.js";
 import { observationButtons, checklistNoun } from "./observation.js";
+import { todayItems, renderToday, searchWords, filterCaseload } from "./today.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -392,6 +393,8 @@ async function lockNow({ reason = null } = {}) {
 function clearPersonalDom() {
   $("households").replaceChildren();
   $("attention").replaceChildren();
+  $("today").replaceChildren();
+  $("caseload-search").value = "";
   $("checklist-body").replaceChildren();
   $("form-household").textContent = "";
   $("form-attention").replaceChildren();
@@ -467,13 +470,32 @@ async function renderList() {
   }
   $("households-empty").hidden = households.length > 0 || Boolean(others && others.length);
   renderAttention(visits, outbox, households);
-  renderAlerts($("alerts"), isUnlocked() ? await listAlerts().catch(() => []) : [], { outbox, onAcknowledge: onAcknowledgeAlert });
+  const alerts = isUnlocked() ? await listAlerts().catch(() => []) : [];
+  renderAlerts($("alerts"), alerts, { outbox, onAcknowledge: onAcknowledgeAlert });
+  await renderTodayList(households, visits, alerts);
+  filterCaseload(container, $("caseload-search").value, $("caseload-search-status"));
   if (currentScreen !== "form" && currentScreen !== "people") showScreen("list");
+}
+
+// Today (today.js): the day's items from the vault, each opening the thing to do.
+async function renderTodayList(households, visits, alerts) {
+  const [followups, plans] = await Promise.all([readAllSecrets("followup"), readAllSecrets("visit_plan")]).catch(() => [[], []]);
+  if (!isUnlocked()) return;
+  const items = todayItems({ households, visits, followups, alerts, plans, bankHolidays: currentBootstrap()?.calendar?.bank_holidays || [] });
+  renderToday($("today"), items, { households, handlers: {
+    onNew: openNew, onOpen: openExisting, onPlanned: async () => { await renderList(); syncIfOnline(); },
+    onAlert: (alertId) => {
+      const target = document.querySelector(`#alerts [data-alert="${CSS.escape(alertId)}"]`);
+      if (!target) return;
+      target.scrollIntoView({ block: "start" });
+      (target.querySelector("button") || target).focus();
+    },
+  } });
 }
 
 function householdCard(household, visits, outbox, index) {
   const headingId = `household-${index}`;
-  const card = el("article", { class: "household", "aria-labelledby": headingId, "data-household": household.id || "" });
+  const card = el("article", { class: "household", "aria-labelledby": headingId, "data-household": household.id || "", "data-search": searchWords(household) });
   card.append(el("h2", { id: headingId, text: household.address || "Address not recorded" }));
   const children = (household.members || []).filter((m) => m.is_child);
   const adults = (household.members || []).filter((m) => !m.is_child);
@@ -1365,6 +1387,13 @@ function wire() {
   $("checklist-form").addEventListener("submit", onSubmit);
   $("save-draft").addEventListener("click", onSaveDraft);
   $("back-to-list").addEventListener("click", onBackToList);
+  // The caseload, one tap from Today, found by name, address or child.
+  $("caseload-search").addEventListener("input", () => filterCaseload($("households"), $("caseload-search").value, $("caseload-search-status")));
+  $("to-caseload").addEventListener("click", (event) => {
+    event.preventDefault();
+    $("caseload-title").scrollIntoView({ block: "start" });
+    $("caseload-title").focus();
+  });
   $("visit-people").addEventListener("click", onPeopleFromVisit);
   onEntitiesChanged(() => {
     refreshOpenVisitFlags();
