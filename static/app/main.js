@@ -105,19 +105,49 @@ function setFieldError(id, message) {
 
 // ---- status line and storage footer ------------------------------------------
 
+// Sync now says what it did, next to the button (aria-live), offline too.
+async function onSyncNow() {
+  const note = $("sync-note");
+  const count = () => (syncState().waitingItems || []).reduce((n, i) => n + i.count, 0) || syncState().waiting || 0;
+  const before = count();
+  if (!navigator.onLine) {
+    note.textContent = before ? "Offline: will send when connected." : "Offline: nothing waiting to send.";
+    syncNow("manual");
+    return;
+  }
+  note.textContent = "Syncing…";
+  const result = await syncNow("manual").catch(() => ({ error: true }));
+  await refreshCounts();
+  const sent = Math.max(0, before - count());
+  const left = count();
+  if (!navigator.onLine || syncState().phase === "offline") note.textContent = "Offline: will send when connected.";
+  else if (result?.error || syncState().phase === "error") note.textContent = `Could not sync${sent ? ` (sent ${sent})` : ""}: will try again.`;
+  else if (sent) note.textContent = `Sent ${sent} ${sent === 1 ? "item" : "items"}${left ? `; ${left} still waiting` : ""}.`;
+  else note.textContent = left ? `${left} still waiting: will try again.` : "Up to date: nothing to send.";
+}
+
+// "2 visits, 1 person": what is waiting as a person counts it (sync.js waitingItems);
+// while locked only the number of items is known.
+function waitingWords(state) {
+  const items = state.waitingItems;
+  if (!items || !items.length) return `${state.waiting} ${state.waiting === 1 ? "item" : "items"}`;
+  return items.map((i) => `${i.count} ${i.count === 1 ? i.one : i.many}`).join(", ");
+}
+
 function renderStatus(state) {
   const status = $("sync-status");
   const offline = !navigator.onLine || state.phase === "offline";
   const parts = [];
   const last = state.lastSyncAt ? `last synced ${timeOf(state.lastSyncAt)}` : "not synced yet";
+  const words = waitingWords(state);
   if (offline) {
-    parts.push("Offline", state.waiting ? `${state.waiting} waiting` : "nothing waiting");
+    parts.push("Offline", state.waiting ? `${words} waiting` : "nothing waiting");
   } else if (state.phase === "sending") {
-    parts.push(`Sending ${state.sending || state.waiting} of ${state.waiting} waiting`, last);
+    parts.push(`Sending ${words}`, last);
   } else if (state.phase === "syncing") {
-    parts.push(state.waiting ? `Syncing · ${state.waiting} waiting` : "Syncing…", last);
+    parts.push(state.waiting ? `Syncing · ${words} waiting` : "Syncing…", last);
   } else if (state.waiting) {
-    parts.push(`${state.waiting} waiting to sync`, last);
+    parts.push(`${words} waiting to sync`, last);
   } else if (state.lastSyncAt) {
     parts.push("All synced", last);
   } else {
@@ -1417,9 +1447,7 @@ function wire() {
   $("forgot-reset").addEventListener("click", signOut);
   $("forgot-cancel").addEventListener("click", () => { $("forgot-confirm").hidden = true; $("unlock-passphrase").focus(); });
   $("retry-start").addEventListener("click", boot);
-  $("sync-now").addEventListener("click", () => {
-    syncNow("manual");
-  });
+  $("sync-now").addEventListener("click", onSyncNow);
   $("update-now").addEventListener("click", async () => {
     await saveOpenDraftQuietly();
     if (!applyUpdate()) $("update-now").hidden = true;

@@ -185,3 +185,16 @@ def test_the_caseload_is_one_tap_away_and_found_by_a_child_s_name(live_server, d
     expect(page.locator("#caseload-search-status")).to_contain_text(f"1 of {total} households")
     page.get_by_label("Find a household by name, address or child").fill("")
     expect(page.locator("article.household:visible")).to_have_count(total)
+
+
+def test_sync_now_says_what_it_did_offline_and_online(tablet):
+    tablet.go_offline()
+    tablet.start_new_visit(0).save_draft()
+    expect(tablet.status).to_contain_text("Offline · 1 visit waiting")
+    note = tablet.page.locator("#sync-note")
+    expect(note).to_have_attribute("aria-live", "polite")
+    tablet.sync_now()
+    expect(note).to_have_text("Offline: will send when connected.")
+    tablet.go_online().wait_until_synced()
+    tablet.sync_now()
+    expect(note).to_have_text("Up to date: nothing to send.")
