@@ -32,6 +32,7 @@ import { buildExport, downloadFile } from "./export.js";
 import { el } from "./dom.js";
 import { observationButtons, checklistNoun } from "./observation.js";
 import { todayItems, renderToday, searchWords, filterCaseload } from "./today.js";
+import { renderFlagsSummary } from "./formbar.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -930,6 +931,7 @@ function renderFlags() {
   const section = $("form-flags");
   if (!openVisit) {
     section.hidden = true;
+    $("flags-compact").hidden = true;
     shownFlags = "";
     return;
   }
@@ -964,6 +966,7 @@ function renderFlags() {
   list.replaceChildren(...flags.map((flag, index) => item(flag, { answer: answers[index] })),
     ...fromTeam.map((flag) => item(flag, { team: true })));
   section.hidden = flags.length + fromTeam.length === 0;
+  renderFlagsSummary($("flags-compact"), [...flags, ...fromTeam]);
   renderFollowThroughPanel(context, flags, answers);
 }
 

@@ -198,3 +198,35 @@ def test_sync_now_says_what_it_did_offline_and_online(tablet):
     tablet.go_online().wait_until_synced()
     tablet.sync_now()
     expect(note).to_have_text("Up to date: nothing to send.")
+
+
+@pytest.mark.parametrize("viewport", [{"width": 768, "height": 1024},
+                                      {"width": 1024, "height": 768}],
+                         ids=["portrait", "landscape"])
+def test_the_visit_form_keeps_sections_and_flags_in_view_and_confirms_the_save_there(
+        tablet, viewport):
+    page = tablet.page
+    page.set_viewport_size(viewport)
+    page.context.add_init_script(path=str(AXE))
+    page.reload()
+    tablet.unlock(PASSPHRASE).wait_for_households()
+    form = tablet.start_new_visit(0).fill_visit_section(present="Mother and baby")
+    # S7: known online contact with a person of concern raises an urgent flag.
+    page.locator('input[name^="technology.children."][name$=".online_contact"]'
+                 '[value="person_of_concern"]').first.check()
+    # Far down the form (S8), the section list and the flags summary are still in view.
+    page.get_by_role("button", name="Add to Actions").scroll_into_view_if_needed()
+    expect(page.locator("#section-nav")).to_be_in_viewport()
+    compact = page.locator("#flags-compact")
+    expect(compact).to_be_in_viewport()
+    expect(compact).to_contain_text("1 urgent")
+    compact.locator("summary").click()
+    expect(compact.locator("li.severity-urgent")).to_contain_text(
+        "known online contact with a person of concern")
+    # Saved: said beside the button, where she is looking, and announced.
+    form.save_draft()
+    message = page.locator("#form-message")
+    expect(message).to_contain_text("Draft saved")
+    expect(message).to_be_in_viewport()
+    expect(message).to_have_attribute("aria-live", "polite")
+    assert _accessible(page, "#screen-form") == []
