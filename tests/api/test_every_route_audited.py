@@ -22,7 +22,8 @@ SHOWS_NO_PERSONAL_DATA = {
     "admin.index": "counts of accounts, devices and households",
     "admin.users": "staff accounts",
     "admin.user": "one staff account",
-    "admin.caseloads": "household ids and member counts; nothing decrypted",
+    "admin.caseloads": ("household ids and member counts; a search (?q=) shows "
+                        "addresses and names and is audited (test_admin)"),
     "admin.devices": "device ids and their users",
     "admin.revoke": "a form",
     "admin.templates": "template versions",
