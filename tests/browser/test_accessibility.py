@@ -94,7 +94,8 @@ def test_review_pages_have_no_accessibility_violations(live_server, demo, scenar
     _sign_in(page, base, "lead", demo.PASSWORD)
     problems = []
     for path in ["/review", "/review?flag=poc-contact", f"/review/{scenario['checklist']}",
-                 "/review/alerts", f"/map/{scenario['household']}"]:
+                 "/review/alerts", f"/map/{scenario['household']}",
+                 f"/visits/plan/{scenario['household']}"]:
         problems += _check(page, base + path)
     assert problems == []
 
