@@ -118,7 +118,7 @@ async function onSyncNow() {
   }
   note.textContent = "Syncing…";
   const result = await syncNow("manual").catch(() => ({ error: true }));
-  await refreshCounts();
+  if (!isUnlocked()) { note.textContent = ""; return; } // locked or wiped meanwhile
   const sent = Math.max(0, before - count());
   const left = count();
   if (!navigator.onLine || syncState().phase === "offline") note.textContent = "Offline: will send when connected.";
@@ -510,6 +510,7 @@ async function renderList() {
 
 // Today (today.js): the day's items from the vault, each opening the thing to do.
 async function renderTodayList(households, visits, alerts) {
+  if (!isUnlocked()) return; // locked or wiped: never reopen the vault's database
   const [followups, plans] = await Promise.all([readAllSecrets("followup"), readAllSecrets("visit_plan")]).catch(() => [[], []]);
   if (!isUnlocked()) return;
   const items = todayItems({ households, visits, followups, alerts, plans, bankHolidays: currentBootstrap()?.calendar?.bank_holidays || [] });
