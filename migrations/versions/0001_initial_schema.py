@@ -6,8 +6,9 @@ Revises:
 Create Date: 2026-11-24 00:59:21.305319
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '0001'

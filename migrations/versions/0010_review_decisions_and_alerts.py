@@ -5,8 +5,9 @@ Revises: 0003
 Create Date: 2026-11-24 01:15:58.293089
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '0010'

@@ -5,8 +5,9 @@ Revises: 0012
 Create Date: 2026-11-29 17:20:00
 
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 # revision identifiers, used by Alembic.
 revision = '0015'
