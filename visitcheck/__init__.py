@@ -76,6 +76,7 @@ def create_app(config: Config | None = None) -> Flask:
     from .security import register_security
     from .shell.views import bp as shell_bp
     from .shell.views import static_file as serve_static
+    from .visits.views import bp as visits_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(create_api_blueprint())
@@ -88,6 +89,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(retention_bp)
     app.register_blueprint(shell_bp)
     app.register_blueprint(chronology_bp)
+    app.register_blueprint(visits_bp)
     # Flask's /static/<path> route, served precompressed and versioned (shell/views.py).
     app.view_functions["static"] = serve_static
     register_security(app)

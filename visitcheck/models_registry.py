@@ -17,6 +17,7 @@ from .review.models import ReviewDecision
 from .rules.models import ChecklistFlag
 from .sharing.models import Alert
 from .sync.models import Change, SyncConflict, SyncCounter, SyncOp
+from .visits.models import VisitPlan
 
 __all__ = [
     "Alert",
@@ -25,6 +26,7 @@ __all__ = [
     "CaseloadAssignment",
     "Change",
     "ChronologyEvent",
+    "VisitPlan",
     "Checklist",
     "Concern",
     "ChecklistFlag",
@@ -50,5 +52,5 @@ __all__ = [
 # Tables with personal fields encrypted under a master key (what `keys rotate` re-wraps).
 ENCRYPTED_MODELS: Sequence[type[EncryptedFields]] = [
     Household, Person, Concern, Checklist, ChecklistFlag, ReviewDecision, ServerKey,
-    Followup, ChronologyEvent,
+    Followup, ChronologyEvent, VisitPlan,
 ]

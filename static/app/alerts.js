@@ -87,7 +87,10 @@ export function renderAlerts(section, alerts, { outbox = new Map(), onAcknowledg
       ? `${open} ${open === 1 ? "alert needs" : "alerts need"} your acknowledgement. Acknowledging says you have read it; your team lead sees who has.`
       : "You have acknowledged every alert." }),
   );
+  // Her own acknowledged alerts no longer fill the top of the caseload: they are kept,
+  // folded away under their count, for when she needs to read one again.
   const list = el("ul", { class: "alert-list" });
+  const done = el("ul", { class: "alert-list" });
   alerts.forEach((alert, index) => {
     const textId = `alert-${index}-text`;
     const acknowledged = Boolean(alert.acknowledged_at);
@@ -117,7 +120,11 @@ export function renderAlerts(section, alerts, { outbox = new Map(), onAcknowledg
       });
       item.append(el("div", { class: "actions" }, ack));
     }
-    list.append(item);
+    (acknowledged ? done : list).append(item);
   });
-  section.append(list);
+  if (list.children.length) section.append(list);
+  if (done.children.length) {
+    section.append(el("details", { class: "alerts-acknowledged" },
+      el("summary", { text: `Alerts you have acknowledged (${done.children.length})` }), done));
+  }
 }

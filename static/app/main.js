@@ -31,6 +31,8 @@ import { startIdleLock } from "./idle.js";
 import { buildExport, downloadFile } from "./export.js";
 import { el } from "./dom.js";
 import { observationButtons, checklistNoun } from "./observation.js";
+import { todayItems, renderToday, searchWords, filterCaseload } from "./today.js";
+import { renderFlagsSummary } from "./formbar.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -104,19 +106,49 @@ function setFieldError(id, message) {
 
 // ---- status line and storage footer ------------------------------------------
 
+// Sync now says what it did, next to the button (aria-live), offline too.
+async function onSyncNow() {
+  const note = $("sync-note");
+  const count = () => (syncState().waitingItems || []).reduce((n, i) => n + i.count, 0) || syncState().waiting || 0;
+  const before = count();
+  if (!navigator.onLine) {
+    note.textContent = before ? "Offline: will send when connected." : "Offline: nothing waiting to send.";
+    syncNow("manual");
+    return;
+  }
+  note.textContent = "Syncing…";
+  const result = await syncNow("manual").catch(() => ({ error: true }));
+  if (!isUnlocked()) { note.textContent = ""; return; } // locked or wiped meanwhile
+  const sent = Math.max(0, before - count());
+  const left = count();
+  if (!navigator.onLine || syncState().phase === "offline") note.textContent = "Offline: will send when connected.";
+  else if (result?.error || syncState().phase === "error") note.textContent = `Could not sync${sent ? ` (sent ${sent})` : ""}: will try again.`;
+  else if (sent) note.textContent = `Sent ${sent} ${sent === 1 ? "item" : "items"}${left ? `; ${left} still waiting` : ""}.`;
+  else note.textContent = left ? `${left} still waiting: will try again.` : "Up to date: nothing to send.";
+}
+
+// "2 visits, 1 person": what is waiting as a person counts it (sync.js waitingItems);
+// while locked only the number of items is known.
+function waitingWords(state) {
+  const items = state.waitingItems;
+  if (!items || !items.length) return `${state.waiting} ${state.waiting === 1 ? "item" : "items"}`;
+  return items.map((i) => `${i.count} ${i.count === 1 ? i.one : i.many}`).join(", ");
+}
+
 function renderStatus(state) {
   const status = $("sync-status");
   const offline = !navigator.onLine || state.phase === "offline";
   const parts = [];
   const last = state.lastSyncAt ? `last synced ${timeOf(state.lastSyncAt)}` : "not synced yet";
+  const words = waitingWords(state);
   if (offline) {
-    parts.push("Offline", state.waiting ? `${state.waiting} waiting` : "nothing waiting");
+    parts.push("Offline", state.waiting ? `${words} waiting` : "nothing waiting");
   } else if (state.phase === "sending") {
-    parts.push(`Sending ${state.sending || state.waiting} of ${state.waiting} waiting`, last);
+    parts.push(`Sending ${words}`, last);
   } else if (state.phase === "syncing") {
-    parts.push(state.waiting ? `Syncing · ${state.waiting} waiting` : "Syncing…", last);
+    parts.push(state.waiting ? `Syncing · ${words} waiting` : "Syncing…", last);
   } else if (state.waiting) {
-    parts.push(`${state.waiting} waiting to sync`, last);
+    parts.push(`${words} waiting to sync`, last);
   } else if (state.lastSyncAt) {
     parts.push("All synced", last);
   } else {
@@ -392,6 +424,8 @@ async function lockNow({ reason = null } = {}) {
 function clearPersonalDom() {
   $("households").replaceChildren();
   $("attention").replaceChildren();
+  $("today").replaceChildren();
+  $("caseload-search").value = "";
   $("checklist-body").replaceChildren();
   $("form-household").textContent = "";
   $("form-attention").replaceChildren();
@@ -467,13 +501,33 @@ async function renderList() {
   }
   $("households-empty").hidden = households.length > 0 || Boolean(others && others.length);
   renderAttention(visits, outbox, households);
-  renderAlerts($("alerts"), isUnlocked() ? await listAlerts().catch(() => []) : [], { outbox, onAcknowledge: onAcknowledgeAlert });
+  const alerts = isUnlocked() ? await listAlerts().catch(() => []) : [];
+  renderAlerts($("alerts"), alerts, { outbox, onAcknowledge: onAcknowledgeAlert });
+  await renderTodayList(households, visits, alerts);
+  filterCaseload(container, $("caseload-search").value, $("caseload-search-status"));
   if (currentScreen !== "form" && currentScreen !== "people") showScreen("list");
+}
+
+// Today (today.js): the day's items from the vault, each opening the thing to do.
+async function renderTodayList(households, visits, alerts) {
+  if (!isUnlocked()) return; // locked or wiped: never reopen the vault's database
+  const [followups, plans] = await Promise.all([readAllSecrets("followup"), readAllSecrets("visit_plan")]).catch(() => [[], []]);
+  if (!isUnlocked()) return;
+  const items = todayItems({ households, visits, followups, alerts, plans, bankHolidays: currentBootstrap()?.calendar?.bank_holidays || [] });
+  renderToday($("today"), items, { households, handlers: {
+    onNew: openNew, onOpen: openExisting, onPlanned: async () => { await renderList(); syncIfOnline(); },
+    onAlert: (alertId) => {
+      const target = document.querySelector(`#alerts [data-alert="${CSS.escape(alertId)}"]`);
+      if (!target) return;
+      target.scrollIntoView({ block: "start" });
+      (target.querySelector("button") || target).focus();
+    },
+  } });
 }
 
 function householdCard(household, visits, outbox, index) {
   const headingId = `household-${index}`;
-  const card = el("article", { class: "household", "aria-labelledby": headingId, "data-household": household.id || "" });
+  const card = el("article", { class: "household", "aria-labelledby": headingId, "data-household": household.id || "", "data-search": searchWords(household) });
   card.append(el("h2", { id: headingId, text: household.address || "Address not recorded" }));
   const children = (household.members || []).filter((m) => m.is_child);
   const adults = (household.members || []).filter((m) => !m.is_child);
@@ -880,6 +934,7 @@ function renderFlags() {
   const section = $("form-flags");
   if (!openVisit) {
     section.hidden = true;
+    $("flags-compact").hidden = true;
     shownFlags = "";
     return;
   }
@@ -914,6 +969,7 @@ function renderFlags() {
   list.replaceChildren(...flags.map((flag, index) => item(flag, { answer: answers[index] })),
     ...fromTeam.map((flag) => item(flag, { team: true })));
   section.hidden = flags.length + fromTeam.length === 0;
+  renderFlagsSummary($("flags-compact"), [...flags, ...fromTeam]);
   renderFollowThroughPanel(context, flags, answers);
 }
 
@@ -1367,6 +1423,13 @@ function wire() {
   $("checklist-form").addEventListener("submit", onSubmit);
   $("save-draft").addEventListener("click", onSaveDraft);
   $("back-to-list").addEventListener("click", onBackToList);
+  // The caseload, one tap from Today, found by name, address or child.
+  $("caseload-search").addEventListener("input", () => filterCaseload($("households"), $("caseload-search").value, $("caseload-search-status")));
+  $("to-caseload").addEventListener("click", (event) => {
+    event.preventDefault();
+    $("caseload-title").scrollIntoView({ block: "start" });
+    $("caseload-title").focus();
+  });
   $("visit-people").addEventListener("click", onPeopleFromVisit);
   onEntitiesChanged(() => {
     refreshOpenVisitFlags();
@@ -1390,9 +1453,7 @@ function wire() {
   $("forgot-reset").addEventListener("click", signOut);
   $("forgot-cancel").addEventListener("click", () => { $("forgot-confirm").hidden = true; $("unlock-passphrase").focus(); });
   $("retry-start").addEventListener("click", boot);
-  $("sync-now").addEventListener("click", () => {
-    syncNow("manual");
-  });
+  $("sync-now").addEventListener("click", onSyncNow);
   $("update-now").addEventListener("click", async () => {
     await saveOpenDraftQuietly();
     if (!applyUpdate()) $("update-now").hidden = true;

@@ -19,7 +19,7 @@ const MAX_OPS_PER_PUSH = 25;
 // The Background Sync tag (Chromium): the service worker asks open pages to flush.
 export const BACKGROUND_SYNC_TAG = "visitcheck-outbox";
 // Pulled entities kept as they come (encrypted), under their type as the record kind.
-const STORED_AS_IS = new Set(["household", "person", "concern", "alert", "followup", "chronology_event"]);
+const STORED_AS_IS = new Set(["household", "person", "concern", "alert", "followup", "chronology_event", "visit_plan"]);
 const PULL_PAGE = 200;
 const BACKOFF_BASE_MS = 5000;
 const BACKOFF_MAX_MS = 5 * 60 * 1000;
@@ -73,17 +73,47 @@ export async function loadOutbox() {
   return ops.sort((a, b) => a.seq - b.seq);
 }
 
+// What a person counts in the outbox (issue 16 item 4): visits and people, not ops.
+// op type -> [singular, plural, the op field naming the thing it changes]; a visit's
+// follow-through counts as that visit, a person's household link as that person.
+const WAITING_NOUNS = {
+  "checklist.put": ["visit", "visits", "entity_id"],
+  "checklist.withdraw": ["visit", "visits", "entity_id"],
+  "checklist.followup": ["visit", "visits", "checklist_id"],
+  "person.put": ["person", "people", "person_id"],
+  "membership.put": ["person", "people", "person_id"],
+  "concern.put": ["concern", "concerns", "entity_id"],
+  "household.put": ["household", "households", "entity_id"],
+  "alert.ack": ["alert acknowledgement", "alert acknowledgements", "entity_id"],
+  "visit_plan.put": ["planned visit", "planned visits", "entity_id"],
+  "chronology_event.put": ["chronology event", "chronology events", "entity_id"],
+};
+
+/** The waiting ops as things a person counts: [{one, many, count}] in a fixed order. */
+export function waitingItems(ops) {
+  const seen = new Map();
+  for (const op of ops) {
+    const [one, many, field] = WAITING_NOUNS[op.type] || ["item", "items", "op_id"];
+    if (!seen.has(one)) seen.set(one, { one, many, ids: new Set() });
+    seen.get(one).ids.add(op[field] || op.entity_id || op.op_id);
+  }
+  const order = [...new Set(Object.values(WAITING_NOUNS).map(([one]) => one)), "item"];
+  return [...seen.values()].sort((a, b) => order.indexOf(a.one) - order.indexOf(b.one))
+    .map(({ one, many, ids }) => ({ one, many, count: ids.size }));
+}
+
 /** Recount the outbox and tell listeners. Works while locked (count only). */
 export async function refreshCounts() {
   const meta = await readMeta("last_sync_at");
   if (!isUnlocked()) {
     const total = await countSecrets("outbox");
-    emit({ waiting: total, attention: 0, lastSyncAt: meta || null });
+    emit({ waiting: total, attention: 0, lastSyncAt: meta || null, waitingItems: null });
     return;
   }
   const ops = await loadOutbox();
   const attention = ops.filter((op) => op.state === "attention").length;
-  emit({ waiting: ops.length - attention, attention, lastSyncAt: meta || null });
+  emit({ waiting: ops.length - attention, attention, lastSyncAt: meta || null,
+    waitingItems: waitingItems(ops.filter((op) => op.state !== "attention")) });
   if (ops.length > attention) requestBackgroundSync();
 }
 
@@ -235,6 +265,7 @@ export async function withdrawChecklist(draft) {
 const ENTITY_KINDS = {
   "household.put": "household", "person.put": "person", "concern.put": "concern",
   "chronology_event.put": "chronology_event", // a child's significant event (chronology.js)
+  "visit_plan.put": "visit_plan", // a planned visit (today.js)
 };
 // Set-like ops (a link, an alert acknowledgement) always go with base_rev 0.
 const ENTITY_OPS = new Set([...Object.keys(ENTITY_KINDS), "membership.put", "alert.ack"]);

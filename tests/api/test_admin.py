@@ -76,3 +76,40 @@ def _team_id(app) -> str:
     with app.app_context():
         return db.session.scalars(select(Team.uuid).where(
             Team.name == "Northfield 0-19 Team")).one()
+
+
+def test_the_administrator_finds_a_household_by_address_or_name_and_assigns_it(
+        app, demo):
+    """Issue 16 item 4: caseloads are assigned by searching addresses and names; the
+    search is audited with the households it showed; one letter finds nothing."""
+    from sqlalchemy import select
+
+    from tests.review_support import csrf_token, web_client
+    from visitcheck.audit.models import AuditEvent
+    from visitcheck.auth.models import User
+    from visitcheck.extensions import db
+    from visitcheck.people.models import CaseloadAssignment, Household
+
+    admin = web_client(app, "admin")
+    page = admin.get("/admin/caseloads?q=alder").get_data(as_text=True)
+    assert "14 Alder Row" in page
+    assert "Cedar Close" not in page
+    assert "1 found" in page
+    by_name = admin.get("/admin/caseloads?q=craig+whitfield").get_data(as_text=True)
+    assert "Flat 6, Beech House" in by_name
+    assert "Alder Row" not in admin.get("/admin/caseloads?q=a").get_data(as_text=True)
+    with app.app_context():
+        searches = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "admin.household_search")).all()
+        assert demo.households[0] in (searches[0].subjects or "")
+        sn = db.session.scalars(select(User).where(User.username == "sn")).one()
+
+    alder = demo.households[0]
+    answer = admin.post("/admin/caseloads?q=alder", data={
+        "csrf_token": csrf_token(admin), "household": alder, "user": demo.users["sn"]})
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with app.app_context():
+        held = db.session.scalars(select(Household.uuid).join(
+            CaseloadAssignment, CaseloadAssignment.household_id == Household.id)
+            .where(CaseloadAssignment.user_id == sn.id)).all()
+        assert alder in held

@@ -92,3 +92,36 @@ def tablet(live_server, demo, page):
     app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
     app.wait_for_households().wait_until_synced()
     return app
+
+
+# Counting a practitioner's taps (issue 16 item 4, docs/tablet-ergonomics.md): with
+# VISITCHECK_TAPS_FILE set, every trusted click and every field changed in the test's
+# page is counted and the totals appended to that file as one JSON line per test.
+TAP_COUNTER = """
+for (const kind of ["click", "change"]) {
+  document.addEventListener(kind, (event) => {
+    if (event.isTrusted && window.__visitcheckTap) window.__visitcheckTap(kind);
+  }, true);
+}
+"""
+
+
+@pytest.fixture(autouse=True)
+def _count_taps(request):
+    target = os.environ.get("VISITCHECK_TAPS_FILE")
+    if not target or "page" not in request.fixturenames:
+        yield
+        return
+    import json
+
+    page = request.getfixturevalue("page")
+    counts = {"click": 0, "change": 0}
+
+    def tap(kind: str) -> None:
+        counts[kind] += 1
+
+    page.context.expose_function("__visitcheckTap", tap)
+    page.context.add_init_script(TAP_COUNTER)
+    yield
+    with open(target, "a", encoding="utf-8") as out:
+        out.write(json.dumps({"test": request.node.nodeid, **counts}) + "\n")

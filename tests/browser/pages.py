@@ -117,6 +117,18 @@ class TabletApp:
 
     # --- the caseload -----------------------------------------------------------
 
+    def open_caseload(self) -> TabletApp:
+        """The caseload is one tap from Today, which the app opens on."""
+        self.page.get_by_role("link", name="Caseload", exact=True).click()
+        expect(self.page.locator("#caseload-title")).to_be_focused()
+        return self
+
+    def today_items(self, kind: str | None = None) -> Locator:
+        """Today's items (today.js), of one kind (planned, no_access, action, referral,
+        returned, alert) or all."""
+        where = f'[data-kind="{kind}"]' if kind else ""
+        return self.page.locator(f"#today li.today-item{where}")
+
     def households(self) -> Locator:
         return self.page.locator("article.household")
 

@@ -94,7 +94,8 @@ def test_review_pages_have_no_accessibility_violations(live_server, demo, scenar
     _sign_in(page, base, "lead", demo.PASSWORD)
     problems = []
     for path in ["/review", "/review?flag=poc-contact", f"/review/{scenario['checklist']}",
-                 "/review/alerts", f"/map/{scenario['household']}"]:
+                 "/review/alerts", f"/map/{scenario['household']}",
+                 f"/visits/plan/{scenario['household']}"]:
         problems += _check(page, base + path)
     assert problems == []
 
@@ -109,7 +110,7 @@ def test_administration_pages_have_no_accessibility_violations(live_server, demo
     _sign_in(page, base, "admin", demo.PASSWORD)
     problems = []
     for path in ["/admin", "/admin/users", f"/admin/users/{scenario['user']}",
-                 "/admin/caseloads", "/admin/devices",
+                 "/admin/caseloads", "/admin/caseloads?q=alder", "/admin/devices",
                  f"/admin/devices/{scenario['device']}/revoke", "/admin/templates",
                  "/admin/audit", "/admin/audit?who=hv", "/admin/holds",
                  "/admin/access", f"/admin/access?person={scenario['child']}"]:

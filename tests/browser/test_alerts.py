@@ -72,7 +72,7 @@ def test_school_nurse_acknowledges_an_alert_offline_and_the_lead_sees_it(
     alert.get_by_role("button", name="Acknowledge").click()
     expect(alert).to_have_attribute("data-acknowledged", "true")
     expect(alert).to_contain_text("waiting to sync")
-    expect(tablet.status).to_contain_text("Offline · 1 waiting")
+    expect(tablet.status).to_contain_text("Offline · 1 alert acknowledgement waiting")
 
     tablet.go_online()
     tablet.wait_until_synced()

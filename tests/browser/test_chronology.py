@@ -83,7 +83,7 @@ def test_a_chronology_from_visits_an_alert_a_decision_and_an_event_in_date_order
     page.get_by_label("Action or analysis").fill("Breakfast club offered")
     page.get_by_role("button", name="Save the event").click()
     expect(page.locator("#chronology-message")).to_contain_text("saved on this device")
-    expect(tablet.status).to_contain_text("1 waiting")
+    expect(tablet.status).to_contain_text("1 chronology event waiting")
 
     rows = page.locator("#people-body tr.entry")
     expect(rows.first).to_be_visible()

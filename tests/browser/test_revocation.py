@@ -67,7 +67,7 @@ def test_retired_device_pushes_its_outbox_then_wipes(live_server, tablet):
     device_id = tablet.page.evaluate(DEVICE_ID)
     tablet.go_offline()
     tablet.start_new_visit(0).save_draft()
-    expect(tablet.status).to_contain_text("1 waiting")
+    expect(tablet.status).to_contain_text("1 visit waiting")
     revoke(live_server, device_id, "retire")
 
     pushes = []

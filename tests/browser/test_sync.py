@@ -32,7 +32,7 @@ def test_saves_while_offline_wait_and_sync_when_the_connection_returns(tablet):
     tablet.go_offline()
     form = tablet.start_new_visit(0)
     form.save_draft()
-    expect(tablet.status).to_contain_text("Offline · 1 waiting")
+    expect(tablet.status).to_contain_text("Offline · 1 visit waiting")
 
     tablet.go_online()
 

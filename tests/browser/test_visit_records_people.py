@@ -73,6 +73,8 @@ def test_a_new_member_who_refused_details_becomes_a_person_of_the_household(
     chooser = app.page.locator('[data-path="risky_adults.concerns"] .add-person select')
     expect(chooser.locator("option", has_text=JAY)).to_have_count(1)
     expect(app.status).to_have_attribute("data-waiting", "3")  # person, link, visit
+    # The status line counts what a person counts (issue 16 item 4), not the three ops.
+    expect(app.status).to_contain_text("Offline · 1 visit, 1 person waiting")
 
     # Saving again changes nothing and sends nothing new; an edit updates the same person.
     form.save_draft()

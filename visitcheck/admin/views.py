@@ -125,6 +125,10 @@ def caseloads():
                          if u.role in ("health_visitor", "school_nurse") and u.active}
     form.household.choices = {h.id: f"{h.id} ({h.team}; {h.members} people, "
                                     f"{h.children} children)" for h in households}
+    # Found by address or a person's name (audited), not by reading ids.
+    query = (request.args.get("q") or "").strip()[:200]
+    matches = service.search_households(db.session, admin=current_user, query=query,
+                                        keyring=keyring()) if query else []
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -140,7 +144,11 @@ def caseloads():
                 flash("Caseload assigned.")
                 return redirect(url_for("admin.caseloads"))
         status = 400
-    return render_template("admin/caseloads.html", form=form, households=households), status
+    if query:
+        db.session.commit()  # the search's audit entry
+    return render_template("admin/caseloads.html", form=form, households=households,
+                           query=query, matches=matches,
+                           min_chars=service.SEARCH_MIN_CHARS), status
 
 
 @bp.get("/devices")

@@ -31,6 +31,8 @@ from ..review.models import ReviewDecision
 from ..rules import service as rules
 from ..sharing import service as sharing
 from ..sharing.models import Alert
+from ..visits import service as visit_plans
+from ..visits.models import VisitPlan
 from . import changes
 
 # A page stops taking changes once its entries pass this many bytes of JSON (`more`
@@ -59,6 +61,7 @@ class _Page:
             joinedload(Followup.author))
         self.events = self._load(ChronologyEvent, _ids(rows, "chronology_event"),
                                  joinedload(ChronologyEvent.author))
+        self.plans = self._load(VisitPlan, _ids(rows, "visit_plan"))
         self.alerts = self._load(
             Alert, _ids(rows, "alert"), joinedload(Alert.concern).joinedload(Concern.person),
             joinedload(Alert.household).selectinload(Household.memberships)
@@ -108,6 +111,9 @@ class _Page:
         if change.type == "chronology_event":
             event = self.events.get(entity_id)
             return chronology.event_view(self.session, event, keyring=keyring) if event else None
+        if change.type == "visit_plan":
+            plan = self.plans.get(entity_id)
+            return visit_plans.view(self.session, plan, keyring=keyring) if plan else None
         if change.type == "alert":
             alert = self.alerts.get(entity_id)
             if alert is None or alert.user_id != change.user_id:

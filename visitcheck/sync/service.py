@@ -31,6 +31,7 @@ from ..problems import Problem
 from ..review import withdrawal
 from ..rules import service as rules
 from ..sharing import service as sharing
+from ..visits import service as visit_plans
 from . import changes
 from . import pull as pull_page
 from .models import SyncConflict, SyncOp
@@ -120,6 +121,7 @@ OP_HANDLERS: dict[str, Callable[..., _StoredRow]] = {
     "checklist.withdraw": withdrawal.withdraw,
     "checklist.followup": followups.record_followup,
     "chronology_event.put": chronology.put_event,
+    "visit_plan.put": visit_plans.put_plan,
 }
 
 
