@@ -410,3 +410,45 @@ def test_a_person_who_stays_loses_their_details_about_a_purged_child(app, family
     fields = _person_fields(app, family["poc"])
     assert fields["children"] == [{"child_id": kept_child, "relationship": "uncle"}]
     assert family["poc"] in result.output.split("Persons kept, their details")[1]
+
+
+def test_devices_hear_of_follow_through_events_and_plans_deleted_with_a_purged_family(
+        app, family):
+    """Records later capabilities keep about a purged family (a follow-through record on
+    its checklist, a significant event in the child's chronology, a planned visit) go
+    with it, and the devices that hold them are told, as for the family's own records."""
+    import uuid
+
+    hv, past = family["hv"], family["past"]
+    made = {}
+    for op_type, payload in [
+            ("checklist.followup", {"checklist_id": family["past_checklist"],
+                                    "kind": "addendum", "text": "Late entry",
+                                    "recorded_at": utcnow().isoformat()}),
+            ("chronology_event.put", {
+                "child_id": past["children"][0], "household_id": past["id"],
+                "occurred_on": "2026-11-05", "fact_or_opinion": "fact", "source": "School",
+                "agency": "Riverside Primary", "event": "Came to school hungry",
+                "impact": "Tired", "action": "Breakfast club", "positive": False}),
+            ("visit_plan.put", {"household_id": past["id"],
+                                "planned_for": (family["today"] + timedelta(days=3)).isoformat(),
+                                "time": "10:30", "purpose": "Check in", "cancelled": False})]:
+        entity = str(uuid.uuid4())
+        answer = hv.push([sealed_op(hv.bootstrap, payload, entity_id=entity,
+                                    op_type=op_type)]).get_json()["results"][0]
+        assert answer["status"] == "applied", answer
+        made[op_type.split(".")[0].replace("checklist", "followup")] = entity
+    cursor = hv.pull(limit=500).get_json()["cursor"]
+    while True:
+        page = hv.pull(cursor=cursor, limit=500).get_json()
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+
+    assert _run(app, "purge", "--today", family["today"].isoformat()).exit_code == 0
+    page = hv.pull(cursor=cursor, limit=500).get_json()
+
+    deleted = {(c["type"], c["entity_id"]) for c in page["changes"]
+               if c["data"].get("deleted") is True}
+    assert {("followup", made["followup"]), ("chronology_event", made["chronology_event"]),
+            ("visit_plan", made["visit_plan"])} <= deleted

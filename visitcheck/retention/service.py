@@ -354,7 +354,31 @@ def _tell_devices(session: DbSession, plan: _Plan) -> list[tuple[str, str, int, 
                 for u in users | {concern.created_by_id}]
     out += [("checklist", c.uuid, c.rev, c.author_id) for c in plan.checklists.values()]
     out += [("alert", a.uuid, a.rev, a.user_id) for a in plan.alerts]
-    return out
+    return out + _dependent_notices(session, plan)
+
+
+# Records of other capabilities that devices hold, deleted with what they point at
+# (_dependents), by table: the change type their holders pull them as.
+SYNCED_DEPENDENTS = {"followups": "followup", "chronology_events": "chronology_event",
+                     "visit_plans": "visit_plan"}
+
+
+def _dependent_notices(session: DbSession, plan: _Plan) -> list[tuple[str, str, int, int]]:
+    """Who holds each synced dependent: whoever holds its household, and the author of
+    the checklist it belongs to (follow-through goes to the author's devices only)."""
+    out: set[tuple[str, str, int, int]] = set()
+    for (table, column), ids in _dependents(plan).items():
+        kind = SYNCED_DEPENDENTS.get(table.name)
+        if kind is None:
+            continue
+        for row in session.execute(select(table).where(column.in_(ids))).mappings():
+            users: set[int] = set()
+            if row.get("household_id") is not None:
+                users |= _caseholders(session, [row["household_id"]])
+            if row.get("checklist_id") in plan.checklists:
+                users.add(plan.checklists[row["checklist_id"]].author_id)
+            out |= {(kind, row["uuid"], row.get("rev") or 1, user) for user in users}
+    return sorted(out)
 
 
 def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
