@@ -71,6 +71,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_utc(moment: datetime | None) -> str | None:
+    """A stored time as the wire and the rules write it: ISO 8601 in UTC with `Z`."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
 def new_uuid() -> str:
     return str(uuid.uuid4())
 

@@ -5,7 +5,7 @@ decisions and alerts. Every opening is audited."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from ..audit import service as audit
 from ..auth.models import User
 from ..checklists import service as checklists
 from ..checklists.models import Checklist
-from ..database import DbSession, utcnow
+from ..database import DbSession, iso_utc, utcnow
 from ..keys import Keyring, decrypt_fields
 from ..people import service as people
 from ..people.models import Concern, Person
@@ -215,7 +215,7 @@ def open_for_review(
 
     trail, flag_answers = follow_through(
         session, checklist=checklist, answers=answers, keyring=keyring,
-        submitted_at=_iso_utc(checklist.submitted_at))
+        submitted_at=iso_utc(checklist.submitted_at))
     # S8's "flag it answers" holds a flag's key: shown by the flag's words.
     sections = answers_.render_sections(template, answers, names=names, flag_words={
         f.key: f.reason for f in flag_answers})
@@ -283,8 +283,6 @@ def open_for_review(
     )
 
 
-def _iso_utc(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
 

@@ -32,7 +32,6 @@ from .page import (  # noqa: F401
     PersonLine,
     _concern_line,
     _decision_lines,
-    _iso_utc,
     _names_of_others,
     _rule_actions,
     open_for_review,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..checklists.models import Checklist
-from ..database import DbSession
+from ..database import DbSession, iso_utc
 from ..followup import service as followup
 from ..keys import Keyring, decrypt_fields
 from ..people import service as people
@@ -30,10 +30,6 @@ from .calendar import bank_holidays
 # Earlier checklists per household the rules look back over (amber patterns,
 # repeated no access): enough for any rule, bounded for a family seen often.
 HISTORY_PER_HOUSEHOLD = 12
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 # --- the shared step: entities, answers, history, alerts, today -> context ----------
@@ -287,7 +283,7 @@ class TeamReading:
                 "status": row.status,
                 "answers": self.answers[row.id],
                 "flags": json.loads(row.flag_summary or "[]"),
-                "submitted_at": _iso(row.submitted_at),
+                "submitted_at": iso_utc(row.submitted_at),
                 "lead_decision_at": self._decided_on_submission(row),
             })
         return history
@@ -307,7 +303,7 @@ class TeamReading:
         if decided is None or (checklist.submitted_at is not None
                                and decided < checklist.submitted_at):
             return None
-        return _iso(decided)
+        return iso_utc(decided)
 
     def _alerts(self, households: list[Household]) -> dict[int, list[dict[str, Any]]]:
         alerts: dict[int, list[dict[str, Any]]] = {h.id: [] for h in households}
@@ -320,7 +316,7 @@ class TeamReading:
                 "household_id": public_ids[alert.household_id],
                 "user_id": alert.user.uuid,
                 "professional_name": alert.user.name,
-                "acknowledged_at": _iso(alert.acknowledged_at),
+                "acknowledged_at": iso_utc(alert.acknowledged_at),
             })
         return alerts
 
@@ -349,7 +345,7 @@ class TeamReading:
                 "household_id": household.uuid,
                 "status": checklist.status,
                 "answers": answers,
-                "submitted_at": _iso(checklist.submitted_at),
+                "submitted_at": iso_utc(checklist.submitted_at),
                 "lead_decision_at": self._decided_on_submission(checklist),
                 "flags": json.loads(checklist.flag_summary or "[]"),
             },
@@ -359,7 +355,7 @@ class TeamReading:
             concerns=[c for c in self.concerns if c["person_id"] in linked_persons],
             history=history,
             alerts=self.alerts[household.id],
-            now=_iso(moment) or "",
+            now=iso_utc(moment) or "",
             bank_holidays=self.bank_holidays(moment),
             followups=[f for f in self.followups
                        if f["checklist_id"] in {checklist.uuid, *(h["id"] for h in history)}],

@@ -11,21 +11,17 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.service import loaded_template
-from ..database import DbSession
+from ..database import DbSession, iso_utc
 from .calendar import bank_holidays
 from .context import build_context
 
 OVERDUE_RULE = "overdue-review"
 
 logger = logging.getLogger(__name__)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
 def is_overdue(session: DbSession, checklist: Checklist, *, now: datetime) -> bool:
@@ -42,13 +38,13 @@ def is_overdue(session: DbSession, checklist: Checklist, *, now: datetime) -> bo
         flags = []
     context = build_context(
         visit={"id": checklist.uuid, "household_id": None, "status": checklist.status,
-               "answers": {}, "submitted_at": _iso(checklist.submitted_at),
+               "answers": {}, "submitted_at": iso_utc(checklist.submitted_at),
                # Every lead decision moves a checklist out of "submitted": one that is
                # submitted has none on this submission (an older one was a return).
                "lead_decision_at": None,
                "flags": flags if isinstance(flags, list) else []},
         household={"id": None, "members": []}, households=[], persons=[], concerns=[],
-        history=[], alerts=[], now=_iso(now) or "",
+        history=[], alerts=[], now=iso_utc(now) or "",
         bank_holidays=bank_holidays(today=now.date()))
     try:
         raised = rule.evaluate(context)

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, bindparam, delete, func, or_, select, text, update
@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.service import loaded_template
-from ..database import DbSession, new_uuid, utcnow
+from ..database import DbSession, iso_utc, new_uuid, utcnow
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..notify import service as notify
 from ..people.models import Household, HouseholdMember, Person
@@ -193,14 +193,7 @@ def _stored_view(row: ChecklistFlag, *, keyring: Keyring) -> dict[str, Any]:
             # When the flag was first raised for this checklist, and whether that was
             # at the visit (while it was written, or at its submission) or later, from
             # facts recorded since (a chronology dates the two apart).
-            "raised_at": _iso(row.evaluated_at), "at_visit": fields.get("at_visit", True)}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+            "raised_at": iso_utc(row.evaluated_at), "at_visit": fields.get("at_visit", True)}
 
 
 def _raised_when(checklist: Checklist, before: list[dict[str, Any]], *, at: datetime
@@ -216,12 +209,8 @@ def _raised_when(checklist: Checklist, before: list[dict[str, Any]], *, at: date
     previous = checklist.flags_evaluated_at
     submitted = checklist.submitted_at
     first_since_submission = submitted is not None and (
-        previous is None or _aware(previous) < _aware(submitted))
+        previous is None or previous < submitted)
     return kept, checklist.status == ChecklistStatus.DRAFT.value or first_since_submission
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def stored_flags_of(session: DbSession, checklists: Iterable[Checklist], *, keyring: Keyring
