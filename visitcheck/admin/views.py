@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from ..auth.models import Role
+from ..auth.roles import admit_only
 from ..extensions import db, keyring
 from ..sync import export as sync_export
 from . import service
@@ -21,12 +23,7 @@ from .forms import (
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-
-@bp.before_request
-@login_required
-def only_administrators():
-    if current_user.role != "admin":
-        abort(403)
+admit_only(bp, Role.ADMIN)
 
 
 def _team_choices() -> dict[str, str]:

@@ -3,22 +3,19 @@ For administrators only; thin: a form, one service call, a page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from ..audit import service as audit
+from ..auth.models import Role
+from ..auth.roles import admit_only
 from ..extensions import db
 from . import service
 from .forms import AccessForm, HoldForm, ReleaseForm
 
 bp = Blueprint("retention", __name__, url_prefix="/admin")
 
-
-@bp.before_request
-@login_required
-def only_administrators():
-    if current_user.role != "admin":
-        abort(403)
+admit_only(bp, Role.ADMIN)
 
 
 def _holds_page(form: HoldForm, status: int = 200):
