@@ -3,6 +3,7 @@ significant events practitioners add (`chronology_event.put`)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from tests.review_support import (
     web_client,
 )
 from tests.sealing import complete_visit, sealed_op
+from visitcheck.audit import service as audit
 from visitcheck.audit.models import AuditEvent
 from visitcheck.chronology.models import ChronologyEvent
 from visitcheck.extensions import db
@@ -315,3 +317,48 @@ def test_an_observation_naming_the_child_and_a_no_access_visit_are_in_the_chrono
     assert "Uncle says it is a secret" in seen
     assert "Act now." in next(cells for kind, cells in rows if kind == "judgement")
     assert observation
+
+
+def test_an_opening_on_the_tablet_is_audited_once_when_it_syncs(app, demo, api_client):
+    """The tablet opens chronologies offline: each opening travels as `chronology.open`
+    (its own id, made on the device) and lands in the audit trail as the practitioner's
+    opening, with the device and the time it happened; a retry records nothing more."""
+    hv = api_client("hv")
+    household = demo.households[1]
+    ava = demo.children[household][0]
+    opening = new_id()
+    op = sealed_op(hv.bootstrap, {"child_id": ava, "opened_at": "2026-11-20T09:41:07.120Z"},
+                   entity_id=opening, op_type="chronology.open")
+    assert hv.push([op]).get_json()["results"][0] == {
+        "op_id": op["op_id"], "status": "applied", "rev": 1}
+    assert hv.push([op]).get_json()["results"][0]["status"] == "duplicate"
+
+    with app.app_context():
+        opened = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "chronology.open", AuditEvent.object_id == ava)).all()
+        assert [(e.actor_username, e.device_id) for e in opened] == [("hv", hv.device_id)]
+        detail = json.loads(opened[0].detail or "{}")
+        assert detail == {"via": "tablet", "opened_at": "2026-11-20T09:41:07.120Z",
+                          "opening_id": opening, "readable_at_sync": True}
+        # `audit access` (the audit service) shows it among who touched Ava's records.
+        rows = audit.access_log(db.session, person_id=ava, viewer_name="cli")
+        assert ("hv", "chronology.open", f"person:{ava}", hv.device_id) in {
+            (r.who, r.action, r.what, r.device_id) for r in rows}
+
+
+def test_an_opening_that_is_not_one_is_rejected_and_records_nothing(app, demo, api_client):
+    hv = api_client("hv")
+    ava = demo.children[demo.households[1]][0]
+    for payload, base_rev, field in (
+            ({"child_id": ava}, 0, "opened_at"),
+            ({"child_id": "Ava", "opened_at": "2026-11-20T09:41:07Z"}, 0, "child_id"),
+            ({"child_id": ava, "opened_at": "yesterday"}, 0, "opened_at"),
+            ({"child_id": ava, "opened_at": "2026-11-20T09:41:07"}, 0, "opened_at"),
+            ({"child_id": ava, "opened_at": "2026-11-20T09:41:07Z", "note": "x"}, 0, "note"),
+            ({"child_id": ava, "opened_at": "2026-11-20T09:41:07Z"}, 2, "base_rev")):
+        answer = apply(hv, "chronology.open", new_id(), payload, base_rev=base_rev)
+        assert answer["status"] == "rejected", payload
+        assert field in {e["field"] for e in answer["error"]["errors"]}, answer
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "chronology.open")).all() == []

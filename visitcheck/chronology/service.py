@@ -22,7 +22,7 @@ from ..auth.models import User
 from ..checklists import service as checklists
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.validation import FieldError
-from ..database import DbSession, utcnow
+from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
@@ -428,3 +428,60 @@ def event_data(session: DbSession, entity_id: str, *, keyring: Keyring
     row = session.scalars(select(ChronologyEvent).where(
         ChronologyEvent.uuid == entity_id)).first()
     return event_view(session, row, keyring=keyring) if row else None
+
+
+# --- openings on a device (chronology.open) -----------------------------------------
+
+OPENING_KEYS = {"child_id", "opened_at"}
+
+
+@dataclass(frozen=True)
+class RecordedOpening:
+    """What the push answers for an opening: it is recorded once, at revision 1."""
+
+    rev: int = 1
+
+
+def opening_errors(payload: Any) -> list[FieldError]:
+    if not isinstance(payload, dict):
+        return [FieldError("payload", "must be a JSON object")]
+    errors = [FieldError(k, "is not a field of a chronology opening")
+              for k in sorted(set(payload) - OPENING_KEYS)]
+    errors += [FieldError(k, "is required") for k in sorted(OPENING_KEYS - set(payload))]
+    if "child_id" in payload and not is_uuid(payload["child_id"]):
+        errors.append(FieldError("child_id", "must be a person id"))
+    if "opened_at" in payload:
+        opened = payload["opened_at"]
+        try:
+            if not isinstance(opened, str):
+                raise ValueError(opened)
+            moment = datetime.fromisoformat(opened.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError(opened)
+        except ValueError:
+            errors.append(FieldError("opened_at", "must be an ISO 8601 time with its zone"))
+    return errors
+
+
+def record_opening(session: DbSession, *, user: User, entity_id: str, base_rev: int,
+                   payload: Any, keyring: Keyring) -> RecordedOpening:
+    """`chronology.open`: a device tells the server that its user opened a child's
+    chronology on it, offline perhaps (docs/chronology.md, "Every opening audited").
+    The opening is a fact about the past: it is written to the audit trail whether or
+    not the user could read the chronology here now (a caseload may have changed since);
+    the entity id is the opening's own, made on the device, so a retried push records
+    it once (the push's recorded answer). Flushes, never commits."""
+    del keyring  # nothing is decrypted: the opening names the child by id only
+    errors = opening_errors(payload)
+    if base_rev != 0:
+        errors.append(FieldError("base_rev", "an opening is recorded once, at base_rev 0"))
+    if errors:
+        raise InvalidEntity("the chronology opening needs attention", errors)
+    child = people.person_by_public_id(session, payload["child_id"])
+    readable = child is not None and child.is_child and may_read(session, user=user,
+                                                                 child=child)
+    audit.record(session, action="chronology.open", actor=user, object_type="person",
+                 object_id=payload["child_id"],
+                 detail={"via": "tablet", "opened_at": payload["opened_at"],
+                         "opening_id": entity_id, "readable_at_sync": readable})
+    return RecordedOpening()
