@@ -26,7 +26,7 @@ from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
-from ..people.models import Household, HouseholdMember, Person
+from ..people.models import Household, Person
 from ..people.network import RESIDENCE_WORDS
 from ..review.models import ReviewDecision
 from ..rules import service as rules
@@ -270,22 +270,42 @@ def _alert_entries(session: DbSession, *, household_ids: list[int], keyring: Key
     return out
 
 
+def household_member_entries(members: list[dict[str, Any]], *, child_id: str,
+                            residence_words: dict[str, str]) -> list[Entry]:
+    """The household changes in a child's chronology, from a household's members as a
+    device receives them (people.household_view: `recorded_at`, `recorded_by`). The
+    same step runs on the tablet (chronology.js `householdEntries`); the shared cases
+    in tests/chronology_household_cases.json keep the two in step.
+
+    A member recorded from a device (a practitioner's name in `recorded_by`) joined the
+    household when they were recorded; members set up by an administrator (no
+    recorder) were there from the start and are not events; the child is not news
+    to itself."""
+    out = []
+    for member in members:
+        if member.get("person_id") == child_id or not member.get("recorded_by"):
+            continue
+        when = _moment(member.get("recorded_at"), datetime.min.replace(tzinfo=UTC))
+        if when == datetime.min.replace(tzinfo=UTC):
+            continue  # no time to place it at: not an entry rather than a wrong one
+        residence = member.get("residence") or ""
+        out.append(Entry(when, "household", member["recorded_by"], "Household record", FACT,
+                         f"{member.get('name') or 'Someone'} recorded as a member of the "
+                         f"household ({residence_words.get(residence, residence)}).",
+                         link=None))
+    return out
+
+
 def _household_entries(session: DbSession, *, household_ids: list[int], child: Person,
                        keyring: Keyring) -> list[Entry]:
-    """Members recorded from a device (person.put, with membership.put): when the person
-    was recorded is when the household changed. Members set up by an administrator
-    (no author) were there from the start and are not events."""
+    """Members recorded from a device (person.put, with membership.put), as devices
+    receive them: the tablet builds the same entries from the same members."""
     out = []
-    for link in session.scalars(select(HouseholdMember).where(
-            HouseholdMember.household_id.in_(household_ids))):
-        if link.person_id == child.id or link.person.created_by_id is None:
-            continue
-        name = decrypt_fields(link.person, keyring=keyring)["names"][0]
-        author = session.get(User, link.person.created_by_id)
-        out.append(Entry(_aware(link.person.created_at), "household",
-                         author.name if author else "", "Household record", FACT,
-                         f"{name} recorded as a member of the household "
-                         f"({RESIDENCE_WORDS.get(link.residence, link.residence)}).", link=None))
+    for household_id in household_ids:
+        view = people.household_view(session.get_one(Household, household_id),
+                                     keyring=keyring)
+        out += household_member_entries(view["members"], child_id=child.uuid,
+                                        residence_words=RESIDENCE_WORDS)
     return out
 
 
