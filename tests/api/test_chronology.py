@@ -362,3 +362,32 @@ def test_an_opening_that_is_not_one_is_rejected_and_records_nothing(app, demo, a
     with app.app_context():
         assert db.session.scalars(select(AuditEvent).where(
             AuditEvent.action == "chronology.open")).all() == []
+
+
+def test_a_member_recorded_from_a_device_is_the_same_household_change_pulled_and_on_the_page(
+        app, demo, api_client):
+    """The lead's page and the tablet build household changes from the same members:
+    what the pull sends (who recorded each member, when) is what the page shows."""
+    hv = api_client("hv")
+    household = demo.households[1]
+    ava = demo.children[household][0]
+    jay = new_id()
+    assert apply(hv, "person.put", jay, {
+        "names": ["Jay Moss"], "aliases": [], "date_of_birth": None, "estimated_age": None,
+        "sex": "male", "is_child": False, "children": []})["status"] == "applied"
+    assert apply(hv, "membership.put", new_id(), {
+        "household_id": household, "person_id": jay,
+        "residence": "visits_regularly"})["status"] == "applied"
+
+    pulled = [c["data"] for c in pull_all(hv)
+              if c["type"] == "household" and c["entity_id"] == household][-1]
+    members = {m["person_id"]: m for m in pulled["members"]}
+    assert members[jay]["recorded_by"] == "Asha Patel"
+    assert members[jay]["recorded_at"].endswith("Z")
+    assert (members[ava]["recorded_by"], members[ava]["recorded_at"]) == ("", "")
+
+    rows = _rows(web_client(app, "lead").get(f"/chronology/{ava}").get_data(as_text=True))
+    changes = [text for kind, text in rows if kind == "household"]
+    assert len(changes) == 1
+    assert "Jay Moss recorded as a member of the household (visits regularly)." in changes[0]
+    assert "Asha Patel" in changes[0]
