@@ -214,9 +214,10 @@ async function childHouseholds(childId) {
  * Open the chronology of one child in `target`. householdId: the household it
  * was opened from (where a new event is recorded); onClose() goes back there.
  */
-export async function openChronology(target, { childId, childName, householdId, onClose, message = "" }) {
+export async function openChronology(target, { childId, childName, householdId, onClose, message = "", reopened = false }) {
   container = target;
   leave = onClose;
+  if (!reopened) await recordOpening(childId);
   const [checklists, alerts, events, households] = await Promise.all([
     vaultVisits(), readAllSecrets("alert"), readAllSecrets("chronology_event"), childHouseholds(childId)]);
   const user = (currentBootstrap() || {}).user || {};
@@ -272,6 +273,24 @@ export async function openChronology(target, { childId, childName, householdId, 
   );
 }
 
+/**
+ * Every opening of a chronology is audited (docs/chronology.md). The tablet may be
+ * offline, so the opening is queued like any change: a sealed `chronology.open` op
+ * with its own id, sent with the next push and written to the server's audit trail
+ * as this user's opening from this device, at the time it happened. Coming back
+ * from the event form is the same opening, not another.
+ */
+export const OPENING_OP = "chronology.open";
+
+async function recordOpening(childId) {
+  try {
+    await saveEntities([{ type: OPENING_OP, entityId: crypto.randomUUID(), baseRev: 0,
+      payload: { child_id: childId, opened_at: new Date().toISOString() } }]);
+  } catch (error) {
+    console.error("The opening could not be queued for the audit", error);
+  }
+}
+
 // ---- adding a significant event ------------------------------------------------------
 
 function field(id, label, input, help = "") {
@@ -280,7 +299,7 @@ function field(id, label, input, help = "") {
 }
 
 function showEventForm({ childId, childName, householdId }) {
-  const back = (message = "") => openChronology(container, { childId, childName, householdId, onClose: leave, message });
+  const back = (message = "") => openChronology(container, { childId, childName, householdId, onClose: leave, message, reopened: true });
   const input = (id, attrs = {}) => el("input", { id: `event-${id}`, name: id, ...attrs });
   const area = (id) => el("textarea", { id: `event-${id}`, name: id, rows: "3" });
   const date = input("occurred_on", { type: "date", required: true });
