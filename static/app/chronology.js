@@ -12,11 +12,13 @@ import { saveEntities } from "./sync.js";
 import { currentBootstrap } from "./session.js";
 import { tooLate } from "./form.js";
 import { button, el, showIn } from "./dom.js";
+import { choices } from "./entities.js";
 
 export const KINDS = [
   ["visit", "Visits"], ["observation", "Observations"], ["flag", "Flags raised"],
   ["judgement", "Traffic-light judgements"], ["referral", "Referrals and outcomes"],
-  ["alert", "Alerts"], ["decision", "Lead decisions"], ["event", "Significant events"],
+  ["alert", "Alerts"], ["decision", "Lead decisions"], ["household", "Household changes"],
+  ["event", "Significant events"],
 ];
 const KIND_WORDS = Object.fromEntries(KINDS);
 const SEEN_ALONE = {
@@ -113,6 +115,33 @@ function alertEntry(alert) {
       action: alert.acknowledged_at ? "You acknowledged it." : "Not yet acknowledged by you." });
 }
 
+/** The residence words as the server's chronology says them: "lives here". */
+function residenceWords() {
+  return Object.fromEntries((choices("residences") || [])
+    .map(([code, label]) => [code, `${label.charAt(0).toLowerCase()}${label.slice(1)}`]));
+}
+
+/**
+ * The household changes in a child's chronology, from one household's members as
+ * the device holds them (the pull's `recorded_at`, `recorded_by`): the server's
+ * household_member_entries, step for step; tests/chronology_household_cases.json
+ * runs both. A member recorded from a device joined when recorded; members an
+ * administrator set up (no recorder) were there from the start; the child is not
+ * news to itself; a member with no time to place it at is left out.
+ */
+export function householdEntries(members, { childId, words = residenceWords() } = {}) {
+  const out = [];
+  for (const member of members || []) {
+    if (member.person_id === childId || !member.recorded_by) continue;
+    const when = moment(member.recorded_at);
+    if (!when) continue;
+    const residence = member.residence || "";
+    out.push(entry(when, "household", member.recorded_by, "Household record", "fact",
+      `${member.name || "Someone"} recorded as a member of the household (${words[residence] ?? residence}).`));
+  }
+  return out;
+}
+
 function eventEntry(event) {
   const who = `${event.source || ""}${event.agency ? ` (${event.agency})` : ""}`;
   return entry(moment(event.occurred_on), "event", who,
@@ -124,17 +153,19 @@ function eventEntry(event) {
  * Every entry for one child, oldest first. checklists: the device's visits (own,
  * not drafts); alerts and events as the vault holds them; householdIds: the
  * child's households on the device; childIds: every child of those households (a
- * flag about one of the others is not this child's).
+ * flag about one of the others is not this child's); households: the child's
+ * households as the vault holds them (their members' changes are entries).
  */
-export function buildEntries({ childId, householdIds, checklists, alerts, events, author, childIds = [] }) {
-  const households = new Set(householdIds);
+export function buildEntries({ childId, householdIds, checklists, alerts, events, author, childIds = [], households = [] }) {
+  const held = new Set(householdIds);
   const out = [];
   for (const checklist of checklists) {
-    if (!households.has(checklist.household_id) || !checklist.status || checklist.status === "draft") continue;
+    if (!held.has(checklist.household_id) || !checklist.status || checklist.status === "draft") continue;
     out.push(...checklistEntries(checklist, childId, author, childIds));
   }
-  for (const alert of alerts) if (households.has(alert.household_id)) out.push(alertEntry(alert));
+  for (const alert of alerts) if (held.has(alert.household_id)) out.push(alertEntry(alert));
   for (const event of events) if (event.child_id === childId) out.push(eventEntry(event));
+  for (const household of households) out.push(...householdEntries(household.members, { childId }));
   return out.filter((e) => e.when).sort((a, b) => a.when - b.when);
 }
 
@@ -183,15 +214,17 @@ async function childHouseholds(childId) {
  * Open the chronology of one child in `target`. householdId: the household it
  * was opened from (where a new event is recorded); onClose() goes back there.
  */
-export async function openChronology(target, { childId, childName, householdId, onClose, message = "" }) {
+export async function openChronology(target, { childId, childName, householdId, onClose, message = "", reopened = false }) {
   container = target;
   leave = onClose;
+  if (!reopened) await recordOpening(childId);
   const [checklists, alerts, events, households] = await Promise.all([
     vaultVisits(), readAllSecrets("alert"), readAllSecrets("chronology_event"), childHouseholds(childId)]);
   const user = (currentBootstrap() || {}).user || {};
   const entries = buildEntries({
     childId, householdIds: [householdId, ...households.map((h) => h.id)], checklists, alerts, events, author: user.name || "You",
     childIds: households.flatMap((h) => (h.members || []).filter((m) => m.is_child).map((m) => m.person_id)),
+    households,
   });
   const table = el("table", { class: "chronology-table" });
   const status = el("p", { role: "status", id: "chronology-count" });
@@ -234,10 +267,28 @@ export async function openChronology(target, { childId, childName, householdId, 
       button("Back to the household", () => leave(), { variant: "secondary" }),
       el("h1", { id: "chronology-title", tabindex: "-1", text: `Chronology of ${childName}` })),
     el("p", { class: "message", role: "status", id: "chronology-message", text: message }),
-    el("p", { class: "note", text: "Built from what this device holds: your visits, the server's flags and the team lead's decisions on them, your alerts and the significant events for this child. The team lead's page shows every practitioner's records." }),
+    el("p", { class: "note", text: "Built from what this device holds: your visits, the server's flags and the team lead's decisions on them, your alerts, who joined the household and the significant events for this child. The team lead's page shows every practitioner's records." }),
     el("div", { class: "actions" }, button("Add significant event", () => showEventForm({ childId, childName, householdId }))),
     filters, status, el("div", { class: "table-scroll" }, table),
   );
+}
+
+/**
+ * Every opening of a chronology is audited (docs/chronology.md). The tablet may be
+ * offline, so the opening is queued like any change: a sealed `chronology.open` op
+ * with its own id, sent with the next push and written to the server's audit trail
+ * as this user's opening from this device, at the time it happened. Coming back
+ * from the event form is the same opening, not another.
+ */
+export const OPENING_OP = "chronology.open";
+
+async function recordOpening(childId) {
+  try {
+    await saveEntities([{ type: OPENING_OP, entityId: crypto.randomUUID(), baseRev: 0,
+      payload: { child_id: childId, opened_at: new Date().toISOString() } }]);
+  } catch (error) {
+    console.error("The opening could not be queued for the audit", error);
+  }
 }
 
 // ---- adding a significant event ------------------------------------------------------
@@ -248,7 +299,7 @@ function field(id, label, input, help = "") {
 }
 
 function showEventForm({ childId, childName, householdId }) {
-  const back = (message = "") => openChronology(container, { childId, childName, householdId, onClose: leave, message });
+  const back = (message = "") => openChronology(container, { childId, childName, householdId, onClose: leave, message, reopened: true });
   const input = (id, attrs = {}) => el("input", { id: `event-${id}`, name: id, ...attrs });
   const area = (id) => el("textarea", { id: `event-${id}`, name: id, rows: "3" });
   const date = input("occurred_on", { type: "date", required: true });

@@ -514,7 +514,7 @@ async function renderTodayList(households, visits, alerts) {
   const [followups, plans] = await Promise.all([readAllSecrets("followup"), readAllSecrets("visit_plan")]).catch(() => [[], []]);
   if (!isUnlocked()) return;
   const items = todayItems({ households, visits, followups, alerts, plans, bankHolidays: currentBootstrap()?.calendar?.bank_holidays || [] });
-  renderToday($("today"), items, { households, handlers: {
+  renderToday($("today"), items, { households, plans, handlers: { // plans: "Coming up", move and cancel (today.js)
     onNew: openNew, onOpen: openExisting, onPlanned: async () => { await renderList(); syncIfOnline(); },
     onAlert: (alertId) => {
       const target = document.querySelector(`#alerts [data-alert="${CSS.escape(alertId)}"]`);

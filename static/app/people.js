@@ -12,6 +12,7 @@ import {
 } from "./entities.js";
 import { button, el, showIn } from "./dom.js";
 import { openChronology } from "./chronology.js";
+import { addSameAsButtons } from "./samefor.js"; // one tap copies the first child's answers
 import { tooLate } from "./form.js";
 
 const YES_NO = [["true", "Yes"], ["false", "No"]];
@@ -285,6 +286,7 @@ async function showPersonForm(householdId, personId) {
         }), () => form.value(source) === "refused"));
       block.append(inner);
     }
+    addSameAsButtons(block, { makeButton: button }); // "Same as for <first child>" (samefor.js)
     form.element.append(form.showIf(block, () => form.value("is_child") === false));
   }
   form.element.append(el("p", { class: "message", role: "status", id: "person-form-message" }),

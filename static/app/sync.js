@@ -93,6 +93,7 @@ const WAITING_NOUNS = {
 export function waitingItems(ops) {
   const seen = new Map();
   for (const op of ops) {
+    if (op.type === "chronology.open") continue; // the audit's record of an opening: counted in `waiting` only
     const [one, many, field] = WAITING_NOUNS[op.type] || ["item", "items", "op_id"];
     if (!seen.has(one)) seen.set(one, { one, many, ids: new Set() });
     seen.get(one).ids.add(op[field] || op.entity_id || op.op_id);
@@ -268,7 +269,8 @@ const ENTITY_KINDS = {
   "visit_plan.put": "visit_plan", // a planned visit (today.js)
 };
 // Set-like ops (a link, an alert acknowledgement) always go with base_rev 0.
-const ENTITY_OPS = new Set([...Object.keys(ENTITY_KINDS), "membership.put", "alert.ack"]);
+const ENTITY_OPS = new Set([...Object.keys(ENTITY_KINDS), "membership.put", "alert.ack",
+  "chronology.open"]); // an opening of a child's chronology, for the audit (chronology.js)
 
 /**
  * Queue sealed entity ops and write the device's copies they change, in one

@@ -14,10 +14,11 @@
 // Follow-through records (followup.js) are laid over the answers first, so an action
 // marked done or a referral's outcome recorded offline leaves the list at once.
 
-import { el } from "./dom.js";
+import { button, el } from "./dom.js";
 import { withFollowups } from "./flags.js";
 import { workingDays } from "./rules.js";
 import { saveEntity } from "./sync.js";
+import { readSecret } from "./vault.js";
 
 export const PLAN_OP = "visit_plan.put";
 const ACTION_HORIZON_DAYS = 7;
@@ -158,16 +159,115 @@ export function todayItems({ households = [], visits = [], followups = [], alert
 const OPEN_WORDS = { new: "Start the visit", visit: "Open the visit", alert: "Read and acknowledge" };
 
 /**
+ * The plans to come (after today, not cancelled, for households the device holds),
+ * soonest first: "Coming up" under Today, each movable and cancellable offline.
+ */
+export function upcomingPlans({ households = [], plans = [], now = new Date() }) {
+  const today = ukDay(now);
+  const addresses = new Map(households.map((h) => [h.id, h.address || "Address not recorded"]));
+  return plans
+    .filter((p) => !p.cancelled && addresses.has(p.household_id) && p.planned_for && p.planned_for > today)
+    .map((p) => ({ ...p, address: addresses.get(p.household_id) }))
+    .sort((a, b) => `${a.planned_for}T${a.time || "00:00"}`.localeCompare(`${b.planned_for}T${b.time || "00:00"}`));
+}
+
+// ---- moving or cancelling a planned visit (visit_plan.put from its revision) --------
+
+/** The payload of a plan changed by `change` ({planned_for, time} or {cancelled: true}). */
+export function changedPlan(plan, change) {
+  return {
+    household_id: plan.household_id, planned_for: plan.planned_for, time: plan.time || "",
+    purpose: plan.purpose || "", cancelled: Boolean(plan.cancelled), ...change,
+  };
+}
+
+async function changePlan(planId, change) {
+  const plan = await readSecret("visit_plan", planId);
+  if (!plan) return false;
+  const payload = changedPlan(plan, change);
+  // From the revision the device holds: a plan the lead changed meanwhile conflicts and
+  // is shown under "Needs your attention", never overwritten silently.
+  await saveEntity({
+    type: PLAN_OP, entityId: planId, payload, baseRev: plan.rev || 0, meta: { household_id: plan.household_id },
+    local: [{ kind: "visit_plan", id: planId, value: { ...plan, ...payload } }],
+  });
+  return true;
+}
+
+// The panel open under one plan ({planId, mode: "move"|"cancel", day, time}), kept across
+// redraws so that a sync redrawing Today never wipes a day being chosen.
+let panel = null;
+
+function planControls(plan, { describedBy, onPlanned, redraw }) {
+  const holder = el("div", { class: "plan-change" });
+  const buttons = el("div", { class: "actions" },
+    smallButton("Move", () => { lastMessage = ""; panel = { planId: plan.id, mode: "move", day: plan.planned_for, time: plan.time || "", fresh: true }; redraw(); }, describedBy),
+    smallButton("Cancel", () => { lastMessage = ""; panel = { planId: plan.id, mode: "cancel", fresh: true }; redraw(); }, describedBy));
+  holder.append(buttons);
+  if (!panel || panel.planId !== plan.id) return holder;
+  const done = async (change, words) => {
+    const changed = await changePlan(plan.id, change);
+    panel = null;
+    lastMessage = changed ? words : "That planned visit is no longer on this device.";
+    if (onPlanned) await onPlanned(); // redraws Today from the vault, the change included
+    else redraw();
+  };
+  const keep = smallButton("Keep it", () => { panel = null; redraw(); }, describedBy, "secondary");
+  const fresh = panel.fresh;
+  panel.fresh = false; // focus moves into the panel when it opens, not on every redraw
+  if (panel.mode === "cancel") {
+    const question = el("p", { id: `plan-cancel-${plan.id}`, text: "Cancel this planned visit? It stays on record as cancelled." });
+    const yes = smallButton("Yes, cancel the visit", () => done({ cancelled: true }, `Planned visit to ${plan.address || "the household"} cancelled. It is sent when this tablet syncs.`), describedBy, "");
+    holder.replaceChildren(el("div", { class: "plan-panel", role: "group", "aria-labelledby": question.id }, question,
+      el("div", { class: "actions" }, yes, keep)));
+    if (fresh) queueMicrotask(() => yes.focus());
+    return holder;
+  }
+  const day = el("input", { id: `plan-move-day-${plan.id}`, type: "date", required: true, value: panel.day || "" });
+  const time = el("input", { id: `plan-move-time-${plan.id}`, type: "time", value: panel.time || "" });
+  const problem = el("p", { class: "error", role: "alert" });
+  day.addEventListener("input", () => { panel.day = day.value; });
+  time.addEventListener("input", () => { panel.time = time.value; });
+  const form = el("form", { class: "plan-panel", novalidate: true, "aria-label": `Move the visit to ${plan.address || "the household"}` },
+    el("div", { class: "field" }, el("label", { for: day.id, text: "New day" }), day),
+    el("div", { class: "field" }, el("label", { for: time.id, text: "New time (optional)" }), time),
+    problem,
+    el("div", { class: "actions" }, el("button", { type: "submit", class: "button", text: "Move the visit" }), keep));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day.value)) {
+      problem.textContent = "Choose the day to move the visit to.";
+      day.focus();
+      return;
+    }
+    await done({ planned_for: day.value, time: time.value || "" }, `Visit moved to ${dayWords(day.value)}. It is sent when this tablet syncs.`);
+  });
+  holder.replaceChildren(form);
+  if (fresh) queueMicrotask(() => day.focus());
+  return holder;
+}
+
+function smallButton(text, onClick, describedBy, variant = "secondary") {
+  return button(text, onClick, { variant, describedBy });
+}
+
+let lastMessage = "";
+
+/**
  * Fill #today's list and summary with the day's items, and keep its "Plan a visit" form
  * (made once, so a sync redrawing the list never wipes what is being typed).
  * handlers: {onNew(householdId), onOpen(visitId), onAlert(alertId), onPlanned()}.
  */
-export function renderToday(section, items, { households = [], handlers }) {
+export function renderToday(section, items, { households = [], plans = [], handlers }) {
   if (!section.querySelector("#today-title")) {
     section.replaceChildren(el("h2", { id: "today-title", text: "To do today" }),
-      el("p", { class: "note", id: "today-summary" }), el("div", { id: "today-items" }),
+      el("p", { class: "note", id: "today-summary" }),
+      el("p", { class: "message", id: "today-message", role: "status", "aria-live": "polite" }),
+      el("div", { id: "today-items" }), el("div", { id: "today-upcoming" }),
       planForm(handlers.onPlanned));
   }
+  const redraw = () => renderToday(section, items, { households, plans, handlers });
+  section.querySelector("#today-message").textContent = lastMessage;
   const counts = ORDER.map((kind) => [kind, items.filter((i) => i.kind === kind).length]).filter(([, n]) => n);
   section.querySelector("#today-summary").textContent = items.length
     ? `${items.length} ${items.length === 1 ? "thing" : "things"} to do: ${counts.map(([k, n]) => `${KIND_WORDS[k].toLowerCase()} ${n}`).join(", ")}.`
@@ -189,9 +289,30 @@ export function renderToday(section, items, { households = [], handlers }) {
         else handlers.onAlert(item.open.id);
       });
       li.append(open);
+      if (item.kind === "planned") {
+        li.append(planControls({ ...(plans.find((p) => p.id === item.key) || {}), id: item.key, address: item.address },
+          { describedBy: textId, onPlanned: handlers.onPlanned, redraw }));
+      }
       list.append(li);
     });
     holder.append(list);
+  }
+  // Coming up: the plans after today, each movable and cancellable.
+  const upcoming = upcomingPlans({ households, plans });
+  const ahead = section.querySelector("#today-upcoming");
+  ahead.replaceChildren();
+  if (upcoming.length) {
+    const list = el("ul", { class: "today-list upcoming-list" });
+    upcoming.forEach((plan, index) => {
+      const textId = `upcoming-${index}`;
+      const li = el("li", { class: "upcoming-item", "data-plan": plan.id, "data-household": plan.household_id });
+      li.append(el("div", { id: textId },
+        el("p", {}, el("strong", { class: "today-kind", text: `${dayWords(plan.planned_for)}${plan.time ? ` ${plan.time}` : ""}: ` }), plan.address),
+        plan.purpose || plan.planned_by ? el("p", { class: "today-detail", text: [plan.purpose, plan.planned_by ? `Planned by ${plan.planned_by}.` : ""].filter(Boolean).join(" ") }) : null));
+      li.append(planControls(plan, { describedBy: textId, onPlanned: handlers.onPlanned, redraw }));
+      list.append(li);
+    });
+    ahead.append(el("h3", { id: "upcoming-title", text: "Planned visits coming up" }), list);
   }
   // The households to plan for, the choice kept across redraws.
   const select = section.querySelector("#plan-household");

@@ -3,6 +3,7 @@ significant events practitioners add (`chronology_event.put`)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from tests.review_support import (
     web_client,
 )
 from tests.sealing import complete_visit, sealed_op
+from visitcheck.audit import service as audit
 from visitcheck.audit.models import AuditEvent
 from visitcheck.chronology.models import ChronologyEvent
 from visitcheck.extensions import db
@@ -315,3 +317,77 @@ def test_an_observation_naming_the_child_and_a_no_access_visit_are_in_the_chrono
     assert "Uncle says it is a secret" in seen
     assert "Act now." in next(cells for kind, cells in rows if kind == "judgement")
     assert observation
+
+
+def test_an_opening_on_the_tablet_is_audited_once_when_it_syncs(app, demo, api_client):
+    """The tablet opens chronologies offline: each opening travels as `chronology.open`
+    (its own id, made on the device) and lands in the audit trail as the practitioner's
+    opening, with the device and the time it happened; a retry records nothing more."""
+    hv = api_client("hv")
+    household = demo.households[1]
+    ava = demo.children[household][0]
+    opening = new_id()
+    op = sealed_op(hv.bootstrap, {"child_id": ava, "opened_at": "2026-11-20T09:41:07.120Z"},
+                   entity_id=opening, op_type="chronology.open")
+    assert hv.push([op]).get_json()["results"][0] == {
+        "op_id": op["op_id"], "status": "applied", "rev": 1}
+    assert hv.push([op]).get_json()["results"][0]["status"] == "duplicate"
+
+    with app.app_context():
+        opened = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "chronology.open", AuditEvent.object_id == ava)).all()
+        assert [(e.actor_username, e.device_id) for e in opened] == [("hv", hv.device_id)]
+        detail = json.loads(opened[0].detail or "{}")
+        assert detail == {"via": "tablet", "opened_at": "2026-11-20T09:41:07.120Z",
+                          "opening_id": opening, "readable_at_sync": True}
+        # `audit access` (the audit service) shows it among who touched Ava's records.
+        rows = audit.access_log(db.session, person_id=ava, viewer_name="cli")
+        assert ("hv", "chronology.open", f"person:{ava}", hv.device_id) in {
+            (r.who, r.action, r.what, r.device_id) for r in rows}
+
+
+def test_an_opening_that_is_not_one_is_rejected_and_records_nothing(app, demo, api_client):
+    hv = api_client("hv")
+    ava = demo.children[demo.households[1]][0]
+    for payload, base_rev, field in (
+            ({"child_id": ava}, 0, "opened_at"),
+            ({"child_id": "Ava", "opened_at": "2026-11-20T09:41:07Z"}, 0, "child_id"),
+            ({"child_id": ava, "opened_at": "yesterday"}, 0, "opened_at"),
+            ({"child_id": ava, "opened_at": "2026-11-20T09:41:07"}, 0, "opened_at"),
+            ({"child_id": ava, "opened_at": "2026-11-20T09:41:07Z", "note": "x"}, 0, "note"),
+            ({"child_id": ava, "opened_at": "2026-11-20T09:41:07Z"}, 2, "base_rev")):
+        answer = apply(hv, "chronology.open", new_id(), payload, base_rev=base_rev)
+        assert answer["status"] == "rejected", payload
+        assert field in {e["field"] for e in answer["error"]["errors"]}, answer
+    with app.app_context():
+        assert db.session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "chronology.open")).all() == []
+
+
+def test_a_member_recorded_from_a_device_is_the_same_household_change_pulled_and_on_the_page(
+        app, demo, api_client):
+    """The lead's page and the tablet build household changes from the same members:
+    what the pull sends (who recorded each member, when) is what the page shows."""
+    hv = api_client("hv")
+    household = demo.households[1]
+    ava = demo.children[household][0]
+    jay = new_id()
+    assert apply(hv, "person.put", jay, {
+        "names": ["Jay Moss"], "aliases": [], "date_of_birth": None, "estimated_age": None,
+        "sex": "male", "is_child": False, "children": []})["status"] == "applied"
+    assert apply(hv, "membership.put", new_id(), {
+        "household_id": household, "person_id": jay,
+        "residence": "visits_regularly"})["status"] == "applied"
+
+    pulled = [c["data"] for c in pull_all(hv)
+              if c["type"] == "household" and c["entity_id"] == household][-1]
+    members = {m["person_id"]: m for m in pulled["members"]}
+    assert members[jay]["recorded_by"] == "Asha Patel"
+    assert members[jay]["recorded_at"].endswith("Z")
+    assert (members[ava]["recorded_by"], members[ava]["recorded_at"]) == ("", "")
+
+    rows = _rows(web_client(app, "lead").get(f"/chronology/{ava}").get_data(as_text=True))
+    changes = [text for kind, text in rows if kind == "household"]
+    assert len(changes) == 1
+    assert "Jay Moss recorded as a member of the household (visits regularly)." in changes[0]
+    assert "Asha Patel" in changes[0]

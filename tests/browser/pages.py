@@ -431,7 +431,10 @@ class PeopleScreen:
         sex: str | None = None,
         residence: str | None = None,
         children: dict[str, dict] | None = None,
+        same_as_first: bool = False,
     ) -> PeopleScreen:
+        """same_as_first: where a child's details are the first child's, tap "Same as
+        for <first child>" (samefor.js) instead of answering them again."""
         form = self.page.locator("#person-form")
         expect(form).to_be_visible()
         if name is not None:
@@ -448,7 +451,18 @@ class PeopleScreen:
             form.locator(f'input[name="sex"][value="{sex}"]').check()
         if residence is not None:
             form.locator(f'input[name="residence"][value="{residence}"]').check()
-        for child_name, link in (children or {}).items():
+        links = list((children or {}).items())
+        if same_as_first and links:  # in the form's order: the first child there is copied
+            shown = form.locator("fieldset.group-instance > legend").all_inner_texts()
+            links.sort(key=lambda item: shown.index(item[0]) if item[0] in shown else len(shown))
+        for position, (child_name, link) in enumerate(links):
+            first_name, first_link = links[0]
+            if same_as_first and position > 0 and link == first_link:
+                row = form.locator("fieldset.group-instance").filter(
+                    has=self.page.locator("legend", has_text=child_name))
+                row.get_by_role("button", name=f"Same as for {first_name}").click()
+                expect(row.locator(".same-as-note")).to_contain_text("copied from")
+                continue
             self._fill_child_link(form, child_name, link)
         form.locator("button[type=submit]").click()
         expect(self.page.locator("#people-message")).to_contain_text("on this device")

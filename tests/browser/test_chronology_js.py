@@ -4,6 +4,9 @@ template is on the device."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -92,3 +95,47 @@ def test_alerts_and_events_of_the_childs_households_only_in_date_order(build):
     assert [e["kind"] for e in entries] == ["event", "alert"]
     assert entries[0]["source"] == "Mrs Patel (School)"
     assert "Craig" in entries[1]["event"]
+
+
+HOUSEHOLD_CASES = json.loads((Path(__file__).resolve().parents[1]
+                              / "chronology_household_cases.json").read_text())
+HOUSEHOLD_CALL = """
+async ({members, childId}) => {
+  const chronology = await import("/static/app/chronology.js");
+  return chronology.householdEntries(members, { childId })
+    .map((e) => ({when: e.when.toISOString(), kind: e.kind, source: e.source, record: e.record,
+                  fact_or_opinion: e.fact_or_opinion, event: e.event}));
+}
+"""
+
+
+def test_the_household_changes_are_the_shared_cases_in_chromium(live_server, page):
+    """The same cases as tests/unit/test_chronology_household.py, with the tablet's own
+    residence words: the tablet and the lead's page tell the same household changes."""
+    page.goto(f"{live_server.url}/offline")
+    for case in HOUSEHOLD_CASES["cases"]:
+        got = page.evaluate(HOUSEHOLD_CALL, {"members": case["members"],
+                                             "childId": HOUSEHOLD_CASES["child_id"]})
+        assert got == case["expect"], case["name"]
+
+
+def test_the_households_members_are_entries_among_the_rest(build_with_households):
+    entries = build_with_households([{"id": HOME, "members": [
+        {"person_id": AVA, "name": "Ava", "is_child": True, "residence": "lives_here",
+         "recorded_at": "", "recorded_by": ""},
+        {"person_id": "33333333-3333-4333-8333-333333333333", "name": "Jay",
+         "is_child": False, "residence": "visits_regularly",
+         "recorded_at": "2026-11-12T14:20:00Z", "recorded_by": "Asha Patel"}]}])
+    assert [(e["kind"], e["source"]) for e in entries] == [("household", "Asha Patel")]
+    assert entries[0]["event"] == "Jay recorded as a member of the household (visits regularly)."
+
+
+@pytest.fixture
+def build_with_households(live_server, page):
+    page.goto(f"{live_server.url}/offline")
+
+    def call(households):
+        return page.evaluate(CALL, {"childId": AVA, "householdIds": [HOME], "checklists": [],
+                                    "alerts": [], "events": [], "author": "Asha Patel",
+                                    "childIds": [AVA, LEO], "households": households})
+    return call

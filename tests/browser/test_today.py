@@ -230,3 +230,79 @@ def test_the_visit_form_keeps_sections_and_flags_in_view_and_confirms_the_save_t
     expect(message).to_be_in_viewport()
     expect(message).to_have_attribute("aria-live", "polite")
     assert _accessible(page, "#screen-form") == []
+
+
+@pytest.mark.parametrize("viewport", [{"width": 768, "height": 1024},
+                                      {"width": 1024, "height": 768}],
+                         ids=["portrait", "landscape"])
+def test_a_planned_visit_is_moved_and_another_cancelled_offline_and_the_lead_sees_both(
+        live_server, demo, api_client, page: Page, viewport):
+    """Issue 16 item 4 (gap): on the tablet, offline, today's planned visit is moved to
+    another day and a visit coming up is cancelled; both sync as `visit_plan.put` from
+    the plan's revision, the server takes them, and the lead's planning pages show the
+    new day and no cancelled visit."""
+    page.set_viewport_size(viewport)
+    page.context.add_init_script(path=str(AXE))
+    app = live_server.app
+    hv = api_client("hv")
+    today_home, later_home = demo.households[0], demo.households[1]
+    today_plan, later_plan = new_id(), new_id()
+    for plan, household, day, purpose in ((today_plan, today_home, _day(), "Weigh the baby"),
+                                          (later_plan, later_home, _day(3),
+                                           "Check the stair gate")):
+        assert apply(hv, "visit_plan.put", plan, {
+            "household_id": household, "planned_for": day, "time": "09:30",
+            "purpose": purpose, "cancelled": False})["status"] == "applied"
+
+    tablet = TabletApp(page, live_server.url)
+    tablet.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE).wait_for_households()
+    tablet.wait_until_synced().go_offline()
+    planned = tablet.today_items("planned")
+    expect(planned).to_contain_text("Weigh the baby")
+    coming = page.locator(f'#today-upcoming li[data-plan="{later_plan}"]')
+    expect(coming).to_contain_text("Check the stair gate")
+
+    # Moved to the day after tomorrow at 11:00: off today's list, under "coming up".
+    planned.get_by_role("button", name="Move").click()
+    new_day = planned.get_by_label("New day")
+    expect(new_day).to_be_focused()
+    expect(new_day).to_have_value(_day())
+    assert _accessible(page, "#screen-list") == []
+    new_day.fill(_day(2))
+    planned.get_by_label("New time (optional)").fill("11:00")
+    planned.get_by_role("button", name="Move the visit").click()
+    expect(tablet.today_items("planned")).to_have_count(0)
+    moved = page.locator(f'#today-upcoming li[data-plan="{today_plan}"]')
+    expect(moved).to_contain_text("11:00")
+    expect(moved).to_contain_text("Weigh the baby")
+    expect(page.locator("#today-message")).to_contain_text("Visit moved to")
+
+    # The visit coming up is cancelled, after a confirmation.
+    coming.get_by_role("button", name="Cancel").click()
+    expect(coming.get_by_role("button", name="Yes, cancel the visit")).to_be_focused()
+    assert _accessible(page, "#screen-list") == []
+    coming.get_by_role("button", name="Yes, cancel the visit").click()
+    expect(coming).to_have_count(0)
+    expect(page.locator("#today-message")).to_contain_text("cancelled")
+    expect(tablet.status).to_contain_text("2 planned visits waiting")
+
+    tablet.go_online().sync_now().wait_until_synced()
+    from visitcheck.extensions import db, keyring
+    from visitcheck.keys import decrypt_fields
+    from visitcheck.visits.models import VisitPlan
+    with app.app_context():
+        rows = {row.uuid: (row.rev, decrypt_fields(row, keyring=keyring()))
+                for row in db.session.query(VisitPlan)}
+    assert rows[today_plan][0] == 2
+    assert (rows[today_plan][1]["planned_for"], rows[today_plan][1]["time"],
+            rows[today_plan][1]["cancelled"]) == (_day(2), "11:00", False)
+    assert rows[later_plan][0] == 2
+    assert rows[later_plan][1]["cancelled"] is True
+    assert rows[later_plan][1]["purpose"] == "Check the stair gate"  # nothing else lost
+
+    lead = web_client(app, "lead")
+    moved_page = lead.get(f"/visits/plan/{today_home}").get_data(as_text=True)
+    assert f"{_day(2)} at 11:00: Weigh the baby" in moved_page
+    cancelled_page = lead.get(f"/visits/plan/{later_home}").get_data(as_text=True)
+    assert "Check the stair gate" not in cancelled_page
+    assert "No visits planned." in cancelled_page

@@ -22,11 +22,11 @@ from ..auth.models import User
 from ..checklists import service as checklists
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.validation import FieldError
-from ..database import DbSession, utcnow
+from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity, StaleRevision
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
-from ..people.models import Household, HouseholdMember, Person
+from ..people.models import Household, Person
 from ..people.network import RESIDENCE_WORDS
 from ..review.models import ReviewDecision
 from ..rules import service as rules
@@ -270,22 +270,42 @@ def _alert_entries(session: DbSession, *, household_ids: list[int], keyring: Key
     return out
 
 
+def household_member_entries(members: list[dict[str, Any]], *, child_id: str,
+                            residence_words: dict[str, str]) -> list[Entry]:
+    """The household changes in a child's chronology, from a household's members as a
+    device receives them (people.household_view: `recorded_at`, `recorded_by`). The
+    same step runs on the tablet (chronology.js `householdEntries`); the shared cases
+    in tests/chronology_household_cases.json keep the two in step.
+
+    A member recorded from a device (a practitioner's name in `recorded_by`) joined the
+    household when they were recorded; members set up by an administrator (no
+    recorder) were there from the start and are not events; the child is not news
+    to itself."""
+    out = []
+    for member in members:
+        if member.get("person_id") == child_id or not member.get("recorded_by"):
+            continue
+        when = _moment(member.get("recorded_at"), datetime.min.replace(tzinfo=UTC))
+        if when == datetime.min.replace(tzinfo=UTC):
+            continue  # no time to place it at: not an entry rather than a wrong one
+        residence = member.get("residence") or ""
+        out.append(Entry(when, "household", member["recorded_by"], "Household record", FACT,
+                         f"{member.get('name') or 'Someone'} recorded as a member of the "
+                         f"household ({residence_words.get(residence, residence)}).",
+                         link=None))
+    return out
+
+
 def _household_entries(session: DbSession, *, household_ids: list[int], child: Person,
                        keyring: Keyring) -> list[Entry]:
-    """Members recorded from a device (person.put, with membership.put): when the person
-    was recorded is when the household changed. Members set up by an administrator
-    (no author) were there from the start and are not events."""
+    """Members recorded from a device (person.put, with membership.put), as devices
+    receive them: the tablet builds the same entries from the same members."""
     out = []
-    for link in session.scalars(select(HouseholdMember).where(
-            HouseholdMember.household_id.in_(household_ids))):
-        if link.person_id == child.id or link.person.created_by_id is None:
-            continue
-        name = decrypt_fields(link.person, keyring=keyring)["names"][0]
-        author = session.get(User, link.person.created_by_id)
-        out.append(Entry(_aware(link.person.created_at), "household",
-                         author.name if author else "", "Household record", FACT,
-                         f"{name} recorded as a member of the household "
-                         f"({RESIDENCE_WORDS.get(link.residence, link.residence)}).", link=None))
+    for household_id in household_ids:
+        view = people.household_view(session.get_one(Household, household_id),
+                                     keyring=keyring)
+        out += household_member_entries(view["members"], child_id=child.uuid,
+                                        residence_words=RESIDENCE_WORDS)
     return out
 
 
@@ -428,3 +448,60 @@ def event_data(session: DbSession, entity_id: str, *, keyring: Keyring
     row = session.scalars(select(ChronologyEvent).where(
         ChronologyEvent.uuid == entity_id)).first()
     return event_view(session, row, keyring=keyring) if row else None
+
+
+# --- openings on a device (chronology.open) -----------------------------------------
+
+OPENING_KEYS = {"child_id", "opened_at"}
+
+
+@dataclass(frozen=True)
+class RecordedOpening:
+    """What the push answers for an opening: it is recorded once, at revision 1."""
+
+    rev: int = 1
+
+
+def opening_errors(payload: Any) -> list[FieldError]:
+    if not isinstance(payload, dict):
+        return [FieldError("payload", "must be a JSON object")]
+    errors = [FieldError(k, "is not a field of a chronology opening")
+              for k in sorted(set(payload) - OPENING_KEYS)]
+    errors += [FieldError(k, "is required") for k in sorted(OPENING_KEYS - set(payload))]
+    if "child_id" in payload and not is_uuid(payload["child_id"]):
+        errors.append(FieldError("child_id", "must be a person id"))
+    if "opened_at" in payload:
+        opened = payload["opened_at"]
+        try:
+            if not isinstance(opened, str):
+                raise ValueError(opened)
+            moment = datetime.fromisoformat(opened.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError(opened)
+        except ValueError:
+            errors.append(FieldError("opened_at", "must be an ISO 8601 time with its zone"))
+    return errors
+
+
+def record_opening(session: DbSession, *, user: User, entity_id: str, base_rev: int,
+                   payload: Any, keyring: Keyring) -> RecordedOpening:
+    """`chronology.open`: a device tells the server that its user opened a child's
+    chronology on it, offline perhaps (docs/chronology.md, "Every opening audited").
+    The opening is a fact about the past: it is written to the audit trail whether or
+    not the user could read the chronology here now (a caseload may have changed since);
+    the entity id is the opening's own, made on the device, so a retried push records
+    it once (the push's recorded answer). Flushes, never commits."""
+    del keyring  # nothing is decrypted: the opening names the child by id only
+    errors = opening_errors(payload)
+    if base_rev != 0:
+        errors.append(FieldError("base_rev", "an opening is recorded once, at base_rev 0"))
+    if errors:
+        raise InvalidEntity("the chronology opening needs attention", errors)
+    child = people.person_by_public_id(session, payload["child_id"])
+    readable = child is not None and child.is_child and may_read(session, user=user,
+                                                                 child=child)
+    audit.record(session, action="chronology.open", actor=user, object_type="person",
+                 object_id=payload["child_id"],
+                 detail={"via": "tablet", "opened_at": payload["opened_at"],
+                         "opening_id": entity_id, "readable_at_sync": readable})
+    return RecordedOpening()

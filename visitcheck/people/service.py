@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from ..audit import service as audit
 from ..auth.models import Team, User
@@ -22,6 +23,7 @@ from ..database import (
     DbSession,
     forget_transaction_memos,
     is_uuid,
+    iso_utc,
     new_uuid,
     transaction_memo,
     utcnow,
@@ -434,6 +436,14 @@ def household_address(household: Household, *, keyring: Keyring) -> str:
     return decrypt_fields(household, keyring=keyring)["address"]
 
 
+def _recorded(person: Person) -> dict[str, str]:
+    recorder = (object_session(person).get(User, person.created_by_id)  # type: ignore[union-attr]
+                if person.created_by_id is not None else None)
+    if recorder is None:
+        return {"recorded_at": "", "recorded_by": ""}
+    return {"recorded_at": iso_utc(person.created_at) or "", "recorded_by": recorder.name}
+
+
 def household_view(household: Household, *, keyring: Keyring,
                    person_fields: Mapping[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """What a device receives about a household (the pull's `data`). `person_fields`:
@@ -449,6 +459,9 @@ def household_view(household: Household, *, keyring: Keyring,
             "is_child": membership.person.is_child,
             "date_of_birth": person.get("date_of_birth"),
             "residence": membership.residence,
+            # Who recorded the member from a device, and when (the child's chronology
+            # shows it, on the tablet and the lead's page); none for an administrator's.
+            **_recorded(membership.person),
         })
     return {
         "id": household.uuid,

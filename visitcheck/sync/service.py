@@ -121,6 +121,7 @@ OP_HANDLERS: dict[str, Callable[..., _StoredRow]] = {
     "checklist.withdraw": withdrawal.withdraw,
     "checklist.followup": followups.record_followup,
     "chronology_event.put": chronology.put_event,
+    "chronology.open": chronology.record_opening,  # an opening on a device, for the audit
     "visit_plan.put": visit_plans.put_plan,
 }
 
