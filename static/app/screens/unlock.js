@@ -105,6 +105,8 @@ export async function onSetPassphrase(event) {
   }
 }
 
+// ---- unlock -------------------------------------------------------------------------------
+
 export function showUnlock({ notice = null } = {}) {
   $("unlock-form").reset();
   setFieldError("unlock-error", "");
@@ -154,6 +156,7 @@ export async function onUnlock(event) {
   }
 }
 
+// Unlocked (or just set up): the session, the idle lock, the caseload, the sync.
 async function afterUnlock() {
   let bootstrap = await loadStoredBootstrap();
   if (currentBootstrap() && hasCsrfToken()) await saveBootstrap();
