@@ -21,7 +21,7 @@ def test_wheel_contains_static_templates_and_service_worker(tmp_path):
 
     for expected in ["visitcheck/service_worker/sw.js", "visitcheck/templates/app.html",
                      "visitcheck/templates/login.html", "visitcheck/static/manifest.webmanifest",
-                     "visitcheck/static/app/main.js",
+                     "visitcheck/static/app/main.js", "visitcheck/static/app/screens/visit.js",
                      "visitcheck/checklists/templates/home-visit.v1.json",
                      "visitcheck/checklists/templates/home-visit.v2.json",
                      "visitcheck/migrations/env.py"]:

@@ -19,9 +19,14 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** A button that calls onClick; the screens' one way to make one. */
-export function button(text, onClick, { variant = "", describedBy = null, type = "button" } = {}) {
-  const node = el("button", { type, class: `button ${variant}`.trim(), text, "aria-describedby": describedBy });
+/**
+ * A button that calls onClick; the app's one way to make one. label: an
+ * aria-label when the text alone says too little ("Go there: ...").
+ */
+export function button(text, onClick, { variant = "", label = null, id = null, describedBy = null, type = "button" } = {}) {
+  const node = el("button", {
+    type, class: `button ${variant}`.trim(), "aria-label": label, id, text, "aria-describedby": describedBy,
+  });
   if (onClick) node.addEventListener("click", onClick);
   return node;
 }

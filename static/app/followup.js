@@ -15,7 +15,7 @@ import { currentBootstrap } from "./session.js";
 import { refreshCounts } from "./sync.js";
 import { SEVERITY_WORDS } from "./flags.js";
 import { flagKey, NOT_ANSWERED } from "./answered.js";
-import { el } from "./dom.js";
+import { button, el } from "./dom.js";
 
 export const OP_TYPE = "checklist.followup";
 const KIND_WORDS = {
@@ -137,11 +137,8 @@ function textBox(label, { rows = 3 } = {}) {
   return { input, node: el("div", { class: "field field-text" }, el("label", { for: id, text: label }), input) };
 }
 
-function actionButton(text, onClick) {
-  const node = el("button", { type: "button", class: "button secondary", text });
-  node.addEventListener("click", onClick);
-  return node;
-}
+// The panel's buttons: the app's one button maker, in the secondary style.
+const actionButton = (text, onClick) => button(text, onClick, { variant: "secondary" });
 
 /**
  * The "After the visit" panel: each referral with its outcome, each action with its

@@ -21,6 +21,13 @@ export function currentBootstrap() {
   return current;
 }
 
+/** The template a checklist was made with (null if this device does not have it);
+ *  without a version, the first the bootstrap lists. */
+export function findTemplate(name, version) {
+  const templates = current?.templates || [];
+  return templates.find((t) => t.template === name && (version === undefined || t.version === version)) || null;
+}
+
 export function clearSession() {
   current = null;
   registeredDevice = null;

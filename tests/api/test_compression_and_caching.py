@@ -187,7 +187,29 @@ def test_the_shell_page_preloads_every_module_of_the_app(app):
 
     modules = [url for url in _precached(client) if url.endswith(".js")]
     assert sorted(preloaded) == sorted(modules)
-    assert len(modules) == len(list((resource_dir("static") / "app").glob("*.js")))
+    # Every module, those in the app's subfolders (screens/) too.
+    assert len(modules) == len(list((resource_dir("static") / "app").rglob("*.js")))
+
+
+def test_the_screen_modules_are_precached_preloaded_and_served_with_comments_cut(app):
+    client = app.test_client()
+    html = client.get("/app").get_data(as_text=True)
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', html))
+    screens = sorted((resource_dir("static") / "app" / "screens").glob("*.js"))
+    assert screens
+
+    for path in screens:
+        url = _versioned(client, f"app/screens/{path.name}")
+        assert url in preloaded, url
+        response = client.get(url, headers={"Accept-Encoding": "gzip"})
+        assert response.status_code == 200, url
+        assert response.headers["Cache-Control"] == IMMUTABLE, url
+        source = path.read_bytes()
+        served = gzip.decompress(response.data)
+        # Parsed and cut (a file that does not parse would be served as written),
+        # line for line.
+        assert served == strip_js(source) != source, url
+        assert served.count(b"\n") == source.count(b"\n"), url
 
 
 def test_the_import_map_is_the_only_inline_script_and_the_policy_names_its_hash(app):

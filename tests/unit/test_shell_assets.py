@@ -10,7 +10,8 @@ from visitcheck import resource_dir
 from visitcheck.shell.assets import load_asset, strip_css, strip_js
 
 LITERALS = {"string", "template_string", "regex"}
-SHELL_JS = sorted((resource_dir("static") / "app").glob("*.js"))
+APP_DIR = resource_dir("static") / "app"
+SHELL_JS = sorted(APP_DIR.rglob("*.js"))  # screens/ too
 
 
 def _tokens(source: bytes) -> list[tuple[int, bytes]]:
@@ -30,7 +31,7 @@ def _tokens(source: bytes) -> list[tuple[int, bytes]]:
     return tokens
 
 
-@pytest.mark.parametrize("path", SHELL_JS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SHELL_JS, ids=lambda p: p.relative_to(APP_DIR).as_posix())
 def test_every_shell_module_keeps_its_code_and_line_numbers(path):
     source = path.read_bytes()
 
