@@ -30,10 +30,20 @@ export async function listVisits() {
   return [...byId.values()];
 }
 
+/** The device's own copy of a visit (what was saved here), or undefined. */
+export function readDraft(id) {
+  return readSecret("draft", id);
+}
+
+/** The server's copy of a visit as last pulled, or undefined. */
+export function readServerCopy(id) {
+  return readSecret("checklist", id);
+}
+
 /** The visit to open: the local draft, or the server copy if that is newer. */
 export async function getVisit(id) {
-  const draft = await readSecret("draft", id);
-  const copy = await readSecret("checklist", id);
+  const draft = await readDraft(id);
+  const copy = await readServerCopy(id);
   if (draft && (!copy || (copy.rev || 0) <= (draft.rev || 0))) return draft;
   return copy ? { ...copy, rev: copy.rev || 0 } : null;
 }

@@ -8,7 +8,7 @@
 // opinion. "Add significant event" queues chronology_event.put, offline too.
 
 import { readAllSecrets } from "./vault.js";
-import { saveEntities } from "./sync.js";
+import { saveEntities } from "./sync/queue.js";
 import { currentBootstrap } from "./session.js";
 import { tooLate } from "./form.js";
 import { button, el, showIn } from "./dom.js";

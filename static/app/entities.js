@@ -3,13 +3,13 @@
 //
 // Every change writes the device's copies (vault kinds household, person,
 // concern) and queues the sealed ops that tell the server, in one
-// transaction (sync.js saveEntities), so the caseload, the forms and the
+// transaction (sync/queue.js saveEntities), so the caseload, the forms and the
 // live flags see it at once, before any sync. A person is one record linked
 // to households; the same adult in two homes is one person.
 
 import { readAllSecrets, readSecret } from "./vault.js";
 import { currentBootstrap } from "./session.js";
-import { saveEntities } from "./sync.js";
+import { saveEntities } from "./sync/queue.js";
 
 // The people and concern choices are the server's (bootstrap `vocabulary`, read
 // from visitcheck/people/vocabulary.json, which also checks and words them).

@@ -17,7 +17,7 @@
 import { el } from "./dom.js";
 import { withFollowups } from "./flags.js";
 import { workingDays } from "./rules.js";
-import { saveEntity } from "./sync.js";
+import { saveEntity } from "./sync/queue.js";
 
 export const PLAN_OP = "visit_plan.put";
 const ACTION_HORIZON_DAYS = 7;

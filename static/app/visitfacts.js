@@ -19,7 +19,7 @@ import {
   concernPayload, getHouseholdRecord, getPerson, linkOp, listConcerns, listPersons, memberEntry,
   personPayload, withLink, withMember, displayName,
 } from "./entities.js";
-import { saveEntities } from "./sync.js";
+import { saveEntities } from "./sync/queue.js";
 
 /** The S3 fields that are also fields of a concern (the template's risky_adults.concerns). */
 export const CONCERN_FIELDS = [
