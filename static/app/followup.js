@@ -6,7 +6,7 @@
 // entity_id = the record's id made here, base_rev 0.
 //
 // The records are laid over the visit's answers by the shared context step
-// (buildContext in flags.js), so a referral's outcome recorded here clears
+// (buildContext in rules/context.js), so a referral's outcome recorded here clears
 // referral-no-outcome at once, offline, as it does on the server.
 
 import { readAllSecrets } from "./vault.js";
@@ -15,7 +15,7 @@ import { changeOutbox } from "./outbox.js";
 import { refreshCounts } from "./sync/status.js";
 import { SEVERITY_WORDS } from "./flags.js";
 import { flagKey, NOT_ANSWERED } from "./answered.js";
-import { el } from "./dom.js";
+import { button, el } from "./dom.js";
 
 export const OP_TYPE = "checklist.followup";
 const KIND_WORDS = {
@@ -123,11 +123,7 @@ function textBox(label, { rows = 3 } = {}) {
   return { input, node: el("div", { class: "field field-text" }, el("label", { for: id, text: label }), input) };
 }
 
-function actionButton(text, onClick) {
-  const node = el("button", { type: "button", class: "button secondary", text });
-  node.addEventListener("click", onClick);
-  return node;
-}
+const actionButton = (text, onClick) => button(text, onClick, { variant: "secondary" });
 
 /**
  * The "After the visit" panel: each referral with its outcome, each action with its

@@ -25,7 +25,7 @@ let held = null;
 onLockChange(() => { held = null; });
 
 /** Run body holding the outbox lock (Web Locks: across this device's tabs). */
-export function withOutboxLock(body) {
+function withOutboxLock(body) {
   if (navigator.locks && navigator.locks.request) return navigator.locks.request(LOCK, body);
   return body();
 }

@@ -15,8 +15,8 @@
 // marked done or a referral's outcome recorded offline leaves the list at once.
 
 import { el } from "./dom.js";
-import { withFollowups } from "./flags.js";
-import { workingDays } from "./rules.js";
+import { withFollowups } from "./rules/context.js";
+import { workingDays } from "./rules/dates.js";
 import { saveEntity } from "./sync/queue.js";
 
 export const PLAN_OP = "visit_plan.put";
