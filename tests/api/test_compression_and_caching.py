@@ -187,7 +187,7 @@ def test_the_shell_page_preloads_every_module_of_the_app(app):
 
     modules = [url for url in _precached(client) if url.endswith(".js")]
     assert sorted(preloaded) == sorted(modules)
-    assert len(modules) == len(list((resource_dir("static") / "app").glob("*.js")))
+    assert len(modules) == len(list((resource_dir("static") / "app").glob("**/*.js")))
 
 
 def test_the_import_map_is_the_only_inline_script_and_the_policy_names_its_hash(app):
