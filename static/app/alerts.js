@@ -9,7 +9,7 @@
 // conflict) tells the server on the next sync.
 
 import { readAllSecrets, readSecret } from "./vault.js";
-import { saveEntity } from "./sync.js";
+import { saveEntity } from "./sync/queue.js";
 import { el } from "./dom.js";
 
 /** Every alert on the device: unacknowledged first, newest first within each. */

@@ -1,5 +1,6 @@
-// Reading the caseload from the vault: households, the people of concern
-// linked to them, and each household's visits (local drafts over server copies).
+// Reading the caseload from the vault: households, people, concerns and each
+// household's visits (local drafts over server copies). The one reader of these
+// kinds of vault record; entities.js changes households, people and concerns.
 
 import { readAllSecrets, readSecret } from "./vault.js";
 
@@ -13,13 +14,38 @@ export function getHousehold(id) {
   return readSecret("household", id);
 }
 
+export function getPerson(id) {
+  return readSecret("person", id);
+}
+
+export function listPersons() {
+  return readAllSecrets("person");
+}
+
+export function getConcern(id) {
+  return readSecret("concern", id);
+}
+
+export function listConcerns() {
+  return readAllSecrets("concern");
+}
+
+/** Every visit as saved on this device (drafts, and submissions not yet replaced by the server's copy). */
+export function listDrafts() {
+  return readAllSecrets("draft");
+}
+
+/** Every visit as the server last sent it. */
+export function listServerCopies() {
+  return readAllSecrets("checklist");
+}
+
 /**
  * Every visit the device knows: server copies, replaced by the local draft
  * unless the server's revision is newer.
  */
 export async function listVisits() {
-  const drafts = await readAllSecrets("draft");
-  const copies = await readAllSecrets("checklist");
+  const [drafts, copies] = await Promise.all([listDrafts(), listServerCopies()]);
   const byId = new Map();
   for (const copy of copies) byId.set(copy.id, { ...copy, source: "server" });
   for (const draft of drafts) {
@@ -30,10 +56,20 @@ export async function listVisits() {
   return [...byId.values()];
 }
 
+/** The device's own copy of a visit (what was saved here), or undefined. */
+export function readDraft(id) {
+  return readSecret("draft", id);
+}
+
+/** The server's copy of a visit as last pulled, or undefined. */
+export function readServerCopy(id) {
+  return readSecret("checklist", id);
+}
+
 /** The visit to open: the local draft, or the server copy if that is newer. */
 export async function getVisit(id) {
-  const draft = await readSecret("draft", id);
-  const copy = await readSecret("checklist", id);
+  const draft = await readDraft(id);
+  const copy = await readServerCopy(id);
   if (draft && (!copy || (copy.rev || 0) <= (draft.rev || 0))) return draft;
   return copy ? { ...copy, rev: copy.rev || 0 } : null;
 }
@@ -41,7 +77,7 @@ export async function getVisit(id) {
 /** Concerns about people linked to a household, each with the person's name: [{person_id, name, ...}]. */
 export async function concernsFor(household) {
   if (!household) return [];
-  const [concerns, persons] = await Promise.all([readAllSecrets("concern"), readAllSecrets("person")]);
+  const [concerns, persons] = await Promise.all([listConcerns(), listPersons()]);
   const byId = new Map(persons.map((p) => [p.id, p]));
   const members = new Set((household.members || []).map((m) => m.person_id));
   return concerns

@@ -7,10 +7,12 @@
 // action or analysis; each entry says its kind and whether it is fact or
 // opinion. "Add significant event" queues chronology_event.put, offline too.
 
+import { listDrafts, listHouseholds, listServerCopies } from "./caseload.js";
+import { listAlerts } from "./alerts.js";
 import { readAllSecrets } from "./vault.js";
-import { saveEntities } from "./sync.js";
+import { saveEntities } from "./sync/queue.js";
 import { currentBootstrap } from "./session.js";
-import { tooLate } from "./form.js";
+import { tooLate } from "./form/dates.js";
 import { button, el, showIn } from "./dom.js";
 import { choices } from "./entities.js";
 
@@ -196,7 +198,7 @@ function words(date) {
 }
 
 async function vaultVisits() {
-  const [drafts, copies] = await Promise.all([readAllSecrets("draft"), readAllSecrets("checklist")]);
+  const [drafts, copies] = await Promise.all([listDrafts(), listServerCopies()]);
   const byId = new Map(copies.map((c) => [c.id, c]));
   for (const draft of drafts) {
     const copy = byId.get(draft.id);
@@ -206,7 +208,7 @@ async function vaultVisits() {
 }
 
 async function childHouseholds(childId) {
-  const households = await readAllSecrets("household");
+  const households = await listHouseholds();
   return households.filter((h) => (h.members || []).some((m) => m.person_id === childId));
 }
 
@@ -219,7 +221,7 @@ export async function openChronology(target, { childId, childName, householdId, 
   leave = onClose;
   if (!reopened) await recordOpening(childId);
   const [checklists, alerts, events, households] = await Promise.all([
-    vaultVisits(), readAllSecrets("alert"), readAllSecrets("chronology_event"), childHouseholds(childId)]);
+    vaultVisits(), listAlerts(), readAllSecrets("chronology_event"), childHouseholds(childId)]);
   const user = (currentBootstrap() || {}).user || {};
   const entries = buildEntries({
     childId, householdIds: [householdId, ...households.map((h) => h.id)], checklists, alerts, events, author: user.name || "You",

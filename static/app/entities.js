@@ -3,13 +3,13 @@
 //
 // Every change writes the device's copies (vault kinds household, person,
 // concern) and queues the sealed ops that tell the server, in one
-// transaction (sync.js saveEntities), so the caseload, the forms and the
+// transaction (sync/queue.js saveEntities), so the caseload, the forms and the
 // live flags see it at once, before any sync. A person is one record linked
 // to households; the same adult in two homes is one person.
 
-import { readAllSecrets, readSecret } from "./vault.js";
+import { getConcern, getHousehold, getPerson, listConcerns, listHouseholds, listPersons } from "./caseload.js";
 import { currentBootstrap } from "./session.js";
-import { saveEntities } from "./sync.js";
+import { saveEntities } from "./sync/queue.js";
 
 // The people and concern choices are the server's (bootstrap `vocabulary`, read
 // from visitcheck/people/vocabulary.json, which also checks and words them).
@@ -112,28 +112,7 @@ export function changed() {
   }
 }
 
-// ---- reading ------------------------------------------------------------------
-
-export function getHouseholdRecord(id) {
-  return readSecret("household", id);
-}
-
-export async function listHouseholdRecords() {
-  const households = await readAllSecrets("household");
-  return households.sort((a, b) => String(a.address || "").localeCompare(String(b.address || "")));
-}
-
-export function getPerson(id) {
-  return readSecret("person", id);
-}
-
-export async function listPersons() {
-  return readAllSecrets("person");
-}
-
-export async function listConcerns() {
-  return readAllSecrets("concern");
-}
+// ---- reading (the records themselves are read by caseload.js) ---------------
 
 /** The (first) concern recorded about a person, or null. */
 export async function concernAbout(personId) {
@@ -300,7 +279,7 @@ export async function savePerson({ person, householdId, residence }) {
   const isNew = !person.id;
   const id = person.id || crypto.randomUUID();
   const [known, household, allHouseholds] = await Promise.all([
-    isNew ? null : getPerson(id), getHouseholdRecord(householdId), listHouseholdRecords()]);
+    isNew ? null : getPerson(id), getHousehold(householdId), listHouseholds()]);
   if (!household) throw new Error("That household is not on this device.");
   // Where a person was first recorded (S2 of a visit) is not on the People
   // screen's form: an edit there keeps it.
@@ -352,7 +331,7 @@ export async function linkPerson({ personId, householdId = null, newAddress = nu
       payload: { address: newAddress, professionals: [] }, meta: { household_id: household.id },
     });
   } else {
-    household = await getHouseholdRecord(householdId);
+    household = await getHousehold(householdId);
     if (!household) throw new Error("That household is not on this device.");
   }
   items.push(linkOp(person, household, residence));
@@ -367,7 +346,7 @@ export async function linkPerson({ personId, householdId = null, newAddress = nu
 /** Record (no id) or edit a concern about a person; queues concern.put. */
 export async function saveConcern(concern) {
   const id = concern.id || crypto.randomUUID();
-  const known = concern.id ? await readSecret("concern", id) : null;
+  const known = concern.id ? await getConcern(id) : null;
   const payload = concernPayload(concern);
   const rev = known ? known.rev || 0 : 0;
   const stored = { ...payload, id, rev };
@@ -381,7 +360,7 @@ export async function saveConcern(concern) {
 
 /** Every child of every household the person is linked to that the device holds: [{household, children}]. */
 export async function childrenAround(personId) {
-  const [person, households] = await Promise.all([getPerson(personId), listHouseholdRecords()]);
+  const [person, households] = await Promise.all([getPerson(personId), listHouseholds()]);
   const linked = new Set(((person && person.households) || []).map((h) => h.household_id));
   for (const h of households) {
     if ((h.members || []).some((m) => m.person_id === personId)) linked.add(h.id);

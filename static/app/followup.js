@@ -6,13 +6,13 @@
 // entity_id = the record's id made here, base_rev 0.
 //
 // The records are laid over the visit's answers by the shared context step
-// (buildContext in flags.js), so a referral's outcome recorded here clears
+// (buildContext in rules/context.js), so a referral's outcome recorded here clears
 // referral-no-outcome at once, offline, as it does on the server.
 
-import { sealEnvelope } from "./seal.js";
-import { readAllSecrets, readMeta, writeSecrets } from "./vault.js";
+import { readAllSecrets } from "./vault.js";
 import { currentBootstrap } from "./session.js";
-import { refreshCounts } from "./sync.js";
+import { changeOutbox } from "./outbox.js";
+import { refreshCounts } from "./sync/status.js";
 import { SEVERITY_WORDS } from "./flags.js";
 import { flagKey, NOT_ANSWERED } from "./answered.js";
 import { button, el } from "./dom.js";
@@ -22,11 +22,6 @@ const KIND_WORDS = {
   action_status: "Action status", referral_outcome: "Referral outcome", flag_response: "Response to a flag", addendum: "Late entry",
 };
 const STATUS_WORDS = { open: "Open", done: "Done", cancelled: "Cancelled" };
-
-function withLock(name, body) {
-  if (navigator.locks && navigator.locks.request) return navigator.locks.request(name, body);
-  return body();
-}
 
 const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
 
@@ -43,7 +38,6 @@ export function readAllFollowups() {
 export async function recordFollowup(visit, fields) {
   const bootstrap = currentBootstrap();
   if (!bootstrap || !bootstrap.sealing_key) throw new Error("No sealing key yet: sign in online once.");
-  const { kid, public_key: publicKey } = bootstrap.sealing_key;
   const id = crypto.randomUUID();
   const payload = {
     checklist_id: visit.id,
@@ -58,20 +52,12 @@ export async function recordFollowup(visit, fields) {
   const record = {
     id, ...payload, author: { id: bootstrap.user.id, name: bootstrap.user.name }, rev: 0,
   };
-  await withLock("visitcheck-outbox", async () => {
-    const opId = crypto.randomUUID();
-    // Sealed before the vault transaction opens (WebCrypto never inside it).
-    const sealed = await sealEnvelope({ kid, publicKey, type: OP_TYPE, entityId: id, opId, baseRev: 0, plaintext: payload });
-    const seq = ((await readMeta("outbox_seq")) || 0) + 1;
-    const op = {
-      op_id: opId, type: OP_TYPE, entity_id: id, base_rev: 0, sealed,
-      seq, attempts: 0, state: "pending", reason: null, queued_at: new Date().toISOString(),
-      household_id: visit.household_id, checklist_id: visit.id,
-    };
-    await writeSecrets({
-      put: [{ kind: "followup", id, value: record }, { kind: "outbox", id: opId, value: op }],
-      meta: { outbox_seq: seq },
+  await changeOutbox(async (outbox) => {
+    await outbox.add({
+      type: OP_TYPE, entityId: id, baseRev: 0, plaintext: payload,
+      fields: { household_id: visit.household_id, checklist_id: visit.id },
     });
+    outbox.write([{ kind: "followup", id, value: record }]);
   });
   await refreshCounts();
   return record;
@@ -137,7 +123,6 @@ function textBox(label, { rows = 3 } = {}) {
   return { input, node: el("div", { class: "field field-text" }, el("label", { for: id, text: label }), input) };
 }
 
-// The panel's buttons: the app's one button maker, in the secondary style.
 const actionButton = (text, onClick) => button(text, onClick, { variant: "secondary" });
 
 /**

@@ -6,7 +6,6 @@
 
 import { toBase64url, fromBase64url, utf8Encode } from "./b64.js";
 
-export const SEAL_ALG = "ECDH-P256+HKDF-SHA256+A256GCM";
 const HKDF_INFO = "visitcheck sealed v1";
 
 /** The additional data bound to a sealed op. */

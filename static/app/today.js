@@ -15,9 +15,9 @@
 // marked done or a referral's outcome recorded offline leaves the list at once.
 
 import { button, el } from "./dom.js";
-import { withFollowups } from "./flags.js";
-import { workingDays } from "./rules.js";
-import { saveEntity } from "./sync.js";
+import { withFollowups } from "./rules/context.js";
+import { workingDays } from "./rules/dates.js";
+import { saveEntity } from "./sync/queue.js";
 import { readSecret } from "./vault.js";
 
 export const PLAN_OP = "visit_plan.put";

@@ -313,8 +313,3 @@ export function countSecrets(kind) {
 export function readMeta(key) {
   return getMeta(key);
 }
-
-/** Write non-personal meta values. */
-export function writeMeta(values) {
-  return setMeta(values);
-}

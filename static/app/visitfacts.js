@@ -15,11 +15,9 @@
 // Only what changed is sent: a save that changed nothing in S2 or S3 queues no
 // entity op, however often the draft is saved.
 
-import {
-  concernPayload, getHouseholdRecord, getPerson, linkOp, listConcerns, listPersons, memberEntry,
-  personPayload, withLink, withMember, displayName,
-} from "./entities.js";
-import { saveEntities } from "./sync.js";
+import { getHousehold, getPerson, listConcerns, listPersons } from "./caseload.js";
+import { concernPayload, linkOp, memberEntry, personPayload, withLink, withMember, displayName } from "./entities.js";
+import { saveEntities } from "./sync/queue.js";
 
 /** The S3 fields that are also fields of a concern (the template's risky_adults.concerns). */
 export const CONCERN_FIELDS = [
@@ -233,7 +231,7 @@ export async function recordVisitFacts({ visit, savedAnswers = {}, s3Before = {}
       && !Object.keys(memberRows0).length) {
     return { s3Before, structural: false, notes }; // nothing about people: read nothing
   }
-  const household0 = await getHouseholdRecord(visit.household_id);
+  const household0 = await getHousehold(visit.household_id);
   if (!household0) return { s3Before, structural: false, notes };
   const [persons, concerns] = await Promise.all([listPersons(), listConcerns()]);
   const personsById = new Map(persons.map((p) => [p.id, p]));

@@ -102,7 +102,7 @@ def test_second_device_merges_a_conflicting_checklist_field_by_field(
 
 QUEUE_ADDRESS = """
 async ({ householdId, address }) => {
-  const { saveEntity } = await import("/static/app/sync.js");
+  const { saveEntity } = await import("/static/app/sync/queue.js");
   const { readSecret } = await import("/static/app/vault.js");
   const copy = await readSecret("household", householdId);
   const op = await saveEntity({

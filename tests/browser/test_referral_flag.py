@@ -111,7 +111,7 @@ def test_the_summary_counts_a_v2_referral_naming_an_urgent_flag_as_its_answer(li
 
 SAVE_V1_DRAFT = """
 async ({ household }) => {
-  const { saveChecklist } = await import("/static/app/sync.js");
+  const { saveChecklist } = await import("/static/app/sync/queue.js");
   const id = crypto.randomUUID();
   await saveChecklist({
     id, household_id: household, template: "home-visit", template_version: 1,

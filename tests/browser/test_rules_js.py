@@ -1,7 +1,7 @@
-"""static/app/rules.js in real Chromium agrees with the Python interpreter: the same
+"""static/app/rules/engine.js in real Chromium agrees with the Python interpreter: the same
 flags, in the same order, with the same words, for every case in
 tests/rules_cases.json, and the same value for every expression case. And the step
-before the rules: static/app/flags.js `buildContext` gives the context Python's
+before the rules: static/app/rules/context.js `buildContext` gives the context Python's
 `build_context` gives, and the flags tests/context_cases.json expects. The rules are
 the template as the page fetches it from /api/v1/bootstrap, not the file."""
 
@@ -38,7 +38,7 @@ async function servedRules(slug = "home-visit", version = 1) {
 
 RUN_CASES = SERVED_RULES.join(["async ([cases]) => {", """
   const rules = await servedRules();
-  const { evaluate } = await import("/static/app/rules.js");
+  const { evaluate } = await import("/static/app/rules/engine.js");
   const out = {};
   for (const c of cases) out[c.name] = evaluate(rules, c.context);
   return out;
@@ -46,8 +46,8 @@ RUN_CASES = SERVED_RULES.join(["async ([cases]) => {", """
 """])
 
 RUN_CONTEXT_CASES = SERVED_RULES.join(["async ([cases]) => {", """
-  const { evaluate } = await import("/static/app/rules.js");
-  const { buildContext } = await import("/static/app/flags.js");
+  const { evaluate } = await import("/static/app/rules/engine.js");
+  const { buildContext } = await import("/static/app/rules/context.js");
   const out = {};
   for (const c of cases) {
     const rules = await servedRules(c.template || "home-visit", c.template_version || 1);
@@ -61,7 +61,7 @@ RUN_CONTEXT_CASES = SERVED_RULES.join(["async ([cases]) => {", """
 
 RUN_EXPRESSIONS = """
 async ([expressions, context]) => {
-  const { evaluateExpression } = await import("/static/app/rules.js");
+  const { evaluateExpression } = await import("/static/app/rules/engine.js");
   return expressions.map((e) => {
     try { return { value: evaluateExpression(e, context) }; }
     catch (error) { return { error: `${error.name}: ${error.message}` }; }
@@ -126,7 +126,7 @@ def test_javascript_age_band_agrees_with_python(rules_page):
 
     bands = rules_page.evaluate(
         """async ([births, at]) => {
-             const { ageBand } = await import("/static/app/rules.js");
+             const { ageBand } = await import("/static/app/rules/dates.js");
              return births.map((b) => ageBand(b, at));
            }""",
         [births, at],
@@ -155,8 +155,8 @@ def test_javascript_builds_the_same_context_and_raises_the_expected_flags_for_ev
 
 
 RUN_FLAG_ANSWERS = SERVED_RULES.join(["async ([cases]) => {", """
-  const { evaluate } = await import("/static/app/rules.js");
-  const { buildContext } = await import("/static/app/flags.js");
+  const { evaluate } = await import("/static/app/rules/engine.js");
+  const { buildContext } = await import("/static/app/rules/context.js");
   const { flagAnswers } = await import("/static/app/answered.js");
   const out = {};
   for (const c of cases) {

@@ -67,7 +67,7 @@ def test_page_closed_after_the_server_committed_gets_duplicate_on_reopening(
 
 QUEUE_DRAFTS = """
 async ({ households, count }) => {
-  const { saveChecklist } = await import("/static/app/sync.js");
+  const { saveChecklist } = await import("/static/app/sync/queue.js");
   for (let i = 0; i < count; i += 1) {
     await saveChecklist({
       id: crypto.randomUUID(), household_id: households[i % households.length],

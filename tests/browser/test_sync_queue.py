@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 RETRY_DELAYS = """
 async () => {
-  const { retryDelayMs } = await import("/static/app/sync.js");
+  const { retryDelayMs } = await import("/static/app/sync/backoff.js");
   const out = [];
   for (let n = 1; n <= 12; n += 1) out.push([retryDelayMs(n, () => 0), retryDelayMs(n, () => 1)]);
   return out;

@@ -1,7 +1,7 @@
 """The shared step before the rules, in Python: tests/context_cases.json through
 `build_context` (visitcheck/rules/context.py) and the home-visit rules as
 /api/v1/bootstrap serves them. tests/browser/test_rules_js.py runs the same cases
-through `buildContext` (static/app/flags.js) in Chromium."""
+through `buildContext` (static/app/rules/context.js) in Chromium."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The rules of home-visit v1 and the language they are written in (Python interpreter).
 
 tests/rules_cases.json is shared with tests/browser/test_rules_js.py, which runs
-the same cases, and EXPRESSION_CASES below, through static/app/rules.js.
+the same cases, and EXPRESSION_CASES below, through static/app/rules/engine.js.
 """
 
 from __future__ import annotations

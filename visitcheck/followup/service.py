@@ -32,7 +32,7 @@ from ..sync import changes
 from .models import Followup, FollowupKind
 
 # Where the template keeps the rows a record refers to (home-visit v1, S8). The
-# context step (rules/context.py, static/app/flags.js) lays records over the same rows.
+# context step (rules/context.py, static/app/rules/context.js) lays records over the same rows.
 ACTIONS = ("analysis", "actions")
 REFERRALS = ("analysis", "referrals")
 ACTION_STATUSES = ("open", "done", "cancelled")

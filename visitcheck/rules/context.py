@@ -34,7 +34,7 @@ HISTORY_PER_HOUSEHOLD = 12
 
 # --- the shared step: entities, answers, history, alerts, today -> context ----------
 #
-# `build_context` here and `buildContext` in static/app/flags.js are the same
+# `build_context` here and `buildContext` in static/app/rules/context.js are the same
 # function: what the tablet holds, or what the server read, becomes the rules'
 # context the same way on both. tests/context_cases.json runs both over the
 # template as served. Pure: no database, no clock.

@@ -1,6 +1,6 @@
 """The rules engine: flags from rules held as data (DOMAIN.md principle 2).
 
-Rules live in the template JSON under "rules"; `static/app/rules.js` is the
+Rules live in the template JSON under "rules"; `static/app/rules/engine.js` is the
 same language in JavaScript, and `tests/rules_cases.json` keeps the two in
 step. Flags prompt judgement: there is no score. The language is described in
 docs/rules.md. Pure Python: no Flask, no database, no `eval`.
@@ -44,7 +44,7 @@ _JSON_TYPES = frozenset({type(None), bool, int, float, str, list, dict})
 
 
 def truthy(value: Any) -> bool:
-    """null, false, 0, "", [] and {} are false; everything else is true (as in rules.js)."""
+    """null, false, 0, "", [] and {} are false; everything else is true (as in rules/engine.js)."""
     if type(value) in _JSON_TYPES:  # nearly always: for these Python's truth is the same
         return bool(value)
     if isinstance(value, int | float) and not isinstance(value, bool):

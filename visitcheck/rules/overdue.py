@@ -2,7 +2,7 @@
 
 The queue used to hold a Python copy of the rule that disagreed with the template
 about weekends; there is now one definition of working days (rules/engine.py, and
-its twin in static/app/rules.js) and one of the rule (the template). The queue
+its twin in static/app/rules/dates.js) and one of the rule (the template). The queue
 asks the rule about one checklist at a time: its own submission, its stored flags
 and today, through the same context step as every other evaluation.
 """

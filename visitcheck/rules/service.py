@@ -1,5 +1,5 @@
 """The one place the server's rules run: the template's rules (rules/engine.py,
-the same language as static/app/rules.js) over the context the team's data
+the same language as static/app/rules/engine.js) over the context the team's data
 gives (rules/context.py), for the lead's queue and for the author's device.
 
 Flags live (docs/rules.md, "Flags that live"): each checklist's flags are
