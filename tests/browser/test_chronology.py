@@ -13,8 +13,6 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.api.test_chronology import _visit
-from visitcheck.audit.models import AuditEvent
-from visitcheck.extensions import db
 from tests.review_support import (
     apply,
     csrf_token,
@@ -23,6 +21,8 @@ from tests.review_support import (
     submit_answers,
     web_client,
 )
+from visitcheck.audit.models import AuditEvent
+from visitcheck.extensions import db
 
 from .pages import PASSPHRASE, SLOW, TabletApp, VisitForm
 from .test_accessibility import AXE, RUN_AXE, SMALL_CONTROLS, _sign_in
