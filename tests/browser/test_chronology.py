@@ -120,6 +120,9 @@ def test_a_chronology_from_two_visits_an_observation_an_alert_and_a_decision_in_
     page.get_by_role("button", name="Save the event").click()
     expect(page.locator("#chronology-message")).to_contain_text("saved on this device")
     expect(tablet.status).to_contain_text("1 chronology event waiting")
+    # The opening waits too (for the audit): not in the words, but in the count that
+    # warns at sign-out: the observation, the event and the opening.
+    assert tablet.waiting() == 3
 
     rows = page.locator("#people-body tr.entry")
     expect(rows.first).to_be_visible()
