@@ -1,5 +1,5 @@
-// Reading the caseload from the vault: households, people, concerns and each
-// household's visits (local drafts over server copies). The one reader of these
+// Reading the caseload from the vault: households, people, concerns, each
+// household's visits (local drafts over server copies) and planned visits. The one reader of these
 // kinds of vault record; entities.js changes households, people and concerns.
 
 import { readAllSecrets, readSecret } from "./vault.js";
@@ -54,6 +54,15 @@ export async function listVisits() {
     byId.set(draft.id, { ...draft, source: "local" });
   }
   return [...byId.values()];
+}
+
+/** Planned visits (today.js makes and changes them). */
+export function listVisitPlans() {
+  return readAllSecrets("visit_plan");
+}
+
+export function getVisitPlan(id) {
+  return readSecret("visit_plan", id);
 }
 
 /** The device's own copy of a visit (what was saved here), or undefined. */

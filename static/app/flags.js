@@ -6,7 +6,6 @@ import { evaluate, RuleError } from "./rules/engine.js";
 
 // main.js builds the context through this module until the lead points its
 // import at rules/context.js at merge (the screens branch rewrites main.js).
-export { buildContext } from "./rules/context.js";
 
 export const SEVERITY_WORDS = { urgent: "Urgent", action: "Action", review: "Review" };
 

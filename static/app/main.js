@@ -4,7 +4,7 @@
 // screens/ and owns its own state; importing one has no side effects, so only
 // start() (called at the bottom of this file) does anything.
 
-import { onSyncState, syncState } from "./sync.js";
+import { onSyncState, syncState } from "./sync/status.js";
 import { isUnlocked, onLockChange } from "./vault.js";
 import { onEntitiesChanged } from "./entities.js";
 import { registerServiceWorker, applyUpdate } from "./update.js";

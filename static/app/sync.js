@@ -17,9 +17,6 @@ import { pullAll } from "./sync/pull.js";
 import { emit, refreshCounts } from "./sync/status.js";
 
 // What the app shell (main.js) takes from sync, from this one path.
-export { loadOutbox, outboxByEntity } from "./outbox.js";
-export { saveChecklist, withdrawChecklist } from "./sync/queue.js";
-export { onSyncState, refreshCounts, syncState } from "./sync/status.js";
 
 const PERIODIC_MS = 5 * 60 * 1000;
 

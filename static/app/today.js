@@ -18,7 +18,7 @@ import { button, el } from "./dom.js";
 import { withFollowups } from "./rules/context.js";
 import { workingDays } from "./rules/dates.js";
 import { saveEntity } from "./sync/queue.js";
-import { readSecret } from "./vault.js";
+import { getVisitPlan } from "./caseload.js";
 
 export const PLAN_OP = "visit_plan.put";
 const ACTION_HORIZON_DAYS = 7;
@@ -182,7 +182,7 @@ export function changedPlan(plan, change) {
 }
 
 async function changePlan(planId, change) {
-  const plan = await readSecret("visit_plan", planId);
+  const plan = await getVisitPlan(planId);
   if (!plan) return false;
   const payload = changedPlan(plan, change);
   // From the revision the device holds: a plan the lead changed meanwhile conflicts and

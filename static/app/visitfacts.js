@@ -15,7 +15,7 @@
 // Only what changed is sent: a save that changed nothing in S2 or S3 queues no
 // entity op, however often the draft is saved.
 
-import { getHousehold, getPerson, listConcerns, listPersons } from "./caseload.js";
+import { getHousehold, listConcerns, listPersons } from "./caseload.js";
 import { concernPayload, linkOp, memberEntry, personPayload, withLink, withMember, displayName } from "./entities.js";
 import { saveEntities } from "./sync/queue.js";
 

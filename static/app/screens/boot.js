@@ -4,9 +4,10 @@
 // asking the browser to keep this origin's storage (persistent storage).
 
 import { fetchBootstrap, ApiError, NetworkError, setDeviceId } from "../api.js";
-import { vaultInfo, wipeVault, countSecrets } from "../vault.js";
+import { vaultInfo, wipeVault } from "../vault.js";
+import { countOutbox } from "../outbox.js";
 import { adoptBootstrap } from "../session.js";
-import { refreshCounts } from "../sync.js";
+import { refreshCounts } from "../sync/status.js";
 import { nav } from "./nav.js";
 import { setSignedOutOnServer } from "./status.js";
 import { revokedText } from "./signout.js";
@@ -55,7 +56,7 @@ export async function boot() {
     return;
   }
   if (problem instanceof ApiError && problem.wipe) {
-    const waiting = info.exists ? await countSecrets("outbox").catch(() => 0) : 0;
+    const waiting = info.exists ? await countOutbox().catch(() => 0) : 0;
     if (problem.problem.mode === "retire" && waiting > 0) {
       // Retired, not lost: unlock to send what waits; the sync then wipes.
       nav.showUnlock({ notice: `This device has been retired. Unlock it to send the ${waiting} ${waiting === 1 ? "item" : "items"} waiting; visitcheck then deletes its offline data.` });

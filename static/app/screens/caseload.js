@@ -1,10 +1,11 @@
 // The caseload: Today (today.js), "Needs your attention", the alerts, and a card
 // for each household with its visits, search by name, address or child.
 
-import { isUnlocked, readAllSecrets, VaultLockedError } from "../vault.js";
+import { isUnlocked, VaultLockedError } from "../vault.js";
 import { currentBootstrap } from "../session.js";
-import { outboxByEntity } from "../sync.js";
-import { listHouseholds, listVisits } from "../caseload.js";
+import { outboxByEntity } from "../outbox.js";
+import { listHouseholds, listVisits, listVisitPlans } from "../caseload.js";
+import { readAllFollowups } from "../followup.js";
 import { attentionSubject } from "../conflict.js";
 import { listAlerts, acknowledgeAlert, renderAlerts } from "../alerts.js";
 import { button, el } from "../dom.js";
@@ -70,7 +71,7 @@ export async function renderList() {
 // Today (today.js): the day's items from the vault, each opening the thing to do.
 async function renderTodayList(households, visits, alerts) {
   if (!isUnlocked()) return; // locked or wiped: never reopen the vault's database
-  const [followups, plans] = await Promise.all([readAllSecrets("followup"), readAllSecrets("visit_plan")]).catch(() => [[], []]);
+  const [followups, plans] = await Promise.all([readAllFollowups(), listVisitPlans()]).catch(() => [[], []]);
   if (!isUnlocked()) return;
   const items = todayItems({ households, visits, followups, alerts, plans, bankHolidays: currentBootstrap()?.calendar?.bank_holidays || [] });
   renderToday($("today"), items, { households, plans, handlers: { // plans: "Coming up", move and cancel (today.js)

@@ -7,7 +7,9 @@
 import { fetchBootstrap, ApiError } from "../api.js";
 import { vaultInfo, wipeVault, isUnlocked } from "../vault.js";
 import { currentBootstrap, clearSession } from "../session.js";
-import { syncNow, stopSync, syncState, loadOutbox } from "../sync.js";
+import { syncNow, stopSync } from "../sync.js";
+import { syncState } from "../sync/status.js";
+import { loadOutbox } from "../outbox.js";
 import { buildExport, downloadFile } from "../export.js";
 import { el } from "../dom.js";
 import { nav } from "./nav.js";

@@ -3,7 +3,8 @@
 // server said this device's session is signed out (boot.js sets it).
 
 import { isUnlocked } from "../vault.js";
-import { syncNow, syncState } from "../sync.js";
+import { syncNow } from "../sync.js";
+import { syncState } from "../sync/status.js";
 import { $, timeOf } from "./ui.js";
 
 let signedOutOnServer = false;

@@ -5,10 +5,12 @@
 import { fetchBootstrap, hasCsrfToken, NetworkError } from "../api.js";
 import {
   createVault, unlockVault, lockVault, isUnlocked, UnlockError, MIN_PASSPHRASE_LENGTH,
-  changePassphrase, OfflineStorageUnavailable, countSecrets,
+  changePassphrase, OfflineStorageUnavailable,
 } from "../vault.js";
 import { currentBootstrap, loadStoredBootstrap, saveBootstrap, clearSession, refreshSession } from "../session.js";
-import { startSync, stopSync, refreshCounts } from "../sync.js";
+import { startSync, stopSync } from "../sync.js";
+import { refreshCounts } from "../sync/status.js";
+import { countOutbox } from "../outbox.js";
 import { startIdleLock } from "../idle.js";
 import { boot, requestPersistentStorage } from "./boot.js";
 import { nav } from "./nav.js";
@@ -286,7 +288,7 @@ export async function onForgotPassphrase() {
     setFieldError("unlock-error", "Resetting a forgotten passphrase needs a connection: you must sign in online again. Connect and try again.");
     return;
   }
-  const unsynced = await countSecrets("outbox").catch(() => 0);
+  const unsynced = await countOutbox().catch(() => 0);
   text.textContent = (unsynced
     ? `${unsynced} ${unsynced === 1 ? "item on this device has" : "items on this device have"} not reached the server and will be lost: without the passphrase nobody can open ${unsynced === 1 ? "it" : "them"}. `
     : "Everything on this device has reached the server, so nothing is lost. ")

@@ -5,10 +5,12 @@
 // (visit.js) owns the open visit and passes it in; this module only remembers
 // what it drew last, so it draws again only when something changed.
 
-import { readSecret, readAllSecrets } from "../vault.js";
 import { currentBootstrap } from "../session.js";
-import { listHouseholds, getHousehold, listVisits, concernsFor } from "../caseload.js";
-import { buildContext, flagsFor, serverOnlyFlags, SEVERITY_WORDS } from "../flags.js";
+import {
+  listHouseholds, getHousehold, listVisits, concernsFor, listPersons, listConcerns, readServerCopy,
+} from "../caseload.js";
+import { flagsFor, serverOnlyFlags, SEVERITY_WORDS } from "../flags.js";
+import { buildContext } from "../rules/context.js";
 import { flagAnswers } from "../answered.js";
 import { readAllFollowups, recordFollowup, flagChoices, flagAnswerNote, renderFollowThrough } from "../followup.js";
 import { listAlerts, alertsForRules } from "../alerts.js";
@@ -24,7 +26,7 @@ import { $, syncIfOnline } from "./ui.js";
 // concerns about people linked to it.
 export async function rulesInputFor(householdId) {
   const [stored, allHouseholds, persons, visits, allConcerns, followups] = await Promise.all([
-    getHousehold(householdId), listHouseholds(), readAllSecrets("person"), listVisits(), readAllSecrets("concern"),
+    getHousehold(householdId), listHouseholds(), listPersons(), listVisits(), listConcerns(),
     readAllFollowups()]);
   const household = householdWithParents(stored || { id: householdId, members: [] }, persons);
   const concerns = await concernsFor(household);
@@ -37,7 +39,7 @@ export async function rulesInputFor(householdId) {
 // The flags the server stored for this checklist at its last evaluation, as the
 // last pull brought them ([] for a visit the server has not seen).
 export async function serverFlagsFor(checklistId) {
-  const copy = await readSecret("checklist", checklistId);
+  const copy = await readServerCopy(checklistId);
   return Array.isArray(copy?.flags) ? copy.flags : [];
 }
 

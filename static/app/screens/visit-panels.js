@@ -2,7 +2,8 @@
 // open visit): the team lead's decision, the buttons to each section, the
 // list of errors with a way to each, and the check before submitting.
 
-import { buildContext, flagsFor } from "../flags.js";
+import { flagsFor } from "../flags.js";
+import { buildContext } from "../rules/context.js";
 import { submitSummary } from "../summary.js";
 import { button, el } from "../dom.js";
 import { $, dateTimeOf } from "./ui.js";

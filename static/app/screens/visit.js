@@ -4,11 +4,12 @@
 // and go back. This module owns the open visit; the live flags are drawn by
 // visit-flags.js and the screen's other parts by visit-panels.js.
 
-import { isUnlocked, readSecret, VaultLockedError } from "../vault.js";
+import { isUnlocked, VaultLockedError } from "../vault.js";
 import { currentBootstrap, findTemplate } from "../session.js";
-import { saveChecklist, outboxByEntity, withdrawChecklist } from "../sync.js";
+import { saveChecklist, withdrawChecklist } from "../sync/queue.js";
+import { outboxByEntity } from "../outbox.js";
 import { renderChecklist } from "../form.js";
-import { getVisit } from "../caseload.js";
+import { getVisit, readDraft } from "../caseload.js";
 import { prefillS3, recordVisitFacts, s3Errors } from "../visitfacts.js";
 import { el } from "../dom.js";
 import { newestTemplate } from "../observation.js";
@@ -225,7 +226,7 @@ async function onWithdraw() {
   try {
     const { draft } = openVisit;
     await withdrawChecklist(draft);
-    const stored = await readSecret("draft", draft.id);
+    const stored = await readDraft(draft.id);
     await showVisit(stored || { ...draft, status: "draft" }, { isNew: false });
     $("form-message").textContent = "Withdrawn: back to a draft you can change and submit again. The team lead will not review it until you do.";
     syncIfOnline();
@@ -263,7 +264,7 @@ function persist(status, { quiet = false } = {}) {
 async function persistVisit(visit, next, status, quiet) {
   const facts = await recordVisitFacts({ visit: next, savedAnswers: visit.savedAnswers, s3Before: visit.s3Before });
   await saveChecklist(next);
-  const stored = await readSecret("draft", next.id);
+  const stored = await readDraft(next.id);
   visit.draft = stored || next;
   visit.isNew = false;
   visit.savedAnswers = next.answers;
