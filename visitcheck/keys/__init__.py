@@ -1,7 +1,13 @@
 """Server-side cryptography. Imports nothing from Flask: a sealed box with a few named doors."""
 
 from .errors import DecryptionFailed, KeyUnavailable, SealedEnvelopeInvalid
-from .fields import EncryptedFields, decrypt_fields, encrypt_fields, rewrap_fields
+from .fields import (
+    EncryptedFields,
+    decrypt_fields,
+    decrypt_stored,
+    encrypt_fields,
+    rewrap_fields,
+)
 from .keyring import Keyring, b64url_decode, b64url_encode, load_keyring
 from .sealing import ALGORITHM, open_sealed, seal, sealed_aad
 
@@ -15,6 +21,7 @@ __all__ = [
     "b64url_decode",
     "b64url_encode",
     "decrypt_fields",
+    "decrypt_stored",
     "encrypt_fields",
     "load_keyring",
     "open_sealed",
