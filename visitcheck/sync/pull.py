@@ -10,7 +10,8 @@ module only decides how it is read.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +40,24 @@ from . import changes
 # is then true): a household of many visits arrives in several small answers, not one
 # that a tablet on a poor connection never finishes.
 PAGE_BYTES = 1_000_000
+
+
+def wire_json(value: Any) -> str:
+    """A value as the API's JSON provider sends it (api_edge.StrictJSONProvider in
+    production: compact, keys sorted, ASCII only, no NaN); the view passes the
+    provider's own `dumps`, so types beyond JSON's are turned to text as it does."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=True,
+                      allow_nan=False, default=str)
+
+
+@dataclass(frozen=True)
+class PulledPage:
+    """One answer of the pull: the changes (for the audit trail) and the body that
+    goes on the wire, each change encoded once, both to cut the page at its byte
+    budget and to send it."""
+
+    answer: dict[str, Any]
+    body: bytes
 
 
 def _ids(rows: Iterable[Any], kind: str) -> list[str]:
@@ -141,13 +160,18 @@ def _latest_decisions(session: DbSession, listed: list[Checklist]
 
 
 def page_of_changes(session: DbSession, *, user: User, rows: list[Any], more: bool,
-                    cursor: int, keyring: Keyring, page_bytes: int | None = None
-                    ) -> dict[str, Any]:
+                    cursor: int, keyring: Keyring, page_bytes: int | None = None,
+                    encode: Callable[[Any], str] = wire_json) -> PulledPage:
     """The pull's answer for these changes (oldest first): cut at `page_bytes`, always
-    at least one change, so a catch-up always moves on."""
+    at least one change, so a catch-up always moves on.
+
+    Each change is encoded once, by `encode`, and the body put together from those
+    pieces: byte for byte what encoding the whole answer at once gives (keys sorted:
+    `changes`, `cursor`, `more`), without encoding ten megabytes twice."""
     page_bytes = PAGE_BYTES if page_bytes is None else page_bytes
     page = _Page(session, rows, keyring=keyring)
     out: list[dict[str, Any]] = []
+    encoded: list[str] = []
     size = 0
     last = cursor
     for index, change in enumerate(rows):
@@ -167,5 +191,9 @@ def page_of_changes(session: DbSession, *, user: User, rows: list[Any], more: bo
         last = rows[index].seq
         if entry is not None:
             out.append(entry)
-            size += len(json.dumps(entry, separators=(",", ":"), default=str))
-    return {"changes": out, "cursor": last, "more": more}
+            encoded.append(encode(entry))
+            size += len(encoded[-1])
+    body = (f'{{"changes":[{",".join(encoded)}],"cursor":{encode(last)},'
+            f'"more":{encode(more)}}}\n')
+    return PulledPage(answer={"changes": out, "cursor": last, "more": more},
+                      body=body.encode())
