@@ -227,15 +227,30 @@ def stored_flags_of(session: DbSession, checklists: Iterable[Checklist], *, keyr
     """The flags stored at each checklist's last evaluation, by public id, in the order
     the rules raised them, with their reasons (names included: only for those allowed
     to read the checklists). One query for them all; [] before any evaluation."""
+    return {uuid: stored_views(rows, keyring=keyring)
+            for uuid, rows in stored_flag_rows(session, checklists).items()}
+
+
+def stored_flag_rows(session: DbSession, checklists: Iterable[Checklist]
+                     ) -> dict[str, list[Any]]:
+    """`stored_flags_of` in two steps, for a reader that may show only some of the
+    checklists it loaded (a pull page cut at its byte budget): each checklist's stored
+    flags still sealed, in one query; `stored_views` opens the ones it shows."""
     by_id = {c.id: c.uuid for c in checklists}
-    out: dict[str, list[dict[str, Any]]] = {uuid: [] for uuid in by_id.values()}
+    out: dict[str, list[Any]] = {uuid: [] for uuid in by_id.values()}
     if not by_id:
         return out
     for row in session.execute(select(*_STORED_COLUMNS)
                                .where(ChecklistFlag.checklist_id.in_(list(by_id)))
                                .order_by(ChecklistFlag.checklist_id, ChecklistFlag.position)):
-        out[by_id[row.checklist_id]].append(_stored_view(row, keyring=keyring))
+        out[by_id[row.checklist_id]].append(row)
     return out
+
+
+def stored_views(rows: list[Any], *, keyring: Keyring) -> list[dict[str, Any]]:
+    """One checklist's stored flags (from `stored_flag_rows`) as the device and the
+    lead read them."""
+    return [_stored_view(row, keyring=keyring) for row in rows]
 
 
 def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,
