@@ -9,6 +9,7 @@ from .fields import (
     rewrap_fields,
 )
 from .keyring import Keyring, b64url_decode, b64url_encode, load_keyring
+from .records import RECORD_OVERHEAD
 from .sealing import ALGORITHM, open_sealed, seal, sealed_aad
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "EncryptedFields",
     "KeyUnavailable",
     "Keyring",
+    "RECORD_OVERHEAD",
     "SealedEnvelopeInvalid",
     "b64url_decode",
     "b64url_encode",

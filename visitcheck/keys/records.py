@@ -13,6 +13,9 @@ from .errors import DecryptionFailed
 from .keyring import Keyring
 
 NONCE_BYTES = 12
+TAG_BYTES = 16
+# A record's ciphertext is its plaintext's length plus this (AES-GCM keeps lengths).
+RECORD_OVERHEAD = NONCE_BYTES + TAG_BYTES
 
 
 @dataclass(frozen=True)
