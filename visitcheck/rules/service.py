@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.service import loaded_template
 from ..database import DbSession, iso_utc, new_uuid, utcnow
-from ..keys import Keyring, decrypt_fields, decrypt_stored, encrypt_fields
+from ..keys import Keyring, decrypt_stored, encrypt_fields
 from ..notify import service as notify
 from ..people.models import Household, HouseholdMember, Person
 from ..sharing.models import Alert
