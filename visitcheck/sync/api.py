@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, current_app, json, request
 from flask_login import current_user
@@ -148,7 +149,7 @@ def _whole_number(text: str) -> int | None:
     return value if value <= MAX_QUERY_INT else None
 
 
-def _compact_json(value) -> str:
+def _compact_json(value: Any) -> str:
     """The API's JSON provider, compact (as it answers outside debug mode)."""
     return current_app.json.dumps(value, separators=(",", ":"))
 
