@@ -1,8 +1,15 @@
 """Server-side cryptography. Imports nothing from Flask: a sealed box with a few named doors."""
 
 from .errors import DecryptionFailed, KeyUnavailable, SealedEnvelopeInvalid
-from .fields import EncryptedFields, decrypt_fields, encrypt_fields, rewrap_fields
+from .fields import (
+    EncryptedFields,
+    decrypt_fields,
+    decrypt_stored,
+    encrypt_fields,
+    rewrap_fields,
+)
 from .keyring import Keyring, b64url_decode, b64url_encode, load_keyring
+from .records import RECORD_OVERHEAD
 from .sealing import ALGORITHM, open_sealed, seal, sealed_aad
 
 __all__ = [
@@ -11,10 +18,12 @@ __all__ = [
     "EncryptedFields",
     "KeyUnavailable",
     "Keyring",
+    "RECORD_OVERHEAD",
     "SealedEnvelopeInvalid",
     "b64url_decode",
     "b64url_encode",
     "decrypt_fields",
+    "decrypt_stored",
     "encrypt_fields",
     "load_keyring",
     "open_sealed",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -12,6 +13,9 @@ from .errors import DecryptionFailed
 from .keyring import Keyring
 
 NONCE_BYTES = 12
+TAG_BYTES = 16
+# A record's ciphertext is its plaintext's length plus this (AES-GCM keeps lengths).
+RECORD_OVERHEAD = NONCE_BYTES + TAG_BYTES
 
 
 @dataclass(frozen=True)
@@ -30,9 +34,17 @@ def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
 
 
-def _open(key: bytes, blob: bytes, aad: bytes) -> bytes:
+@lru_cache(maxsize=16)
+def _master_cipher(master: bytes) -> AESGCM:
+    """One cipher object per master key, made once: it unwraps every record's data key
+    (a catch-up pull opens tens of thousands of records)."""
+    return AESGCM(master)
+
+
+def _open(key: bytes | AESGCM, blob: bytes, aad: bytes) -> bytes:
+    cipher = key if isinstance(key, AESGCM) else AESGCM(key)
     try:
-        return AESGCM(key).decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
+        return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError):
         raise DecryptionFailed("record does not decrypt") from None
 
@@ -49,7 +61,7 @@ def encrypt_record(plaintext: bytes, *, aad: bytes, keyring: Keyring) -> Encrypt
 
 
 def decrypt_record(record: EncryptedRecord, *, aad: bytes, keyring: Keyring) -> bytes:
-    master = keyring.master_key(record.key_id)
+    master = _master_cipher(keyring.master_key(record.key_id))
     data_key = _open(master, record.wrapped_key, _wrap_aad(record.key_id))
     return _open(data_key, record.ciphertext, aad)
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.service import loaded_template
 from ..database import DbSession, iso_utc, new_uuid, utcnow
-from ..keys import Keyring, decrypt_fields, encrypt_fields
+from ..keys import Keyring, decrypt_stored, encrypt_fields
 from ..notify import service as notify
 from ..people.models import Household, HouseholdMember, Person
 from ..sharing.models import Alert
@@ -185,8 +185,10 @@ def server_flags_of(session: DbSession, checklists: list[Checklist], *, keyring:
 # --- stored flags ------------------------------------------------------------------
 
 
-def _stored_view(row: ChecklistFlag, *, keyring: Keyring) -> dict[str, Any]:
-    fields = decrypt_fields(row, keyring=keyring)
+def _stored_view(row: Any, *, keyring: Keyring) -> dict[str, Any]:
+    """A stored flag as the device and the lead read it; `row` holds `_STORED_COLUMNS`."""
+    fields = decrypt_stored(ChecklistFlag.__tablename__, row.uuid, row.key_id,
+                            row.wrapped_key, row.sealed_fields, keyring=keyring)
     return {"rule": row.rule, "severity": row.severity, "subject": row.subject,
             "reason": fields.get("reason", ""), "action": fields.get("action", ""),
             "answers": fields.get("answers", []), "subject_name": fields.get("subject_name"),
@@ -194,6 +196,13 @@ def _stored_view(row: ChecklistFlag, *, keyring: Keyring) -> dict[str, Any]:
             # at the visit (while it was written, or at its submission) or later, from
             # facts recorded since (a chronology dates the two apart).
             "raised_at": iso_utc(row.evaluated_at), "at_visit": fields.get("at_visit", True)}
+
+
+# What a stored flag's view reads: plain columns, no ORM object per flag (a catch-up
+# pull serves tens of thousands of them; building the objects cost more than the rest).
+_STORED_COLUMNS = (ChecklistFlag.checklist_id, ChecklistFlag.uuid, ChecklistFlag.rule,
+                   ChecklistFlag.severity, ChecklistFlag.subject, ChecklistFlag.evaluated_at,
+                   ChecklistFlag.key_id, ChecklistFlag.wrapped_key, ChecklistFlag.sealed_fields)
 
 
 def _raised_when(checklist: Checklist, before: list[dict[str, Any]], *, at: datetime
@@ -218,15 +227,30 @@ def stored_flags_of(session: DbSession, checklists: Iterable[Checklist], *, keyr
     """The flags stored at each checklist's last evaluation, by public id, in the order
     the rules raised them, with their reasons (names included: only for those allowed
     to read the checklists). One query for them all; [] before any evaluation."""
+    return {uuid: stored_views(rows, keyring=keyring)
+            for uuid, rows in stored_flag_rows(session, checklists).items()}
+
+
+def stored_flag_rows(session: DbSession, checklists: Iterable[Checklist]
+                     ) -> dict[str, list[Any]]:
+    """`stored_flags_of` in two steps, for a reader that may show only some of the
+    checklists it loaded (a pull page cut at its byte budget): each checklist's stored
+    flags still sealed, in one query; `stored_views` opens the ones it shows."""
     by_id = {c.id: c.uuid for c in checklists}
-    out: dict[str, list[dict[str, Any]]] = {uuid: [] for uuid in by_id.values()}
+    out: dict[str, list[Any]] = {uuid: [] for uuid in by_id.values()}
     if not by_id:
         return out
-    for row in session.scalars(select(ChecklistFlag)
+    for row in session.execute(select(*_STORED_COLUMNS)
                                .where(ChecklistFlag.checklist_id.in_(list(by_id)))
                                .order_by(ChecklistFlag.checklist_id, ChecklistFlag.position)):
-        out[by_id[row.checklist_id]].append(_stored_view(row, keyring=keyring))
+        out[by_id[row.checklist_id]].append(row)
     return out
+
+
+def stored_views(rows: list[Any], *, keyring: Keyring) -> list[dict[str, Any]]:
+    """One checklist's stored flags (from `stored_flag_rows`) as the device and the
+    lead read them."""
+    return [_stored_view(row, keyring=keyring) for row in rows]
 
 
 def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,

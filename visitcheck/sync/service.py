@@ -327,6 +327,16 @@ def pull(
     session: DbSession, *, user: User, cursor: int, limit: int, keyring: Keyring
 ) -> dict[str, Any]:
     """Every change the user may see after `cursor`, oldest first, with current content."""
+    return pull_encoded(session, user=user, cursor=cursor, limit=limit,
+                        keyring=keyring).answer
+
+
+def pull_encoded(
+    session: DbSession, *, user: User, cursor: int, limit: int, keyring: Keyring,
+    encode: Callable[[Any], str] = pull_page.wire_json,
+) -> pull_page.PulledPage:
+    """`pull`, with the answer's body as it goes on the wire (each change encoded
+    once by `encode`)."""
     limit = max(1, min(limit, MAX_PULL_LIMIT))
     household_ids = people.caseload_household_ids(session, user=user)
     rows = changes.visible_since(session, cursor=cursor, limit=limit + 1,
@@ -335,4 +345,4 @@ def pull(
     # Each kind of entity the page names in one query, and the page cut at a byte
     # budget (sync/pull.py): the same few queries however many changes it holds.
     return pull_page.page_of_changes(session, user=user, rows=rows[:limit], more=more,
-                                     cursor=cursor, keyring=keyring)
+                                     cursor=cursor, keyring=keyring, encode=encode)
