@@ -202,7 +202,8 @@ async function boot() {
       "Its local database is not available (for example in a private window). visitcheck will not store visits without encryption; use a normal window.");
     return;
   }
-  await refreshCounts().catch(() => {});
+  // The status line's counts are not needed to choose the first screen.
+  refreshCounts().catch(() => {});
 
   setDeviceId(info.exists ? info.deviceId : null);
   let bootstrap = null;

@@ -203,3 +203,15 @@ def test_the_import_map_is_the_only_inline_script_and_the_policy_names_its_hash(
     assert script_src.split()[1:] == ["'self'", f"'sha256-{digest}'"]
     version = _versioned(client, "app/main.js").split("/")[2]
     assert json.loads(inline[0]) == {"imports": {"/static/app/": f"/static/{version}/app/"}}
+
+
+def test_the_shell_page_opens_the_local_database_before_the_app_modules_have_all_arrived(app):
+    # warm.js imports only db.js and runs as soon as it arrives (async), not after
+    # the whole module graph of main.js; it must come first in the document.
+    html = app.test_client().get("/app").get_data(as_text=True)
+
+    scripts = re.findall(r'<script type="module"([^>]*) src="([^"]+)"></script>', html)
+
+    assert [(attributes.strip(), src.rsplit("/", 1)[-1]) for attributes, src in scripts] == [
+        ("async", "warm.js"), ("", "main.js"),
+    ]

@@ -39,3 +39,35 @@ def test_shell_offers_the_offline_page_for_server_pages_when_offline(live_server
     page.goto(f"{live_server.url}/review")
 
     expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+
+
+# Where each request of the page was answered, as Chromium's resource timing says:
+# workerMatchedSourceType is the static route that matched ("" when none did).
+SOURCES = """() => performance.getEntriesByType("resource").map((entry) => ({
+  path: new URL(entry.name).pathname,
+  matched: entry.workerMatchedSourceType,
+  final: entry.workerFinalSourceType,
+}))"""
+
+
+def test_an_offline_start_takes_the_shell_files_from_the_cache_without_running_the_worker(
+    tablet, page
+):
+    tablet.wait_for_service_worker().go_offline().reload()
+    expect(page.locator("#unlock-passphrase")).to_be_focused()
+
+    version = page.locator("meta[name=shell-version]").get_attribute("content")
+    shell = [source for source in page.evaluate(SOURCES)
+             if source["path"].startswith(f"/static/{version}/")]
+    assert any(source["path"].endswith("/app/main.js") for source in shell)
+    answered = {(source["matched"], source["final"]) for source in shell}
+    assert answered == {("cache", "cache")}, shell
+
+
+def test_the_worker_leaves_api_requests_to_the_network_without_being_asked(tablet, page):
+    tablet.wait_for_service_worker().reload()
+    expect(page.locator("#unlock-passphrase")).to_be_focused()
+
+    api = [source for source in page.evaluate(SOURCES) if source["path"].startswith("/api/")]
+    assert any(source["path"] == "/api/v1/bootstrap" for source in api)
+    assert all(source["matched"] == "network" for source in api), api
