@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from playwright.sync_api import expect
+
+from visitcheck.shell import views as shell_views
 
 from .pages import TabletApp
 
@@ -49,6 +53,8 @@ SOURCES = """() => performance.getEntriesByType("resource").map((entry) => ({
   final: entry.workerFinalSourceType,
 }))"""
 
+NAVIGATION = SOURCES.replace('"resource"', '"navigation"')
+
 
 def test_an_offline_start_takes_the_shell_files_from_the_cache_without_running_the_worker(
     tablet, page
@@ -59,7 +65,9 @@ def test_an_offline_start_takes_the_shell_files_from_the_cache_without_running_t
     version = page.locator("meta[name=shell-version]").get_attribute("content")
     shell = [source for source in page.evaluate(SOURCES)
              if source["path"].startswith(f"/static/{version}/")]
+    shell += page.evaluate(NAVIGATION)
     assert any(source["path"].endswith("/app/main.js") for source in shell)
+    assert any(source["path"] == "/app" for source in shell)
     answered = {(source["matched"], source["final"]) for source in shell}
     assert answered == {("cache", "cache")}, shell
 
@@ -71,3 +79,20 @@ def test_the_worker_leaves_api_requests_to_the_network_without_being_asked(table
     api = [source for source in page.evaluate(SOURCES) if source["path"].startswith("/api/")]
     assert any(source["path"] == "/api/v1/bootstrap" for source in api)
     assert all(source["matched"] == "network" for source in api), api
+
+
+def test_a_new_version_on_the_server_leaves_the_open_app_as_it_is_until_update_now(
+    tablet, page, monkeypatch
+):
+    tablet.wait_for_service_worker()
+    version = page.locator("meta[name=shell-version]").get_attribute("content")
+    real_build = shell_views.build_shell
+    monkeypatch.setattr(shell_views, "build_shell",
+                        lambda **kw: dataclasses.replace(real_build(**kw), version="0123456789ab"))
+
+    tablet.reload()
+
+    # Online, yet the page is this version's, from the cache: it matches the files
+    # cached with it, and the new version waits to be asked for (test_update_flow.py).
+    expect(page.locator("#unlock-passphrase")).to_be_focused()
+    expect(page.locator("meta[name=shell-version]")).to_have_attribute("content", version)
