@@ -205,18 +205,6 @@ def test_the_import_map_is_the_only_inline_script_and_the_policy_names_its_hash(
     assert json.loads(inline[0]) == {"imports": {"/static/app/": f"/static/{version}/app/"}}
 
 
-def test_the_shell_page_opens_the_local_database_before_the_app_modules_have_all_arrived(app):
-    # warm.js imports only db.js and runs as soon as it arrives (async), not after
-    # the whole module graph of main.js; it must come first in the document.
-    html = app.test_client().get("/app").get_data(as_text=True)
-
-    scripts = re.findall(r'<script type="module"([^>]*) src="([^"]+)"></script>', html)
-
-    assert [(attributes.strip(), src.rsplit("/", 1)[-1]) for attributes, src in scripts] == [
-        ("async", "warm.js"), ("", "main.js"),
-    ]
-
-
 def test_a_change_to_the_pages_headers_makes_a_new_shell_version(tmp_path, monkeypatch):
     # The worker opens the app from its cached /app, headers and all: a new content
     # security policy must reach the tablets as a new version, like a new page.
