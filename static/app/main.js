@@ -202,8 +202,9 @@ async function boot() {
       "Its local database is not available (for example in a private window). visitcheck will not store visits without encryption; use a normal window.");
     return;
   }
-  // The status line's counts are not needed to choose the first screen.
-  refreshCounts().catch(() => {});
+  // The status line's counts are not needed to choose the first screen; but a
+  // wipe waits for them, or their reads would reopen (so recreate) the database.
+  const counted = refreshCounts().catch(() => {});
 
   setDeviceId(info.exists ? info.deviceId : null);
   let bootstrap = null;
@@ -220,7 +221,7 @@ async function boot() {
     if (info.exists && info.userId === bootstrap.user.id) {
       showUnlock();
     } else {
-      if (info.exists) await wipeVault();
+      if (info.exists) await counted.then(() => wipeVault());
       showSetPassphrase();
     }
     return;
@@ -232,7 +233,7 @@ async function boot() {
       showUnlock({ notice: `This device has been retired. Unlock it to send the ${waiting} ${waiting === 1 ? "item" : "items"} waiting; visitcheck then deletes its offline data.` });
       return;
     }
-    await wipeVault();
+    await counted.then(() => wipeVault());
     showMessage("This device was signed out", revokedText(problem.problem.mode, 0));
     return;
   }
