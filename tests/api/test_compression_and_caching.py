@@ -225,3 +225,20 @@ def test_the_import_map_is_the_only_inline_script_and_the_policy_names_its_hash(
     assert script_src.split()[1:] == ["'self'", f"'sha256-{digest}'"]
     version = _versioned(client, "app/main.js").split("/")[2]
     assert json.loads(inline[0]) == {"imports": {"/static/app/": f"/static/{version}/app/"}}
+
+
+def test_a_change_to_the_pages_headers_makes_a_new_shell_version(tmp_path, monkeypatch):
+    # The worker opens the app from its cached /app, headers and all: a new content
+    # security policy must reach the tablets as a new version, like a new page.
+    from visitcheck.shell import service
+
+    headers = tmp_path / "security.py"
+    headers.write_text('CONTENT_SECURITY_POLICY = "default-src \'self\'"\n')
+    monkeypatch.setattr(service, "PAGE_HEADERS", (headers,))
+    paths = {"static_dir": resource_dir("static"), "template_dir": resource_dir("templates"),
+             "worker": resource_dir("service_worker") / "sw.js"}
+    before = service.build_shell(**paths).version
+
+    headers.write_text('CONTENT_SECURITY_POLICY = "default-src \'none\'"\n')
+
+    assert service.build_shell(**paths).version != before

@@ -77,11 +77,19 @@ def split_versioned(filename: str) -> tuple[str | None, str]:
     return None, filename
 
 
+# Where the headers of the shell's pages are made (the content security policy above
+# all): the service worker keeps /app with its headers and opens the app from that
+# copy, so a change to them must make a new version like a change to the page.
+PAGE_HEADERS = (Path(__file__).resolve().parent.parent / "security.py",
+                Path(__file__).resolve().parent / "views.py")
+
+
 def build_shell(*, static_dir: Path, template_dir: Path, worker: Path) -> Shell:
     static_files = sorted(
         {p for pattern in STATIC_SHELL_GLOBS for p in static_dir.glob(pattern) if p.is_file()}
     )
-    hashed = [*static_files, template_dir / "app.html", template_dir / "offline.html", worker]
+    hashed = [*static_files, template_dir / "app.html", template_dir / "offline.html", worker,
+              *PAGE_HEADERS]
     # Hashing is only redone when a file's size or modification time moves, so a
     # changed file on disk is still seen at once without reading every file per request.
     stamp = tuple(

@@ -33,7 +33,9 @@ export async function boot() {
       "Its local database is not available (for example in a private window). visitcheck will not store visits without encryption; use a normal window.");
     return;
   }
-  await refreshCounts().catch(() => {});
+  // The status line's counts are not needed to choose the first screen; but a
+  // wipe waits for them, or their reads would reopen (so recreate) the database.
+  const counted = refreshCounts().catch(() => {});
 
   setDeviceId(info.exists ? info.deviceId : null);
   let bootstrap = null;
@@ -50,7 +52,7 @@ export async function boot() {
     if (info.exists && info.userId === bootstrap.user.id) {
       nav.showUnlock();
     } else {
-      if (info.exists) await wipeVault();
+      if (info.exists) await counted.then(() => wipeVault());
       nav.showSetPassphrase();
     }
     return;
@@ -62,7 +64,7 @@ export async function boot() {
       nav.showUnlock({ notice: `This device has been retired. Unlock it to send the ${waiting} ${waiting === 1 ? "item" : "items"} waiting; visitcheck then deletes its offline data.` });
       return;
     }
-    await wipeVault();
+    await counted.then(() => wipeVault());
     showMessage("This device was signed out", revokedText(problem.problem.mode, 0));
     return;
   }
