@@ -158,3 +158,34 @@ def test_writers_of_two_teams_do_not_wait_for_each_other(app, another_app):
         db.session.commit()
         assert {t: feed.counter(db.session, t) for t in (team_a, team_b)} == {
             team_a: 1, team_b: 1}
+
+
+def test_a_practitioner_moved_to_another_team_pulls_its_households_from_their_old_cursor(
+        app, demo):
+    from tests.factories import make_household, signed_in
+    from visitcheck.admin import service as admin
+    from visitcheck.auth.models import Team
+
+    old, new = make_team(app, "Old team"), make_team(app, "New team")
+    mover, colleague = make_user(app, team=old), make_user(app, team=new)
+    hv = signed_in(app, mover)
+    for n in range(3):  # the old team's feed runs ahead of the new one's
+        make_household(hv, f"{n} Old Road", children=[{"name": f"Child {n}"}])
+    cursor = hv.pull(0, 500).get_json()["cursor"]
+    home = make_household(signed_in(app, colleague), "1 New Road",
+                          children=[{"name": "New child"}])
+    with app.app_context():
+        boss = db.session.scalars(select(User).where(User.username == "admin")).one()
+        moved = db.session.scalars(select(User).where(User.username == mover)).one()
+        new_team = db.session.scalars(select(Team).where(Team.name == new)).one()
+        assert feed.counter(db.session, new_team.id) < cursor
+        admin.update_user(db.session, admin=boss, public_id=moved.uuid, role=moved.role,
+                          team_id=new_team.uuid, active=True)
+        admin.assign_caseload(db.session, admin=boss, user_id=moved.uuid,
+                              household_id=home["id"])
+        db.session.commit()
+
+    pulled = signed_in(app, mover).pull(cursor, 500).get_json()["changes"]
+
+    assert home["id"] in {c["entity_id"] for c in pulled if c["type"] == "household"}
+    assert set(home["children"]) <= {c["entity_id"] for c in pulled if c["type"] == "person"}
