@@ -86,7 +86,6 @@ def _empty_all_tables(session) -> None:
     else:
         for name in reversed(tables):
             session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - our own table names
-    session.execute(text("INSERT INTO sync_counter (id, value) VALUES (1, 0)"))
 
 
 @pytest.fixture

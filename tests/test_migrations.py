@@ -166,3 +166,46 @@ def test_upgrading_to_stored_flags_marks_every_checklist_due(tmp_path):
             assert (bool(row[0]), row[1], row[2]) == (True, 0, None)
             assert conn.execute(text("SELECT count(*) FROM checklist_flags")).scalar() == 0
         db.engine.dispose()
+
+
+def test_0026_gives_each_change_its_team_and_starts_every_team_above_every_cursor(tmp_path):
+    """One ordered feed per team: a change of a household goes to the household's team,
+    one addressed to a user to the user's; every team's counter starts at the old one's
+    value, so every later change is above any cursor a device holds."""
+    from sqlalchemy import text
+
+    key = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'c.sqlite3'}", key, tmp_path / "i"))
+    with app.app_context():
+        upgrade(revision="0025")
+        with db.engine.begin() as conn:
+            for team in (1, 2):
+                conn.execute(text(
+                    "INSERT INTO teams (id, uuid, name, created_at) VALUES (:id,"
+                    " :uuid, :name, '2026-01-01')"),
+                    {"id": team, "uuid": f"9f0c6d1e-0000-4000-8000-00000000000{team}",
+                     "name": f"T{team}"})
+            conn.execute(text(
+                "INSERT INTO users (id, uuid, username, name, role, team_id, password_hash,"
+                " active, created_at) VALUES (1, '9f0c6d1e-0000-4000-8000-000000000003', 'hv',"
+                " 'H', 'health_visitor', 2, 'x', 1, '2026-01-01')"))
+            conn.execute(text(
+                "INSERT INTO households (id, uuid, team_id, rev, key_id, wrapped_key,"
+                " sealed_fields, created_at, updated_at) VALUES (1,"
+                " '9f0c6d1e-0000-4000-8000-000000000004', 1, 1, 'k', x'00', x'00',"
+                " '2026-01-01', '2026-01-01')"))
+            for seq, household, user in ((3, 1, None), (7, None, 1), (9, None, None)):
+                conn.execute(text(
+                    "INSERT INTO changes (seq, type, entity_id, rev, household_id, user_id,"
+                    " created_at) VALUES (:seq, 'household',"
+                    " '9f0c6d1e-0000-4000-8000-000000000004', 1, :household, :user,"
+                    " '2026-01-01')"), {"seq": seq, "household": household, "user": user})
+            conn.execute(text("UPDATE sync_counter SET value = 40"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT team_id, seq FROM changes ORDER BY seq")
+                                ).all() == [(1, 3), (2, 7)]
+            assert conn.execute(text("SELECT team_id, value FROM feed_counters"
+                                     " ORDER BY team_id")).all() == [(1, 40), (2, 40)]
+            assert "sync_counter" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()

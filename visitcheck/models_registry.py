@@ -7,6 +7,7 @@ from .auth.models import Team, User, UserSession
 from .checklists.models import Checklist, ChecklistTemplate
 from .chronology.models import ChronologyEvent
 from .devices.models import Device
+from .feed.models import Change, FeedCounter
 from .followup.models import Followup
 from .keys import EncryptedFields
 from .keys.models import ServerKey
@@ -16,7 +17,7 @@ from .retention.models import LegalHold, RetentionReport
 from .review.models import ReviewDecision
 from .rules.models import ChecklistFlag
 from .sharing.models import Alert
-from .sync.models import Change, SyncConflict, SyncCounter, SyncOp
+from .sync.models import SyncConflict, SyncOp
 from .visits.models import VisitPlan
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ChecklistFlag",
     "ChecklistTemplate",
     "Device",
+    "FeedCounter",
     "Followup",
     "Household",
     "HouseholdMember",
@@ -42,7 +44,6 @@ __all__ = [
     "ReviewDecision",
     "ServerKey",
     "SyncConflict",
-    "SyncCounter",
     "SyncOp",
     "Team",
     "User",

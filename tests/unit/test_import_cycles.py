@@ -131,3 +131,17 @@ def test_a_module_once_in_a_cycle_imports_alone_in_a_fresh_interpreter(module):
     done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
                           text=True, cwd=PACKAGE.parent, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_change_feed_imports_no_capability():
+    """visitcheck/feed/ sits below every capability (issue 15 step 1): they all record
+    changes through it, so it may import only the base modules."""
+    graph = import_graph()
+    base = {"visitcheck.database"}
+    feed = {name: targets for name, targets in graph.items()
+            if name == "visitcheck.feed" or name.startswith("visitcheck.feed.")}
+    assert feed, "visitcheck/feed/ exists"
+    for name, targets in feed.items():
+        outside = {t for t in targets if not t.startswith("visitcheck.feed")} - base
+        assert outside == set(), name
+    assert not any("visitcheck.sync.changes" in targets for targets in graph.values())

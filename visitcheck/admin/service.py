@@ -20,6 +20,7 @@ from ..checklists.models import Checklist, ChecklistTemplate
 from ..database import DbSession
 from ..devices import service as devices
 from ..devices.models import Device
+from ..feed import service as feed
 from ..keys import Keyring
 from ..people import service as people
 from ..people.models import CaseloadAssignment, Household, HouseholdMember, Person
@@ -146,6 +147,8 @@ def update_user(session: DbSession, *, admin: User, public_id: str, role: str, t
     if user.active != active:
         changed["active"] = active
     moved = user.team_id != team.id or user.role != role
+    # Their devices' cursor counts the old team's feed: the new team's goes on above it.
+    feed.join_team(session, from_team_id=user.team_id, to_team_id=team.id)
     user.role, user.team_id, user.active = role, team.id, active
     if not active or moved:
         # What they may see has changed: sessions signed in under the old rights end.

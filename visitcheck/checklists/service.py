@@ -14,6 +14,7 @@ from sqlalchemy.orm import object_session
 from ..auth.models import User
 from ..database import DbSession, is_uuid, transaction_memo, utcnow
 from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
+from ..feed import service as changes
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 
@@ -21,7 +22,6 @@ from ..people import service as people
 from ..review.models import ReviewDecision
 from ..rules import engine as rules
 from ..rules.engine import CompiledRules
-from ..sync import changes
 from .models import Checklist, ChecklistStatus, ChecklistTemplate
 from .validation import FieldError, validate_answers
 
@@ -337,6 +337,6 @@ def put_checklist(
     # draft's flags come back to its author's device, as the team's records show them.
     checklist.flags_due = True
     encrypt_fields(checklist, payload, keyring=keyring)
-    changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
-                   user_id=user.id)
+    changes.record(session, team_id=checklist.team_id, type="checklist",
+                   entity_id=checklist.uuid, rev=checklist.rev, user_id=user.id)
     return checklist

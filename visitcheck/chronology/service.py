@@ -24,6 +24,7 @@ from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.validation import FieldError
 from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity, StaleRevision
+from ..feed import service as changes
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..people.models import Household, Person
@@ -32,7 +33,6 @@ from ..review.models import ReviewDecision
 from ..rules import service as rules
 from ..sharing import service as sharing
 from ..sharing.models import Alert
-from ..sync import changes
 from ..uk_time import uk_local, when_words
 from .models import ChronologyEvent
 
@@ -438,8 +438,8 @@ def put_event(session: DbSession, *, user: User, entity_id: str, base_rev: int,
     encrypt_fields(row, data, keyring=keyring)
     session.add(row)
     session.flush()
-    changes.record(session, type="chronology_event", entity_id=row.uuid, rev=row.rev,
-                   household_id=household.id)
+    changes.record(session, team_id=household.team_id, type="chronology_event",
+                   entity_id=row.uuid, rev=row.rev, household_id=household.id)
     return row
 
 

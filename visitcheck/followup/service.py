@@ -27,8 +27,8 @@ from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.validation import FieldError
 from ..database import DbSession, is_uuid
 from ..errors import Forbidden, InvalidEntity, OpRefused
+from ..feed import service as changes
 from ..keys import Keyring, decrypt_fields, encrypt_fields
-from ..sync import changes
 from .models import Followup, FollowupKind
 
 # Where the template keeps the rows a record refers to (home-visit v1, S8). The
@@ -172,11 +172,11 @@ def record_followup(session: DbSession, *, user: User, entity_id: str, base_rev:
     # evaluated again once the push commits (sync/api.py), or by the lead's queue.
     checklist.flags_due = True
     session.flush()
-    changes.record(session, type="followup", entity_id=row.uuid, rev=1,
-                   user_id=checklist.author_id)
+    changes.record(session, team_id=checklist.team_id, type="followup", entity_id=row.uuid,
+                   rev=1, user_id=checklist.author_id)
     # The checklist comes back to its author's devices with the server's flags anew.
-    changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
-                   user_id=checklist.author_id)
+    changes.record(session, team_id=checklist.team_id, type="checklist",
+                   entity_id=checklist.uuid, rev=checklist.rev, user_id=checklist.author_id)
     audit.record(session, action="checklist.followup", actor=user, object_type="checklist",
                  object_id=checklist.uuid, detail={"followup": row.uuid, "kind": row.kind})
     return row

@@ -29,9 +29,9 @@ from ..database import (
     utcnow,
 )
 from ..errors import Forbidden, InvalidEntity, ProtectedSource, StaleRevision
+from ..feed import service as changes
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..sharing import service as sharing
-from ..sync import changes
 from . import payloads
 from .models import CaseloadAssignment, Concern, Household, HouseholdMember, Person, Residence
 
@@ -170,18 +170,19 @@ def concern_by_public_id(session: DbSession, public_id: str) -> Concern | None:
 
 
 def _announce_household(session: DbSession, household: Household) -> None:
-    changes.record(session, type="household", entity_id=household.uuid, rev=household.rev,
-                   household_id=household.id)
+    changes.record(session, team_id=household.team_id, type="household",
+                   entity_id=household.uuid, rev=household.rev, household_id=household.id)
 
 
 def _announce_person_record(session: DbSession, *, type: str, entity_id: str, rev: int,
                             person: Person, author: User | None) -> None:
     """To everyone who holds one of the person's households, and to the author."""
     for household_id in person_household_ids(session, person):
-        changes.record(session, type=type, entity_id=entity_id, rev=rev,
-                       household_id=household_id)
+        changes.record(session, team_id=person.team_id, type=type, entity_id=entity_id,
+                       rev=rev, household_id=household_id)
     if author is not None:
-        changes.record(session, type=type, entity_id=entity_id, rev=rev, user_id=author.id)
+        changes.record(session, team_id=author.team_id, type=type, entity_id=entity_id,
+                       rev=rev, user_id=author.id)
 
 
 def _announce_person(session: DbSession, person: Person, author: User | None = None) -> None:

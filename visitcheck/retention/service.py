@@ -22,17 +22,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Column, Table, delete, func, or_, select
+from sqlalchemy import Column, Table, delete, func, or_, select, tuple_
 
 from ..audit import service as audit
+from ..auth.models import Team, User
 from ..checklists.models import Checklist
 from ..database import Base, DbSession, utcnow
+from ..feed import service as changes
+from ..feed.models import Change
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from ..review.models import ReviewDecision
 from ..sharing.models import Alert
-from ..sync import changes
-from ..sync.models import Change, SyncConflict, SyncOp
+from ..sync.models import SyncConflict, SyncOp
 from .models import LegalHold, RetentionReport
 
 RETENTION_YEARS = 25
@@ -117,9 +119,11 @@ def place_hold(session: DbSession, *, subject_type: str, subject_id: str, reason
     query = select(model.id).where(model.uuid == subject_id)
     if team_id is not None:
         query = query.where(model.team_id == team_id)
-    if session.scalar(query) is None:
+    team = session.scalar(query.with_only_columns(model.team_id))
+    if team is None:
         raise HoldError(f"no {subject_type} {subject_id}")
-    changes.serialise_writers(session)  # a purge running now sees the hold, or ran first
+    # A purge (which locks every team's feed) running now sees the hold, or ran first.
+    changes.serialise_writers(session, team_ids=[team])
     hold = LegalHold(subject_type=subject_type, subject_id=subject_id, reason=reason.strip(),
                      placed_by=placed_by)
     session.add(hold)
@@ -385,15 +389,16 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
           run_by: str, actor: Any = None) -> PurgeReport:
     """Find what retention no longer allows us to hold and, unless a dry run, delete it
     in this transaction (the caller commits). Both print the same report."""
-    changes.serialise_writers(session)
+    # Every team's feed, in order: what a purge deletes and announces may be any team's.
+    changes.serialise_writers(session, team_ids=session.scalars(select(Team.id)))
     report = PurgeReport(as_of=today, dry_run=dry_run)
     plan = _plan(session, today=today, keyring=keyring, report=report)
     entity_ids = _entity_ids(plan)
     ops = list(session.scalars(select(SyncOp.op_id).where(SyncOp.entity_id.in_(entity_ids))))
     conflicts = list(session.scalars(select(SyncConflict.op_id).where(
         SyncConflict.entity_id.in_(entity_ids))))
-    feed = list(session.scalars(select(Change.seq).where(or_(
-        Change.entity_id.in_(entity_ids), Change.household_id.in_(plan.households)))))
+    feed = [tuple(row) for row in session.execute(select(Change.team_id, Change.seq).where(or_(
+        Change.entity_id.in_(entity_ids), Change.household_id.in_(plan.households))))]
     report.deleted = {
         "persons": [p.uuid for p in plan.persons.values()],
         "households": [h.uuid for h in plan.households.values()],
@@ -455,7 +460,7 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
         ReviewDecision.id.in_([d.id for d in plan.decisions])))
     session.execute(delete(Alert).where(Alert.id.in_([a.id for a in plan.alerts])))
     session.execute(delete(Checklist).where(Checklist.id.in_(plan.checklists)))
-    session.execute(delete(Change).where(Change.seq.in_(feed)))
+    session.execute(delete(Change).where(tuple_(Change.team_id, Change.seq).in_(feed)))
     session.execute(delete(CaseloadAssignment).where(
         CaseloadAssignment.id.in_([c.id for c in plan.caseloads])))
     session.execute(delete(HouseholdMember).where(
@@ -466,24 +471,32 @@ def purge(session: DbSession, *, today: date, keyring: Keyring, dry_run: bool,
     session.execute(delete(SyncOp).where(SyncOp.op_id.in_(ops)))
     session.execute(delete(SyncConflict).where(SyncConflict.op_id.in_(conflicts)))
     session.expire_all()
+    # A notice goes to its reader's feed: the team they pull from.
+    teams = dict(session.execute(select(User.id, User.team_id).where(
+        User.id.in_({user_id for *_, user_id in notices}))).all())
     for type_, public_id, rev, user_id in notices:
-        changes.record(session, type=f"{type_}{changes.DELETED_SUFFIX}", entity_id=public_id,
+        changes.record(session, team_id=teams[user_id],
+                       type=f"{type_}{changes.DELETED_SUFFIX}", entity_id=public_id,
                        rev=rev, user_id=user_id)
     # A household that keeps other children has lost members, a person who stays has
     # lost a household: their devices read them again.
     for household in session.scalars(select(Household).where(Household.id.in_(kept_homes))):
-        changes.record(session, type="household", entity_id=household.uuid, rev=household.rev,
-                       household_id=household.id)
+        changes.record(session, team_id=household.team_id, type="household",
+                       entity_id=household.uuid, rev=household.rev, household_id=household.id)
     for public_id, rev, person_id in trimmed_about.values():
-        for household_id in session.scalars(select(HouseholdMember.household_id).where(
-                HouseholdMember.person_id == person_id)):
-            changes.record(session, type="concern", entity_id=public_id, rev=rev,
-                           household_id=household_id)
-    for _, household_id, public_id, rev in session.execute(
-            select(HouseholdMember.person_id, HouseholdMember.household_id, Person.uuid,
-                   Person.rev).join(Person, Person.id == HouseholdMember.person_id)
+        for household_id, team_id in session.execute(
+                select(HouseholdMember.household_id, Household.team_id)
+                .join(Household, Household.id == HouseholdMember.household_id)
+                .where(HouseholdMember.person_id == person_id)):
+            changes.record(session, team_id=team_id, type="concern", entity_id=public_id,
+                           rev=rev, household_id=household_id)
+    for _, household_id, team_id, public_id, rev in session.execute(
+            select(HouseholdMember.person_id, HouseholdMember.household_id, Household.team_id,
+                   Person.uuid, Person.rev)
+            .join(Person, Person.id == HouseholdMember.person_id)
+            .join(Household, Household.id == HouseholdMember.household_id)
             .where(HouseholdMember.person_id.in_(kept_people))):
-        changes.record(session, type="person", entity_id=public_id, rev=rev,
+        changes.record(session, team_id=team_id, type="person", entity_id=public_id, rev=rev,
                        household_id=household_id)
     row = RetentionReport(as_of=today, dry_run=False, run_by=run_by,
                           report=json.dumps(report.as_json(), sort_keys=True))

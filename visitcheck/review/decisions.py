@@ -18,10 +18,10 @@ from ..checklists.service import (  # noqa: F401 - review's callers import them 
     latest_decision,
 )
 from ..database import DbSession, new_uuid, utcnow
+from ..feed import service as changes
 from ..keys import Keyring, encrypt_fields
 from ..people.models import Household
 from ..rules import service as flags
-from ..sync import changes
 from ..uk_time import when_words
 from .models import Decision, Procedure, ReviewDecision
 from .words import (
@@ -114,7 +114,7 @@ def decide(
     """
     # Take the feed's write lock first, as every sync op does, so a resubmission from a
     # device and this decision never both act on the same revision.
-    changes.serialise_writers(session)
+    changes.serialise_writers(session, team_ids=[lead.team_id])
     checklist = _team_checklist(session, lead=lead, public_id=public_id)
     decision = Decision(decision)
     comment = (comment or "").strip()
@@ -142,8 +142,8 @@ def decide(
     encrypt_fields(row, {"comment": comment}, keyring=keyring)
     session.add(row)
     session.flush()
-    changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
-                   user_id=checklist.author_id)
+    changes.record(session, team_id=checklist.team_id, type="checklist",
+                   entity_id=checklist.uuid, rev=checklist.rev, user_id=checklist.author_id)
     # A decision is a fact the household's other open checklists read (overdue-review).
     flags.mark_due(session, household_ids=[checklist.household_id])
     audit.record(session, action=f"review.{decision.value}", actor=lead,

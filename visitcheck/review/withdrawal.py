@@ -18,8 +18,8 @@ from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.validation import FieldError
 from ..database import DbSession, utcnow
 from ..errors import Forbidden, InvalidEntity, OpRefused, StaleRevision
+from ..feed import service as changes
 from ..keys import Keyring
-from ..sync import changes
 
 
 class AlreadyDecided(OpRefused):
@@ -74,8 +74,8 @@ def withdraw(session: DbSession, *, user: User, entity_id: str, base_rev: int, p
     checklist.flag_summary = "[]"
     checklist.flag_rank = 3
     session.flush()
-    changes.record(session, type="checklist", entity_id=checklist.uuid, rev=checklist.rev,
-                   user_id=checklist.author_id)
+    changes.record(session, team_id=checklist.team_id, type="checklist",
+                   entity_id=checklist.uuid, rev=checklist.rev, user_id=checklist.author_id)
     audit.record(session, action="checklist.withdraw", actor=user, object_type="checklist",
                  object_id=checklist.uuid,
                  detail={"rev": checklist.rev, "withdrawn_at": payload["withdrawn_at"]})

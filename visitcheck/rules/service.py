@@ -27,12 +27,12 @@ from sqlalchemy.orm import aliased
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.service import loaded_template
 from ..database import DbSession, iso_utc, new_uuid, utcnow
+from ..feed import service as changes
+from ..feed.models import Change
 from ..keys import Keyring, decrypt_stored, encrypt_fields
 from ..notify import service as notify
 from ..people.models import Household, HouseholdMember, Person
 from ..sharing.models import Alert
-from ..sync import changes
-from ..sync.models import Change
 from .context import HISTORY_PER_HOUSEHOLD, TeamReading
 from .engine import CompiledRules
 from .models import ChecklistFlag
@@ -304,7 +304,8 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
     if changed:
         # A changed set is announced in the feed: its lock before any checklist row,
         # the order every push takes them in (the other order could deadlock).
-        changes.serialise_writers(session)
+        changes.serialise_writers(session, team_ids={
+            c.team_id for c in checklists if c.uuid in changed})
     table = cast(Table, Checklist.__table__)
     at = utcnow()
     # Read before the rows are written: whether this is the submission's own evaluation.
@@ -340,7 +341,8 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
         kept, at_visit = raised[checklist.id]
         _store(session, checklist.id, found[checklist.uuid], keyring=keyring, at=at,
                kept=kept, at_visit=at_visit)
-        changes.record(session, type="checklist", entity_id=checklist.uuid,
+        changes.record(session, team_id=checklist.team_id, type="checklist",
+                       entity_id=checklist.uuid,
                        rev=read[checklist.id][0], user_id=checklist.author_id)
     # Leads are told of an urgent flag in the transaction that stores it (notify/),
     # once per submitted revision however often it is evaluated again.

@@ -25,10 +25,10 @@ from ..auth.roles import require_role
 from ..checklists.validation import FieldError
 from ..database import DbSession, is_uuid, utcnow
 from ..errors import Forbidden, InvalidEntity
+from ..feed import service as changes
 from ..keys import Keyring, decrypt_fields
 from ..people import vocabulary
 from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
-from ..sync import changes
 from .models import Alert
 
 # --- protected sources ----------------------------------------------------------
@@ -124,8 +124,8 @@ def _raise(session: DbSession, *, concern: Concern, household: Household,
             alert.acknowledged_at = alert.acknowledgement_received_at = now
         session.add(alert)
         session.flush()
-        changes.record(session, type="alert", entity_id=alert.uuid, rev=alert.rev,
-                       user_id=user_id)
+        changes.record(session, team_id=household.team_id, type="alert", entity_id=alert.uuid,
+                       rev=alert.rev, user_id=user_id)
         raised.append(alert)
     return raised
 
@@ -256,8 +256,8 @@ def acknowledge(session: DbSession, *, user: User, entity_id: str, base_rev: int
         alert.rev += 1
         session.flush()
         # The recipient's other devices learn it is done.
-        changes.record(session, type="alert", entity_id=alert.uuid, rev=alert.rev,
-                       user_id=user.id)
+        changes.record(session, team_id=user.team_id, type="alert", entity_id=alert.uuid,
+                       rev=alert.rev, user_id=user.id)
     return alert
 
 

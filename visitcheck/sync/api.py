@@ -9,26 +9,21 @@ from typing import Any
 from flask import Blueprint, Response, current_app, json, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..api_edge import api_login_required, device_revoked, json_body, problem
 from ..audit import service as audit
 from ..checklists import service as checklists
 from ..devices.service import DeviceRevoked
 from ..extensions import db, keyring, limiter
-from ..followup import service as followups
 from ..keys.service import current_sealing_key
 from ..people import vocabulary
 from ..rules import calendar as rules_calendar
-from ..rules import service as flags
+from . import push as unit_of_work
 from . import service
 from .service import MAX_OPS, MAX_PULL_LIMIT, DeviceNotRegistered
 
 # Nested in the `api` blueprint (api.create_api_blueprint), under /api/v1.
 bp = Blueprint("sync", __name__)
-
-# A lost answer or a lock timeout is retried this many times before giving up on an op.
-OP_ATTEMPTS = 3
 
 
 def _user_key() -> str:
@@ -59,35 +54,6 @@ def bootstrap():
     return Response(json.dumps(body, sort_keys=False), mimetype="application/json")
 
 
-def _apply_in_own_transaction(device_id: str, op) -> dict:
-    """One op, one transaction: its effect and its recorded answer commit together."""
-    for attempt in range(OP_ATTEMPTS):
-        try:
-            answer = service.apply_op(db.session, user=current_user, device_id=device_id,
-                                      op=op, keyring=keyring())
-            db.session.commit()
-            return answer
-        except (IntegrityError, OperationalError):
-            # A copy of the op committed by a concurrent request, or a lock timeout.
-            db.session.rollback()
-            if attempt == OP_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _apply_all(device_id: str, ops: list) -> list[dict]:
-    """All ops in one transaction (one commit, one turn of the feed lock); if
-    anything unexpected happens, roll it all back and take them one by one."""
-    try:
-        answers = service.apply_ops(db.session, user=current_user, device_id=device_id,
-                                    ops=ops, keyring=keyring())
-        db.session.commit()
-        return answers
-    except (IntegrityError, OperationalError):
-        db.session.rollback()
-        return [_apply_in_own_transaction(device_id, op) for op in ops]
-
-
 @bp.post("/sync/push")
 @api_login_required
 @limiter.limit(lambda: current_app.config["VISITCHECK"].sync_rate_limit, key_func=_user_key)
@@ -105,34 +71,11 @@ def push():
                        "POST /api/v1/devices with the device id before pushing")
     except DeviceRevoked as revoked:
         return device_revoked(revoked.mode.value)
-    device_id = body["device_id"]
     db.session.rollback()
-    results = _apply_all(device_id, body["ops"])
-    _evaluate_flags(body["ops"], results)
+    # One unit of work (sync/push.py): the admin and CLI imports apply ops the same way.
+    results = unit_of_work.apply_push(db.session, user=current_user, device_id=body["device_id"],
+                                      ops=body["ops"], keyring=keyring())
     return {"results": results}
-
-
-def _evaluate_flags(ops: list, results: list[dict]) -> None:
-    """The server's rules over the checklists this push submitted, now that the ops
-    have committed and the feed lock is free: they only read, so pushes from other
-    devices go on meanwhile. The answers stand whatever happens here; a checklist
-    whose flags could not be evaluated stays due for the lead's queue to evaluate."""
-    stored = [op["entity_id"] for op, result in zip(ops, results, strict=True)
-              if result["status"] == "applied" and op["type"] == "checklist.put"]
-    try:
-        # A follow-through record (a referral's outcome) changes what the rules read.
-        stored += followups.checklist_ids_of(db.session, [
-            op["entity_id"] for op, result in zip(ops, results, strict=True)
-            if result["status"] == "applied" and op["type"] == "checklist.followup"])
-        flags.evaluate_due_flags(db.session, checklist_ids=stored, keyring=keyring())
-        marked = flags.take_marked(db.session)
-        if marked:  # the open checklists whose facts this push changed
-            flags.evaluate_due_flags(db.session, row_ids=marked, keyring=keyring(),
-                                     limit=flags.PUSH_EVALUATES_OTHERS)
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - the push committed; the device must get its answers
-        db.session.rollback()
-        current_app.logger.exception("server flags left due after a push")
 
 
 # Change numbers are 64-bit integer columns: a cursor beyond them names no change.

@@ -4,7 +4,7 @@ A device that cannot sync saves its unsynced outbox as one file: the ops,
 each already sealed to the server, gathered into a JSON document that is
 itself sealed to the server as one envelope of type ``export``. An
 administrator imports the file; importing applies the ops exactly as a push
-from that device would (`service.apply_ops`), so importing twice, or the
+from that device would (`push.apply_push`, the same unit of work), so importing twice, or the
 device pushing the same ops later, is answered ``duplicate`` and stores
 nothing twice.
 """
@@ -24,7 +24,7 @@ from ..database import DbSession, is_uuid
 from ..devices import service as devices
 from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
 from ..keys.service import open_envelope
-from . import service
+from . import push
 
 EXPORT_FORMAT = 1
 EXPORT_KIND = "visitcheck-export"
@@ -108,7 +108,7 @@ def import_export(
 ) -> ImportResult:
     """Apply an export's ops for `username`, as that user's device would push them.
 
-    Flushes, never commits. `actor` is the administrator on the web; the CLI passes
+    Commits, as a push does (sync/push.py). `actor` is the administrator on the web; the CLI passes
     `actor_username` instead. Raises ImportForbidden, UnknownUser, ExportInvalid,
     ExportForAnotherUser.
     """
@@ -124,13 +124,20 @@ def import_export(
     device = devices.device_by_id(session, content["device_id"])
     if device is not None and device.user_id != user.id:
         raise ExportInvalid("the export names a device registered to another user")
-    answers = service.apply_ops(session, user=user, device_id=content["device_id"],
-                                ops=content["ops"], keyring=keyring)
-    result = ImportResult(export_id=content["export_id"], device_id=content["device_id"],
-                          username=user.username, created_at=str(content["created_at"]),
-                          answers=answers)
-    audit.record(session, action="sync.import", actor=actor, actor_username=actor_username,
-                 object_type="user", object_id=user.uuid,
-                 detail={"export_id": result.export_id, "device_id": result.device_id,
-                         "ops": len(answers), **result.counts})
-    return result
+    results: list[ImportResult] = []
+
+    def audited(answers: list[dict[str, Any]]) -> None:
+        result = ImportResult(export_id=content["export_id"], device_id=content["device_id"],
+                              username=user.username, created_at=str(content["created_at"]),
+                              answers=answers)
+        audit.record(session, action="sync.import", actor=actor, actor_username=actor_username,
+                     object_type="user", object_id=user.uuid,
+                     detail={"export_id": result.export_id, "device_id": result.device_id,
+                             "ops": len(answers), **result.counts})
+        results.append(result)
+
+    # The push's unit of work (sync/push.py): the same transactions, fallback and
+    # flags as the device's own push of these ops; the audit record commits with them.
+    push.apply_push(session, user=user, device_id=content["device_id"], ops=content["ops"],
+                    keyring=keyring, then=audited)
+    return results[-1]

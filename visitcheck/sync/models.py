@@ -1,10 +1,12 @@
-"""The sync journal: every op's answer, and the ordered feed of changes devices pull."""
+"""The sync journal: every op's answer, and the stale edits devices sent.
+
+The ordered feed of changes devices pull is `visitcheck/feed/`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import Base, UTCDateTime, UUIDString, utcnow
@@ -27,29 +29,6 @@ class SyncOp(Base):
     entity_id: Mapped[str] = mapped_column(UUIDString, index=True)
     body_hash: Mapped[str] = mapped_column(String(64))
     answer: Mapped[str] = mapped_column(Text)  # JSON of the first answer
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class SyncCounter(Base):
-    """One row. Taking the next number locks it until commit, so change
-    numbers become visible in order and a pull never skips one."""
-
-    __tablename__ = "sync_counter"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class Change(Base):
-    __tablename__ = "changes"
-
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    type: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(UUIDString, index=True)
-    rev: Mapped[int] = mapped_column(Integer)
-    # Who may see it: everyone with the household on their caseload, and/or one user.
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), index=True)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -23,6 +23,7 @@ from ..checklists.models import Checklist
 from ..chronology import service as chronology
 from ..chronology.models import ChronologyEvent
 from ..database import DbSession
+from ..feed import service as changes
 from ..followup import service as followups
 from ..followup.models import Followup
 from ..keys import RECORD_OVERHEAD, Keyring
@@ -35,7 +36,6 @@ from ..sharing import service as sharing
 from ..sharing.models import Alert
 from ..visits import service as visit_plans
 from ..visits.models import VisitPlan
-from . import changes
 
 # A page stops taking changes once its entries pass this many bytes of JSON (`more`
 # is then true): a household of many visits arrives in several small answers, not one

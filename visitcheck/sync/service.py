@@ -23,6 +23,7 @@ from ..chronology import service as chronology
 from ..database import DbSession, is_uuid
 from ..devices import service as devices
 from ..errors import OpRefused, StaleRevision
+from ..feed import service as changes
 from ..followup import service as followups
 from ..keys import Keyring, SealedEnvelopeInvalid, sealed_aad
 from ..keys.service import open_envelope
@@ -32,7 +33,6 @@ from ..review import withdrawal
 from ..rules import service as rules
 from ..sharing import service as sharing
 from ..visits import service as visit_plans
-from . import changes
 from . import pull as pull_page
 from .models import SyncConflict, SyncOp
 
@@ -183,7 +183,7 @@ def apply_ops(
     opened = [_open(session, op, keyring=keyring) for op in ops]
     if not any(rejection is None for _, rejection in opened):
         return [rejection for _, rejection in opened if rejection is not None]
-    changes.serialise_writers(session)
+    changes.serialise_writers(session, team_ids=[user.team_id])
     batch = session.begin_nested()
     answers = _apply_batch(session, user=user, device_id=device_id, ops=ops, opened=opened,
                            keyring=keyring, savepoint_each=False)
@@ -339,7 +339,7 @@ def pull_encoded(
     once by `encode`)."""
     limit = max(1, min(limit, MAX_PULL_LIMIT))
     household_ids = people.caseload_household_ids(session, user=user)
-    rows = changes.visible_since(session, cursor=cursor, limit=limit + 1,
+    rows = changes.visible_since(session, team_id=user.team_id, cursor=cursor, limit=limit + 1,
                                  household_ids=household_ids, user_id=user.id)
     more = len(rows) > limit
     # Each kind of entity the page names in one query, and the page cut at a byte

@@ -13,10 +13,10 @@ from ..auth.models import User
 from ..checklists.validation import FieldError
 from ..database import DbSession, utcnow
 from ..errors import Forbidden, InvalidEntity, StaleRevision
+from ..feed import service as changes
 from ..keys import Keyring, decrypt_fields, encrypt_fields
 from ..people import service as people
 from ..people.models import Household
-from ..sync import changes
 from ..uk_time import uk_local
 from .models import VisitPlan
 
@@ -113,8 +113,8 @@ def put_plan(session: DbSession, *, user: User, entity_id: str, base_rev: int,
     encrypt_fields(row, data, keyring=keyring)
     session.add(row)
     session.flush()
-    changes.record(session, type="visit_plan", entity_id=row.uuid, rev=row.rev,
-                   household_id=household.id)
+    changes.record(session, team_id=household.team_id, type="visit_plan",
+                   entity_id=row.uuid, rev=row.rev, household_id=household.id)
     return row
 
 
