@@ -214,25 +214,27 @@ def _overdue_now(session: DbSession, *, lead: User, now: datetime) -> list[Check
     candidates = session.scalars(
         select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
         .where(Checklist.team_id == lead.team_id,
-               Checklist.status == ChecklistStatus.SUBMITTED.value,
-               Checklist.flag_summary.like('%"urgent"%'))
+               # awaiting, an urgent stored flag, a time of submission: off the index
+               Checklist.queue_rank == 0,
+               Checklist.status == ChecklistStatus.SUBMITTED.value)
         .order_by(Checklist.submitted_at, Checklist.id)).all()
     return [c for c in candidates if is_overdue(c, now=now)]
 
 
-def _order(sort: str, overdue_ids: list[int]) -> list[Any]:
-    """The queue's orders in SQL; ties in the order of submission (then row id)."""
+def _order(sort: str) -> list[Any]:
+    """The queue's orders in SQL; ties in the order of submission (then row id). The
+    overdue ones come before all others in the urgency order: team_queue puts them
+    there itself, so the rest is read in the order of an index."""
     if sort == "oldest":
         return [Checklist.submitted_at.asc().nulls_last(), Checklist.id]
     if sort == "newest":
         return [Checklist.submitted_at.desc().nulls_last(), Checklist.id]
     if sort == "visit":
         return [Checklist.visit_at.desc().nulls_last(), Checklist.id]
-    # Urgency: overdue first, then those awaiting a decision, then the most pressing
-    # flag, then the longest waiting.
-    return [case((Checklist.id.in_(overdue_ids or [-1]), 0), else_=1),
-            case((Checklist.status.in_(sorted(DECIDABLE)), 0), else_=1),
-            Checklist.flag_rank, Checklist.submitted_at.asc().nulls_last(), Checklist.id]
+    # Urgency: those awaiting a decision, then the most pressing flag, then the longest
+    # waiting: `queue_rank` (computed by the database) and the index on the team's
+    # (queue_rank, submitted_at, id).
+    return [Checklist.queue_rank, Checklist.submitted_at, Checklist.id]
 
 
 def _flag_counts(session: DbSession, *, scope: list[Any], overdue: int
@@ -284,11 +286,24 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     total = session.scalar(select(func.count()).select_from(Checklist).where(*where)) or 0
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, filters.page), pages)
-    # The page's ids in order first (a narrow sort, on indexed columns), then those
-    # rows alone in full with their authors and households.
-    page_ids = list(session.scalars(
-        select(Checklist.id).where(*where).order_by(*_order(filters.sort, overdue_ids))
-        .limit(per_page).offset((page - 1) * per_page)))
+    start = (page - 1) * per_page
+    # The page's ids in order first (read off an index), then those rows alone in full
+    # with their authors and households. In the urgency order the overdue ones that
+    # match come first (most overdue first): they are known, so the page takes its share
+    # of them here and the rest from the database, after skipping what they filled.
+    if filters.sort in SORTS and filters.sort != "urgency":
+        first: list[int] = []
+        rest_where, skip = where, start
+    else:
+        matching = set(session.scalars(select(Checklist.id).where(
+            *where, Checklist.id.in_(overdue_ids or [-1]))))
+        ahead = [i for i in overdue_ids if i in matching]
+        first = ahead[start:start + per_page]
+        rest_where = [*where, Checklist.id.not_in(ahead or [-1])]
+        skip = max(0, start - len(ahead))
+    page_ids = first + list(session.scalars(
+        select(Checklist.id).where(*rest_where).order_by(*_order(filters.sort))
+        .limit(per_page - len(first)).offset(skip)))
     loaded = {c.id: c for c in session.scalars(
         select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
         .where(Checklist.id.in_(page_ids or [-1])))}
