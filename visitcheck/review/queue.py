@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, object_session
 
 from ..audit import service as audit
@@ -22,10 +22,10 @@ from ..rules import overdue
 from ..rules import service as flags
 from ..rules.models import ChecklistFlag
 from .decisions import (
-    DECIDABLE,
     REVIEWABLE,
     _require_lead,
 )
+from .models import QueueCount
 from .words import (
     STATUS_WORDS,
     Choice,
@@ -129,10 +129,11 @@ def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueC
                                 Household.id.in_(select(Checklist.household_id)))
         .order_by(Household.id)).all()
     address = _Addresses(keyring)
+    # The rules of the team's stored flags, from the counters (any status).
     rules: set[str] = {OVERDUE_RULE, *session.scalars(
-        select(ChecklistFlag.rule).distinct()
-        .join(Checklist, Checklist.id == ChecklistFlag.checklist_id)
-        .where(Checklist.team_id == lead.team_id))}
+        select(QueueCount.rule).distinct()
+        .where(QueueCount.team_id == lead.team_id, QueueCount.rule.not_in(["", "*"]),
+               QueueCount.checklists > 0))}
     return QueueChoices(
         practitioners=[Choice(u.uuid, u.name) for u in practitioners],
         households=sorted((Choice(h.uuid, address(h)) for h in households),
@@ -252,6 +253,59 @@ def _flag_counts(session: DbSession, *, scope: list[Any], overdue: int
     return sorted(counts.items(), key=lambda kv: (_severity_rank(kv[0].severity), kv[0].rule))
 
 
+# --- the counts, from the counters the database keeps (review/models.py QueueCount) ------
+
+_Counted = dict[tuple[str, str], int]
+
+
+def _counted(session: DbSession, *, lead: User, filters: QueueFilters) -> _Counted | None:
+    """The team's counters over the statuses in scope, summed: (rule, severity) ->
+    checklists. None when a filter narrows the scope in a way they do not hold (a
+    practitioner, a household, visit dates), or asks both a flag and a severity."""
+    if (filters.practitioner or filters.household or filters.date_from or filters.date_to
+            or (filters.flag and filters.flag != OVERDUE_RULE and filters.severity)):
+        return None
+    statuses = [s.value for s in REVIEWABLE]
+    if filters.status:
+        statuses = [s for s in statuses if s == filters.status]
+    return {(str(rule), str(severity)): int(count or 0) for rule, severity, count in
+            session.execute(select(QueueCount.rule, QueueCount.severity,
+                                   func.sum(QueueCount.checklists))
+                            .where(QueueCount.team_id == lead.team_id,
+                                   QueueCount.status.in_(statuses or ["-"]))
+                            .group_by(QueueCount.rule, QueueCount.severity))}
+
+
+def _kept_flag_counts(counted: _Counted, *, overdue: int) -> list[tuple[Flag, int]]:
+    """As _flag_counts counts them, from the counters."""
+    counts: dict[Flag, int] = {} if not overdue else {Flag(OVERDUE_RULE, "urgent"): overdue}
+    for (rule, severity), count in counted.items():
+        if count > 0 and rule not in ("", "*") and severity != "*":
+            counts[Flag(rule, severity)] = count
+    return sorted(counts.items(), key=lambda kv: (_severity_rank(kv[0].severity), kv[0].rule))
+
+
+def _stored_urgent(checklist: Checklist) -> bool:
+    """An urgent stored flag other than `overdue-review`, as the counters count them."""
+    return any(f.severity == "urgent" and f.rule != OVERDUE_RULE
+               for f in flags_of(checklist))
+
+
+def _kept_total(counted: _Counted, *, filters: QueueFilters,
+                ahead: list[Checklist]) -> int:
+    """How many checklists the filters keep, from the counters; `ahead` are the
+    overdue ones they keep (asked now, so not among the counters)."""
+    if filters.flag == OVERDUE_RULE:
+        return len(ahead)
+    if filters.flag:
+        return counted.get((filters.flag, "*"), 0)
+    if filters.severity == "urgent":
+        return counted.get(("*", "urgent"), 0) + sum(not _stored_urgent(c) for c in ahead)
+    if filters.severity:
+        return counted.get(("*", filters.severity), 0)
+    return counted.get(("", ""), 0)
+
+
 def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
                filters: QueueFilters | None = None, now: datetime | None = None,
                per_page: int = PER_PAGE) -> QueuePage:
@@ -270,20 +324,29 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     overdue_list = _overdue_now(session, lead=lead, now=now)
     overdue_ids = [c.id for c in overdue_list]
     scope = _scope(lead, filters)
-    in_scope = set(session.scalars(select(Checklist.id).where(
-        *scope, Checklist.id.in_(overdue_ids or [-1]))))
-    flag_counts = _flag_counts(session, scope=scope, overdue=len(in_scope))
-
-    where = list(scope)
+    extra: list[Any] = []  # the flag and severity filters, beyond the scope
     if filters.flag == OVERDUE_RULE:
-        where.append(Checklist.id.in_(overdue_ids or [-1]))
+        extra.append(Checklist.id.in_(overdue_ids or [-1]))
     elif filters.flag:
-        where.append(_has_flag(rule=filters.flag))
+        extra.append(_has_flag(rule=filters.flag))
     if filters.severity == "urgent":
-        where.append(or_(_has_flag(severity="urgent"), Checklist.id.in_(overdue_ids or [-1])))
+        extra.append(or_(_has_flag(severity="urgent"), Checklist.id.in_(overdue_ids or [-1])))
     elif filters.severity:
-        where.append(_has_flag(severity=filters.severity))
-    total = session.scalar(select(func.count()).select_from(Checklist).where(*where)) or 0
+        extra.append(_has_flag(severity=filters.severity))
+    where = [*scope, *extra]
+    # The overdue ones in scope, and which of them the filters keep: one query.
+    overdue_in_scope = dict(session.execute(
+        select(Checklist.id, case((and_(*extra), 1), else_=0) if extra else literal(1))
+        .where(*scope, Checklist.id.in_(overdue_ids or [-1]))).all())
+    ahead = [c for c in overdue_list if overdue_in_scope.get(c.id)]
+    counted = _counted(session, lead=lead, filters=filters)
+    if counted is None:  # filters the counters do not hold: the database counts
+        flag_counts = _flag_counts(session, scope=scope, overdue=len(overdue_in_scope))
+        total = session.scalar(select(func.count()).select_from(Checklist)
+                               .where(*where)) or 0
+    else:
+        flag_counts = _kept_flag_counts(counted, overdue=len(overdue_in_scope))
+        total = _kept_total(counted, filters=filters, ahead=ahead)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, filters.page), pages)
     start = (page - 1) * per_page
@@ -295,12 +358,10 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
         first: list[int] = []
         rest_where, skip = where, start
     else:
-        matching = set(session.scalars(select(Checklist.id).where(
-            *where, Checklist.id.in_(overdue_ids or [-1]))))
-        ahead = [i for i in overdue_ids if i in matching]
-        first = ahead[start:start + per_page]
-        rest_where = [*where, Checklist.id.not_in(ahead or [-1])]
-        skip = max(0, start - len(ahead))
+        ahead_ids = [c.id for c in ahead]
+        first = ahead_ids[start:start + per_page]
+        rest_where = [*where, Checklist.id.not_in(ahead_ids or [-1])]
+        skip = max(0, start - len(ahead_ids))
     page_ids = first + list(session.scalars(
         select(Checklist.id).where(*rest_where).order_by(*_order(filters.sort))
         .limit(per_page - len(first)).offset(skip)))
