@@ -99,7 +99,7 @@ _SQLITE_FILL = """
 
 _PG = [
     """
-    CREATE FUNCTION queue_count_keys(summary text)
+    CREATE OR REPLACE FUNCTION queue_count_keys(summary text)
     RETURNS TABLE (k_rule text, k_severity text) LANGUAGE sql IMMUTABLE AS $$
         WITH f AS (
             SELECT COALESCE(e->>'rule', '') AS r, COALESCE(e->>'severity', '') AS s
@@ -110,7 +110,7 @@ _PG = [
     $$
     """,
     """
-    CREATE FUNCTION queue_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+    CREATE OR REPLACE FUNCTION queue_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP IN ('UPDATE', 'DELETE') THEN
             UPDATE queue_counts AS q SET checklists = q.checklists - 1
