@@ -167,11 +167,11 @@ def _create_queue_counts():
 
 def _drop_queue_counts():
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute("DROP TRIGGER queue_counts_update ON checklists")
-        op.execute("DROP TRIGGER queue_counts_insert_delete ON checklists")
-        op.execute("DROP FUNCTION queue_counts_keep()")
-        op.execute("DROP FUNCTION queue_count_keys(text)")
+        op.execute("DROP TRIGGER IF EXISTS queue_counts_update ON checklists")
+        op.execute("DROP TRIGGER IF EXISTS queue_counts_insert_delete ON checklists")
+        op.execute("DROP FUNCTION IF EXISTS queue_counts_keep()")
+        op.execute("DROP FUNCTION IF EXISTS queue_count_keys(text)")
     else:
         for name in ('insert', 'delete', 'update'):
-            op.execute(f"DROP TRIGGER queue_counts_{name}")
-    op.drop_table('queue_counts')
+            op.execute(f"DROP TRIGGER IF EXISTS queue_counts_{name}")
+    op.execute("DROP TABLE IF EXISTS queue_counts")

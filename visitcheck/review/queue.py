@@ -335,7 +335,7 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
         extra.append(_has_flag(severity=filters.severity))
     where = [*scope, *extra]
     # The overdue ones in scope, and which of them the filters keep: one query.
-    overdue_in_scope = dict(session.execute(
+    overdue_in_scope: dict[int, int] = dict(session.execute(
         select(Checklist.id, case((and_(*extra), 1), else_=0) if extra else literal(1))
         .where(*scope, Checklist.id.in_(overdue_ids or [-1]))).all())
     ahead = [c for c in overdue_list if overdue_in_scope.get(c.id)]
