@@ -29,6 +29,8 @@ def upgrade():
                                       nullable=True))
         batch_op.create_index('ix_checklists_queue_order',
                               ['team_id', 'queue_rank', 'submitted_at', 'id'], unique=False)
+        batch_op.create_index('ix_checklists_team_flags_due', ['team_id', 'flags_due', 'id'],
+                              unique=False)
     # After the rebuild: SQLite's batch mode would drop the triggers with the old table.
     _create_queue_counts()
 
@@ -36,6 +38,7 @@ def upgrade():
 def downgrade():
     _drop_queue_counts()
     with op.batch_alter_table('checklists', schema=None) as batch_op:
+        batch_op.drop_index('ix_checklists_team_flags_due')
         batch_op.drop_index('ix_checklists_queue_order')
         batch_op.drop_column('queue_rank')
 

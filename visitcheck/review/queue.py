@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, exists, func, literal, or_, select
+from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, select
 from sqlalchemy.orm import joinedload, object_session
 
 from ..audit import service as audit
@@ -177,7 +177,8 @@ def _title(checklist: Checklist) -> str:
 def _scope(lead: User, filters: QueueFilters) -> list[Any]:
     """Status, practitioner, household and visit dates, as SQL: what flag counts are
     taken over (the team's reviewable checklists only)."""
-    where: list[Any] = [Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE)]
+    # Reviewable is what queue_rank is set for: the index the queue's order reads.
+    where: list[Any] = [Checklist.team_id == lead.team_id, Checklist.queue_rank.is_not(None)]
     if filters.status:
         where.append(Checklist.status == filters.status)
     if filters.practitioner:
@@ -325,14 +326,20 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     overdue_ids = [c.id for c in overdue_list]
     scope = _scope(lead, filters)
     extra: list[Any] = []  # the flag and severity filters, beyond the scope
+    # The same for the checklists that are not overdue: what the index read asks.
+    stored: list[Any] = []
     if filters.flag == OVERDUE_RULE:
         extra.append(Checklist.id.in_(overdue_ids or [-1]))
+        stored.append(false())
     elif filters.flag:
         extra.append(_has_flag(rule=filters.flag))
+        stored.append(_has_flag(rule=filters.flag))
     if filters.severity == "urgent":
         extra.append(or_(_has_flag(severity="urgent"), Checklist.id.in_(overdue_ids or [-1])))
+        stored.append(_has_flag(severity="urgent"))
     elif filters.severity:
         extra.append(_has_flag(severity=filters.severity))
+        stored.append(_has_flag(severity=filters.severity))
     where = [*scope, *extra]
     # The overdue ones in scope, and which of them the filters keep: one query.
     overdue_in_scope: dict[int, int] = dict(session.execute(
@@ -360,7 +367,10 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     else:
         ahead_ids = [c.id for c in ahead]
         first = ahead_ids[start:start + per_page]
-        rest_where = [*where, Checklist.id.not_in(ahead_ids or [-1])]
+        # Every overdue one in scope that the filters keep is ahead: the rest are
+        # not overdue, so what they must match is the stored flags alone (no OR with
+        # the overdue ids, which would keep the database from probing the flags).
+        rest_where = [*scope, *stored, Checklist.id.not_in(ahead_ids or [-1])]
         skip = max(0, start - len(ahead_ids))
     page_ids = first + list(session.scalars(
         select(Checklist.id).where(*rest_where).order_by(*_order(filters.sort))
