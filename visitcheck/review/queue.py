@@ -239,6 +239,17 @@ def _order(sort: str) -> list[Any]:
     return [Checklist.queue_rank, Checklist.submitted_at, Checklist.id]
 
 
+def _ranks_for(severity: str) -> list[Any]:
+    """A stored flag of this severity means a flag_rank at least as pressing: the
+    queue_rank values that allows, so the index read seeks to them rather than walking
+    past every checklist with milder flags (rules.service.rank; QUEUE_RANK_SQL)."""
+    ceiling = flags.SEVERITY_RANK.get(severity)
+    if ceiling is None:
+        return []
+    return [Checklist.queue_rank.in_([awaiting + rank * 2 + missing for awaiting in (0, 8)
+                                      for rank in range(ceiling + 1) for missing in (0, 1)])]
+
+
 def _flag_counts(session: DbSession, *, scope: list[Any], overdue: int
                  ) -> list[tuple[Flag, int]]:
     """How many checklists in scope carry each flag (one per checklist however many
@@ -336,10 +347,10 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
         stored.append(_has_flag(rule=filters.flag))
     if filters.severity == "urgent":
         extra.append(or_(_has_flag(severity="urgent"), Checklist.id.in_(overdue_ids or [-1])))
-        stored.append(_has_flag(severity="urgent"))
     elif filters.severity:
         extra.append(_has_flag(severity=filters.severity))
-        stored.append(_has_flag(severity=filters.severity))
+    if filters.severity:
+        stored += [_has_flag(severity=filters.severity), *_ranks_for(filters.severity)]
     where = [*scope, *extra]
     # The overdue ones in scope, and which of them the filters keep: one query.
     overdue_in_scope: dict[int, int] = dict(session.execute(
