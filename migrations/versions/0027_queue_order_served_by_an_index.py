@@ -112,33 +112,57 @@ _PG = [
         UNION SELECT '*', s FROM f
     $$
     """,
+    # Statement-level, over the statement's transition tables: one upsert per key
+    # and statement (a bulk insert of 100,000 rows is one, not 100,000 updates of the
+    # same counter row), the keys taken in order so two writers lock them alike.
     """
     CREATE OR REPLACE FUNCTION queue_counts_keep() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            UPDATE queue_counts AS q SET checklists = q.checklists - 1
-            WHERE q.team_id = OLD.team_id AND q.status = OLD.status
-              AND (q.rule, q.severity) IN (
-                  SELECT k.k_rule, k.k_severity FROM queue_count_keys(OLD.flag_summary) AS k);
-        END IF;
-        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        IF TG_OP = 'INSERT' THEN
             INSERT INTO queue_counts AS q (team_id, status, rule, severity, checklists)
-            SELECT NEW.team_id, NEW.status, k.k_rule, k.k_severity, 1
-            FROM queue_count_keys(NEW.flag_summary) AS k ORDER BY k.k_rule, k.k_severity
+            SELECT n.team_id, n.status, k.k_rule, k.k_severity, count(*)
+            FROM new_rows n CROSS JOIN LATERAL queue_count_keys(n.flag_summary) AS k
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
             ON CONFLICT (team_id, status, rule, severity)
-            DO UPDATE SET checklists = q.checklists + 1;
+            DO UPDATE SET checklists = q.checklists + EXCLUDED.checklists;
+        ELSIF TG_OP = 'DELETE' THEN
+            INSERT INTO queue_counts AS q (team_id, status, rule, severity, checklists)
+            SELECT o.team_id, o.status, k.k_rule, k.k_severity, -count(*)
+            FROM old_rows o CROSS JOIN LATERAL queue_count_keys(o.flag_summary) AS k
+            GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (team_id, status, rule, severity)
+            DO UPDATE SET checklists = q.checklists + EXCLUDED.checklists;
+        ELSE
+            INSERT INTO queue_counts AS q (team_id, status, rule, severity, checklists)
+            SELECT d.team_id, d.status, d.k_rule, d.k_severity, sum(d.delta)
+            FROM (
+                SELECT n.team_id, n.status, k.k_rule, k.k_severity, 1 AS delta
+                FROM new_rows n JOIN old_rows o ON o.id = n.id
+                CROSS JOIN LATERAL queue_count_keys(n.flag_summary) AS k
+                WHERE (o.team_id, o.status, o.flag_summary)
+                      IS DISTINCT FROM (n.team_id, n.status, n.flag_summary)
+                UNION ALL
+                SELECT o.team_id, o.status, k.k_rule, k.k_severity, -1
+                FROM old_rows o JOIN new_rows n ON n.id = o.id
+                CROSS JOIN LATERAL queue_count_keys(o.flag_summary) AS k
+                WHERE (o.team_id, o.status, o.flag_summary)
+                      IS DISTINCT FROM (n.team_id, n.status, n.flag_summary)
+            ) AS d
+            GROUP BY 1, 2, 3, 4 HAVING sum(d.delta) <> 0 ORDER BY 1, 2, 3, 4
+            ON CONFLICT (team_id, status, rule, severity)
+            DO UPDATE SET checklists = q.checklists + EXCLUDED.checklists;
         END IF;
         RETURN NULL;
     END
     $$
     """,
-    "CREATE TRIGGER queue_counts_insert_delete AFTER INSERT OR DELETE ON checklists "
-    "FOR EACH ROW EXECUTE FUNCTION queue_counts_keep()",
-    "CREATE TRIGGER queue_counts_update AFTER UPDATE OF team_id, status, flag_summary "
-    "ON checklists FOR EACH ROW WHEN (OLD.team_id IS DISTINCT FROM NEW.team_id "
-    "OR OLD.status IS DISTINCT FROM NEW.status "
-    "OR OLD.flag_summary IS DISTINCT FROM NEW.flag_summary) "
-    "EXECUTE FUNCTION queue_counts_keep()",
+    "CREATE TRIGGER queue_counts_insert AFTER INSERT ON checklists "
+    "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_counts_keep()",
+    "CREATE TRIGGER queue_counts_delete AFTER DELETE ON checklists "
+    "REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION queue_counts_keep()",
+    "CREATE TRIGGER queue_counts_update AFTER UPDATE ON checklists "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION queue_counts_keep()",
 ]
 _PG_FILL = """
     INSERT INTO queue_counts (team_id, status, rule, severity, checklists)
@@ -170,8 +194,8 @@ def _create_queue_counts():
 
 def _drop_queue_counts():
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute("DROP TRIGGER IF EXISTS queue_counts_update ON checklists")
-        op.execute("DROP TRIGGER IF EXISTS queue_counts_insert_delete ON checklists")
+        for name in ('insert', 'delete', 'update'):
+            op.execute(f"DROP TRIGGER IF EXISTS queue_counts_{name} ON checklists")
         op.execute("DROP FUNCTION IF EXISTS queue_counts_keep()")
         op.execute("DROP FUNCTION IF EXISTS queue_count_keys(text)")
     else:
