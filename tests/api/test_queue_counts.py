@@ -240,3 +240,22 @@ def test_counts_and_order_equal_a_recomputation_after_any_writes(app, demo, ops)
         assert all(json.loads(c.flag_summary) is not None for c in db.session.scalars(
             select(Checklist)))
         _assert_queue_as_recomputed(LATER)
+
+
+def test_migration_0027_counts_the_checklists_a_database_already_holds(app, demo):
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        lead = _lead()
+        seed_checklists(db.session, team_id=lead.team_id, count=40, keyring=keyring())
+        db.session.commit()
+        expected = _recounted(lead.team_id)
+        assert expected["submitted", "mappa-check", "action"] > 0
+        db.session.remove()
+        downgrade(revision="0025")
+        upgrade()
+        assert _kept(lead.team_id) == expected
+        # And the triggers are back: a purge is counted.
+        db.session.execute(delete(Checklist).where(Checklist.status == "approved"))
+        db.session.commit()
+        assert _kept(lead.team_id) == _recounted(lead.team_id)

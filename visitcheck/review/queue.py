@@ -1,5 +1,6 @@
 """The lead's queue (S9): the team's checklists awaiting or past review, filtered,
-counted, sorted and paged by the database; overdue ones apart at the top."""
+counted, sorted and paged by the database; overdue ones apart at the top.
+docs/review-and-sharing.md and docs/performance.md say how (migration 0027)."""
 
 from __future__ import annotations
 
@@ -325,8 +326,9 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     overdue ones apart at the top; drafts older than two days apart, as "not yet
     submitted" only.
 
-    The database filters, counts, sorts and pages; only the shown page's rows (and the
-    overdue ones) are read in full and decrypted. The number of queries is the same
+    The database filters, sorts and pages off an index (`queue_rank`), and keeps the
+    counts (`queue_counts`, by triggers); only the shown page's rows (and the overdue
+    ones) are read in full and decrypted. The number of queries is the same
     whatever the page size or the team's history (tests/api/test_query_counts.py)."""
     _require_lead(lead)
     _with_flags_evaluated(session, lead=lead, keyring=keyring)
