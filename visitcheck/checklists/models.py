@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     Boolean,
+    Computed,
     ForeignKey,
     Index,
     Integer,
@@ -31,6 +32,14 @@ class ChecklistStatus(enum.StrEnum):
     ESCALATED = "escalated"
 
 
+# checklists.queue_rank (migration 0027 has the same text): statuses as review/decisions.py
+# has them (DECIDABLE awaiting, the rest of REVIEWABLE after), flag_rank 0-3 as stored.
+QUEUE_RANK_SQL = (
+    "CASE WHEN status IN ('submitted', 'escalated') THEN 0 "
+    "WHEN status IN ('returned', 'approved') THEN 8 END "
+    "+ flag_rank * 2 + CASE WHEN submitted_at IS NULL THEN 1 ELSE 0 END")
+
+
 class ChecklistTemplate(Base):
     __tablename__ = "checklist_templates"
     __table_args__ = (UniqueConstraint("template", "version"),)
@@ -49,8 +58,14 @@ class Checklist(EncryptedFields, Base):
     """
 
     __tablename__ = "checklists"
-    # The lead's queue filters and pages in SQL (review/queue.py).
-    __table_args__ = (Index("ix_checklists_queue", "team_id", "status", "submitted_at"),)
+    # The lead's queue filters and pages in SQL (review/queue.py); its urgency order is
+    # this index's order, so a page reads its rows off the index, never a sort.
+    __table_args__ = (Index("ix_checklists_queue", "team_id", "status", "submitted_at"),
+                      Index("ix_checklists_queue_order", "team_id", "queue_rank",
+                            "submitted_at", "id"),
+                      # What is still due of a team, in order (rules.service, before
+                      # every queue): SQLite's planner otherwise walks the team's rows.
+                      Index("ix_checklists_team_flags_due", "team_id", "flags_due", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(UUIDString, unique=True)
@@ -70,6 +85,12 @@ class Checklist(EncryptedFields, Base):
     # The most pressing severity among the stored flags (0 urgent, 1 action, 2 review,
     # 3 none), kept with `flag_summary`: the queue's urgency order as an indexed column.
     flag_rank: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # The queue's urgency order before the time of submission, computed by the database
+    # from the row itself (so whoever writes status, flags or submitted_at keeps it
+    # right): awaiting a decision first, then the most pressing flag, then a missing
+    # submission time last. Null for a draft, which is not in the queue.
+    queue_rank: Mapped[int | None] = mapped_column(
+        Integer, Computed(QUEUE_RANK_SQL, persisted=True))
     # True from a save, or a change of the facts the rules read, until the
     # server's rules have run over it again. They run after the push commits,
     # outside the feed lock (rules.service.evaluate_due_flags); whatever is still

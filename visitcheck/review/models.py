@@ -50,3 +50,20 @@ class ReviewDecision(EncryptedFields, Base):
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     lead: Mapped[User] = relationship()
+
+
+class QueueCount(Base):
+    """The lead's queue's totals and per-flag counts, kept by triggers on `checklists`
+    (migration 0027): how many of a team's checklists of a status carry a stored flag
+    of (rule, severity), each once. ('', '') counts the checklists themselves, (rule,
+    '*') those with the rule at any severity, ('*', severity) those with a flag of that
+    severity. A stored `overdue-review` is not counted: the queue asks it now. Read by
+    review/queue.py; never written by the application."""
+
+    __tablename__ = "queue_counts"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    severity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    checklists: Mapped[int] = mapped_column(Integer)

@@ -1,5 +1,6 @@
 """The lead's queue (S9): the team's checklists awaiting or past review, filtered,
-counted, sorted and paged by the database; overdue ones apart at the top."""
+counted, sorted and paged by the database; overdue ones apart at the top.
+docs/review-and-sharing.md and docs/performance.md say how (migration 0027)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, distinct, exists, func, or_, select
+from sqlalchemy import and_, case, distinct, exists, false, func, literal, or_, select
 from sqlalchemy.orm import joinedload, object_session
 
 from ..audit import service as audit
@@ -22,10 +23,10 @@ from ..rules import overdue
 from ..rules import service as flags
 from ..rules.models import ChecklistFlag
 from .decisions import (
-    DECIDABLE,
     REVIEWABLE,
     _require_lead,
 )
+from .models import QueueCount
 from .words import (
     STATUS_WORDS,
     Choice,
@@ -129,10 +130,11 @@ def queue_choices(session: DbSession, *, lead: User, keyring: Keyring) -> QueueC
                                 Household.id.in_(select(Checklist.household_id)))
         .order_by(Household.id)).all()
     address = _Addresses(keyring)
+    # The rules of the team's stored flags, from the counters (any status).
     rules: set[str] = {OVERDUE_RULE, *session.scalars(
-        select(ChecklistFlag.rule).distinct()
-        .join(Checklist, Checklist.id == ChecklistFlag.checklist_id)
-        .where(Checklist.team_id == lead.team_id))}
+        select(QueueCount.rule).distinct()
+        .where(QueueCount.team_id == lead.team_id, QueueCount.rule.not_in(["", "*"]),
+               QueueCount.checklists > 0))}
     return QueueChoices(
         practitioners=[Choice(u.uuid, u.name) for u in practitioners],
         households=sorted((Choice(h.uuid, address(h)) for h in households),
@@ -176,7 +178,8 @@ def _title(checklist: Checklist) -> str:
 def _scope(lead: User, filters: QueueFilters) -> list[Any]:
     """Status, practitioner, household and visit dates, as SQL: what flag counts are
     taken over (the team's reviewable checklists only)."""
-    where: list[Any] = [Checklist.team_id == lead.team_id, Checklist.status.in_(REVIEWABLE)]
+    # Reviewable is what queue_rank is set for: the index the queue's order reads.
+    where: list[Any] = [Checklist.team_id == lead.team_id, Checklist.queue_rank.is_not(None)]
     if filters.status:
         where.append(Checklist.status == filters.status)
     if filters.practitioner:
@@ -214,25 +217,38 @@ def _overdue_now(session: DbSession, *, lead: User, now: datetime) -> list[Check
     candidates = session.scalars(
         select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
         .where(Checklist.team_id == lead.team_id,
-               Checklist.status == ChecklistStatus.SUBMITTED.value,
-               Checklist.flag_summary.like('%"urgent"%'))
+               # awaiting, an urgent stored flag, a time of submission: off the index
+               Checklist.queue_rank == 0,
+               Checklist.status == ChecklistStatus.SUBMITTED.value)
         .order_by(Checklist.submitted_at, Checklist.id)).all()
     return [c for c in candidates if is_overdue(c, now=now)]
 
 
-def _order(sort: str, overdue_ids: list[int]) -> list[Any]:
-    """The queue's orders in SQL; ties in the order of submission (then row id)."""
+def _order(sort: str) -> list[Any]:
+    """The queue's orders in SQL; ties in the order of submission (then row id). The
+    overdue ones come before all others in the urgency order: team_queue puts them
+    there itself, so the rest is read in the order of an index."""
     if sort == "oldest":
         return [Checklist.submitted_at.asc().nulls_last(), Checklist.id]
     if sort == "newest":
         return [Checklist.submitted_at.desc().nulls_last(), Checklist.id]
     if sort == "visit":
         return [Checklist.visit_at.desc().nulls_last(), Checklist.id]
-    # Urgency: overdue first, then those awaiting a decision, then the most pressing
-    # flag, then the longest waiting.
-    return [case((Checklist.id.in_(overdue_ids or [-1]), 0), else_=1),
-            case((Checklist.status.in_(sorted(DECIDABLE)), 0), else_=1),
-            Checklist.flag_rank, Checklist.submitted_at.asc().nulls_last(), Checklist.id]
+    # Urgency: those awaiting a decision, then the most pressing flag, then the longest
+    # waiting: `queue_rank` (computed by the database) and the index on the team's
+    # (queue_rank, submitted_at, id).
+    return [Checklist.queue_rank, Checklist.submitted_at, Checklist.id]
+
+
+def _ranks_for(severity: str) -> list[Any]:
+    """A stored flag of this severity means a flag_rank at least as pressing: the
+    queue_rank values that allows, so the index read seeks to them rather than walking
+    past every checklist with milder flags (rules.service.rank; QUEUE_RANK_SQL)."""
+    ceiling = flags.SEVERITY_RANK.get(severity)
+    if ceiling is None:
+        return []
+    return [Checklist.queue_rank.in_([awaiting + rank * 2 + missing for awaiting in (0, 8)
+                                      for rank in range(ceiling + 1) for missing in (0, 1)])]
 
 
 def _flag_counts(session: DbSession, *, scope: list[Any], overdue: int
@@ -250,6 +266,59 @@ def _flag_counts(session: DbSession, *, scope: list[Any], overdue: int
     return sorted(counts.items(), key=lambda kv: (_severity_rank(kv[0].severity), kv[0].rule))
 
 
+# --- the counts, from the counters the database keeps (review/models.py QueueCount) ------
+
+_Counted = dict[tuple[str, str], int]
+
+
+def _counted(session: DbSession, *, lead: User, filters: QueueFilters) -> _Counted | None:
+    """The team's counters over the statuses in scope, summed: (rule, severity) ->
+    checklists. None when a filter narrows the scope in a way they do not hold (a
+    practitioner, a household, visit dates), or asks both a flag and a severity."""
+    if (filters.practitioner or filters.household or filters.date_from or filters.date_to
+            or (filters.flag and filters.flag != OVERDUE_RULE and filters.severity)):
+        return None
+    statuses = [s.value for s in REVIEWABLE]
+    if filters.status:
+        statuses = [s for s in statuses if s == filters.status]
+    return {(str(rule), str(severity)): int(count or 0) for rule, severity, count in
+            session.execute(select(QueueCount.rule, QueueCount.severity,
+                                   func.sum(QueueCount.checklists))
+                            .where(QueueCount.team_id == lead.team_id,
+                                   QueueCount.status.in_(statuses or ["-"]))
+                            .group_by(QueueCount.rule, QueueCount.severity))}
+
+
+def _kept_flag_counts(counted: _Counted, *, overdue: int) -> list[tuple[Flag, int]]:
+    """As _flag_counts counts them, from the counters."""
+    counts: dict[Flag, int] = {} if not overdue else {Flag(OVERDUE_RULE, "urgent"): overdue}
+    for (rule, severity), count in counted.items():
+        if count > 0 and rule not in ("", "*") and severity != "*":
+            counts[Flag(rule, severity)] = count
+    return sorted(counts.items(), key=lambda kv: (_severity_rank(kv[0].severity), kv[0].rule))
+
+
+def _stored_urgent(checklist: Checklist) -> bool:
+    """An urgent stored flag other than `overdue-review`, as the counters count them."""
+    return any(f.severity == "urgent" and f.rule != OVERDUE_RULE
+               for f in flags_of(checklist))
+
+
+def _kept_total(counted: _Counted, *, filters: QueueFilters,
+                ahead: list[Checklist]) -> int:
+    """How many checklists the filters keep, from the counters; `ahead` are the
+    overdue ones they keep (asked now, so not among the counters)."""
+    if filters.flag == OVERDUE_RULE:
+        return len(ahead)
+    if filters.flag:
+        return counted.get((filters.flag, "*"), 0)
+    if filters.severity == "urgent":
+        return counted.get(("*", "urgent"), 0) + sum(not _stored_urgent(c) for c in ahead)
+    if filters.severity:
+        return counted.get(("*", filters.severity), 0)
+    return counted.get(("", ""), 0)
+
+
 def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
                filters: QueueFilters | None = None, now: datetime | None = None,
                per_page: int = PER_PAGE) -> QueuePage:
@@ -257,8 +326,9 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     overdue ones apart at the top; drafts older than two days apart, as "not yet
     submitted" only.
 
-    The database filters, counts, sorts and pages; only the shown page's rows (and the
-    overdue ones) are read in full and decrypted. The number of queries is the same
+    The database filters, sorts and pages off an index (`queue_rank`), and keeps the
+    counts (`queue_counts`, by triggers); only the shown page's rows (and the overdue
+    ones) are read in full and decrypted. The number of queries is the same
     whatever the page size or the team's history (tests/api/test_query_counts.py)."""
     _require_lead(lead)
     _with_flags_evaluated(session, lead=lead, keyring=keyring)
@@ -268,27 +338,56 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     overdue_list = _overdue_now(session, lead=lead, now=now)
     overdue_ids = [c.id for c in overdue_list]
     scope = _scope(lead, filters)
-    in_scope = set(session.scalars(select(Checklist.id).where(
-        *scope, Checklist.id.in_(overdue_ids or [-1]))))
-    flag_counts = _flag_counts(session, scope=scope, overdue=len(in_scope))
-
-    where = list(scope)
+    extra: list[Any] = []  # the flag and severity filters, beyond the scope
+    # The same for the checklists that are not overdue: what the index read asks.
+    stored: list[Any] = []
     if filters.flag == OVERDUE_RULE:
-        where.append(Checklist.id.in_(overdue_ids or [-1]))
+        extra.append(Checklist.id.in_(overdue_ids or [-1]))
+        stored.append(false())
     elif filters.flag:
-        where.append(_has_flag(rule=filters.flag))
+        extra.append(_has_flag(rule=filters.flag))
+        stored.append(_has_flag(rule=filters.flag))
     if filters.severity == "urgent":
-        where.append(or_(_has_flag(severity="urgent"), Checklist.id.in_(overdue_ids or [-1])))
+        extra.append(or_(_has_flag(severity="urgent"), Checklist.id.in_(overdue_ids or [-1])))
     elif filters.severity:
-        where.append(_has_flag(severity=filters.severity))
-    total = session.scalar(select(func.count()).select_from(Checklist).where(*where)) or 0
+        extra.append(_has_flag(severity=filters.severity))
+    if filters.severity:
+        stored += [_has_flag(severity=filters.severity), *_ranks_for(filters.severity)]
+    where = [*scope, *extra]
+    # The overdue ones in scope, and which of them the filters keep: one query.
+    overdue_in_scope: dict[int, int] = dict(session.execute(
+        select(Checklist.id, case((and_(*extra), 1), else_=0) if extra else literal(1))
+        .where(*scope, Checklist.id.in_(overdue_ids or [-1]))).all())
+    ahead = [c for c in overdue_list if overdue_in_scope.get(c.id)]
+    counted = _counted(session, lead=lead, filters=filters)
+    if counted is None:  # filters the counters do not hold: the database counts
+        flag_counts = _flag_counts(session, scope=scope, overdue=len(overdue_in_scope))
+        total = session.scalar(select(func.count()).select_from(Checklist)
+                               .where(*where)) or 0
+    else:
+        flag_counts = _kept_flag_counts(counted, overdue=len(overdue_in_scope))
+        total = _kept_total(counted, filters=filters, ahead=ahead)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, filters.page), pages)
-    # The page's ids in order first (a narrow sort, on indexed columns), then those
-    # rows alone in full with their authors and households.
-    page_ids = list(session.scalars(
-        select(Checklist.id).where(*where).order_by(*_order(filters.sort, overdue_ids))
-        .limit(per_page).offset((page - 1) * per_page)))
+    start = (page - 1) * per_page
+    # The page's ids in order first (read off an index), then those rows alone in full
+    # with their authors and households. In the urgency order the overdue ones that
+    # match come first (most overdue first): they are known, so the page takes its share
+    # of them here and the rest from the database, after skipping what they filled.
+    if filters.sort in SORTS and filters.sort != "urgency":
+        first: list[int] = []
+        rest_where, skip = where, start
+    else:
+        ahead_ids = [c.id for c in ahead]
+        first = ahead_ids[start:start + per_page]
+        # Every overdue one in scope that the filters keep is ahead: the rest are
+        # not overdue, so what they must match is the stored flags alone (no OR with
+        # the overdue ids, which would keep the database from probing the flags).
+        rest_where = [*scope, *stored, Checklist.id.not_in(ahead_ids or [-1])]
+        skip = max(0, start - len(ahead_ids))
+    page_ids = first + list(session.scalars(
+        select(Checklist.id).where(*rest_where).order_by(*_order(filters.sort))
+        .limit(per_page - len(first)).offset(skip)))
     loaded = {c.id: c for c in session.scalars(
         select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
         .where(Checklist.id.in_(page_ids or [-1])))}
