@@ -1,7 +1,7 @@
 """the lead's queue served by an index and counters: checklists.queue_rank, computed, and queue_counts kept by triggers
 
 Revision ID: 0027
-Revises: 0025
+Revises: 0026
 Create Date: 2026-11-29 20:30:00
 
 """
