@@ -40,7 +40,8 @@ from visitcheck.checklists.models import Checklist  # noqa: E402
 from visitcheck.config import Config  # noqa: E402
 from visitcheck.demo import seed_demo  # noqa: E402
 from visitcheck.extensions import db, keyring  # noqa: E402
-from visitcheck.review import service as review  # noqa: E402
+from visitcheck.review import queue as review  # noqa: E402
+from visitcheck.review.decisions import REVIEWABLE  # noqa: E402
 from visitcheck.setup_service import init_database  # noqa: E402
 
 PG_NAME = "visitcheck_queue_bench"
@@ -130,7 +131,7 @@ def run(kind: str, args) -> None:
                     """The baseline: the SQL of a page before 0027 (a count, the ids sorted)."""
                     def call():
                         scope = [Checklist.team_id == lead.team_id,
-                                 Checklist.status.in_(review.REVIEWABLE)]
+                                 Checklist.status.in_(REVIEWABLE)]
                         db.session.scalar(select(func.count()).select_from(Checklist)
                                           .where(*scope))
                         db.session.scalars(select(Checklist.id).where(*scope).order_by(

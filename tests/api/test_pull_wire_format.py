@@ -22,7 +22,7 @@ from visitcheck.database import iso_utc
 from visitcheck.extensions import db, keyring
 from visitcheck.feed.models import Change
 from visitcheck.keys import decrypt_fields
-from visitcheck.review import service as review
+from visitcheck.review import decisions as review
 from visitcheck.rules import service as rules
 from visitcheck.rules.models import ChecklistFlag
 from visitcheck.sync import pull as pull_page

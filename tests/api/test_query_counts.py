@@ -16,7 +16,7 @@ from tests.bulk import seed_checklists
 from visitcheck.auth.models import User
 from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db, keyring
-from visitcheck.review import service as review
+from visitcheck.review import queue as review
 
 
 @contextmanager

@@ -25,8 +25,8 @@ from tests.review_support import (
 from visitcheck.auth.models import User
 from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db, keyring
-from visitcheck.review import queue
-from visitcheck.review import service as review
+from visitcheck.review import decisions, queue
+from visitcheck.review import queue as review
 from visitcheck.review.models import QueueCount
 from visitcheck.rules import service as flag_store
 from visitcheck.rules.models import ChecklistFlag
@@ -114,7 +114,7 @@ def _expected_queue(lead: User, filters: queue.QueueFilters, now: datetime
 
     kept = [c for c in rows if keep(c)]
     far = datetime.max.replace(tzinfo=UTC)
-    kept.sort(key=lambda c: (c.id not in overdue, c.status not in review.DECIDABLE,
+    kept.sort(key=lambda c: (c.id not in overdue, c.status not in decisions.DECIDABLE,
                              c.flag_rank, c.submitted_at is None, c.submitted_at or far, c.id))
     return [c.uuid for c in kept], len(kept), dict(counts)
 

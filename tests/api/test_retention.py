@@ -32,7 +32,7 @@ from visitcheck.keys import decrypt_fields, encrypt_fields
 from visitcheck.people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
 from visitcheck.retention import service as retention
 from visitcheck.retention.models import LegalHold, RetentionReport
-from visitcheck.review import service as review
+from visitcheck.review import decisions as review
 from visitcheck.review.models import ReviewDecision
 from visitcheck.sharing.models import Alert
 from visitcheck.sync.models import SyncConflict, SyncOp

@@ -11,7 +11,7 @@ import pytest
 from tests.review_support import set_checklist, submit_checklist, web_client
 from tests.sealing import checklist_payload, complete_visit, sealed_op
 from visitcheck.extensions import db, keyring
-from visitcheck.review import service as review
+from visitcheck.review import queue as review
 
 DRAFT_CANARY = "canary-draft-content-5c1e"
 

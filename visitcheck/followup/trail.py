@@ -1,7 +1,7 @@
 """The lead's view of follow-through (issue 11 items 2 and 3): the whole trail of
 records added to a visit after submission, in order, and for each flag whether it
 has been answered, by what and when, in words. Built for a reader already allowed
-to read the checklist (review/service.open_for_review checks and audits that)."""
+to read the checklist (review/page.open_for_review checks and audits that)."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ KIND_WORDS = {
     URGENT_FLAG: "An urgent flag was raised",
     OVERDUE_REVIEW: "Overdue for review: an urgent flag and no decision a working day on",
 }
-# Still awaiting the lead: what "needs attention" lists (review.service.DECIDABLE).
+# Still awaiting the lead: what "needs attention" lists (review.decisions.DECIDABLE).
 AWAITING = (ChecklistStatus.SUBMITTED.value, ChecklistStatus.ESCALATED.value)
 # A sender that claimed a row and died (killed mid-send) leaves it claimed; after this
 # long another run takes it again. A message the server accepted just before the crash

@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 from flask_login import current_user, login_required
 
+from ..auth.models import Role
 from ..extensions import db, keyring
-from ..review import service as review
+from ..review import decisions
 from ..review.models import Procedure
 from . import network
 from .forms import ComplexAbuseEscalationForm
@@ -25,10 +26,10 @@ def _map(household_id: str):
 
 
 def _escalation_form(family: network.FamilyMap) -> ComplexAbuseEscalationForm | None:
-    if current_user.role != "team_lead" or not family.complex_abuse:
+    if current_user.role != Role.TEAM_LEAD.value or not family.complex_abuse:
         return None
     form = ComplexAbuseEscalationForm()
-    form.checklist.choices = {c.value: c.label for c in review.escalation_candidates(
+    form.checklist.choices = {c.value: c.label for c in decisions.escalation_candidates(
         db.session, lead=current_user, household_ids=family.visible_household_ids,
         keyring=keyring())}
     return form

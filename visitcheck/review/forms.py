@@ -8,16 +8,8 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..form_limits import page_number, plausible_date
 from .models import Decision
-from .service import (
-    DECISION_WORDS,
-    PROCEDURE_WORDS,
-    SEVERITIES,
-    SEVERITY_WORDS,
-    SORTS,
-    STATUS_WORDS,
-    QueueChoices,
-    QueueFilters,
-)
+from .queue import SORTS, QueueChoices, QueueFilters
+from .words import DECISION_WORDS, PROCEDURE_WORDS, SEVERITIES, SEVERITY_WORDS, STATUS_WORDS
 
 SORT_WORDS = {
     "urgency": "Most urgent first",

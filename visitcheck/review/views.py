@@ -11,7 +11,8 @@ from ..extensions import db, keyring
 from ..notify import service as notify
 from ..people.views import _escalation_form, _map
 from ..sharing import service as sharing
-from . import service
+from . import decisions, page, words
+from . import queue as queue_service
 from .forms import DecisionForm, QueueFilterForm
 from .models import Decision, Procedure
 
@@ -25,10 +26,10 @@ map_bp = Blueprint("review_map", __name__, url_prefix="/map")
 @role_required(Role.TEAM_LEAD)
 def queue():
     form = QueueFilterForm(request.args)
-    form.set_choices(service.queue_choices(db.session, lead=current_user, keyring=keyring()))
+    form.set_choices(queue_service.queue_choices(db.session, lead=current_user, keyring=keyring()))
     valid = form.validate()
-    filters = form.filters() if valid else service.QueueFilters()
-    page = service.team_queue(db.session, lead=current_user, keyring=keyring(),
+    filters = form.filters() if valid else queue_service.QueueFilters()
+    page = queue_service.team_queue(db.session, lead=current_user, keyring=keyring(),
                               filters=filters)
     attention = notify.attention(db.session, lead=current_user)
     db.session.commit()  # the audit event
@@ -42,11 +43,11 @@ def queue():
 def _render_checklist(checklist_id: str, form: DecisionForm, error: str | None = None,
                       status: int = 200):
     try:
-        detail = service.open_for_review(db.session, lead=current_user,
+        detail = page.open_for_review(db.session, lead=current_user,
                                          public_id=checklist_id, keyring=keyring())
-    except service.ReviewForbidden:
+    except decisions.ReviewForbidden:
         abort(403)
-    except service.ChecklistNotFound:
+    except decisions.ChecklistNotFound:
         abort(404)
     attention = notify.attention(db.session, lead=current_user)
     db.session.commit()  # the audit events
@@ -74,22 +75,22 @@ def decide(checklist_id):
     if not form.validate_on_submit():
         return _render_checklist(str(checklist_id), form, status=400)
     try:
-        service.decide(db.session, lead=current_user, public_id=str(checklist_id),
+        decisions.decide(db.session, lead=current_user, public_id=str(checklist_id),
                        decision=form.decision.data, procedure=form.procedure.data or None,
                        comment=form.comment.data or "",
                        supervision_date=form.supervision_date.data,
                        expected_rev=form.expected_rev(), keyring=keyring())
-    except service.ChecklistNotFound:
+    except decisions.ChecklistNotFound:
         abort(404)
-    except service.DecisionRefused as refused:
+    except decisions.DecisionRefused as refused:
         db.session.rollback()
         if refused.field:
             getattr(form, refused.field).errors = [refused.message]
         return _render_checklist(str(checklist_id), form, error=refused.message, status=409
-                                 if isinstance(refused, service.ChecklistChanged |
-                                               service.NotAwaitingDecision) else 400)
+                                 if isinstance(refused, decisions.ChecklistChanged |
+                                               decisions.NotAwaitingDecision) else 400)
     db.session.commit()
-    flash(service.DECISION_WORDS[form.decision.data] + ".")
+    flash(words.DECISION_WORDS[form.decision.data] + ".")
     return redirect(url_for("review.checklist", checklist_id=checklist_id))
 
 
@@ -117,12 +118,12 @@ def escalate(household_id):
         return render_template("people/map.html", family=family, form=form,
                                procedure=Procedure.ORGANISED_COMPLEX_ABUSE.value), 400
     try:
-        service.decide(db.session, lead=current_user, public_id=form.checklist.data,
+        decisions.decide(db.session, lead=current_user, public_id=form.checklist.data,
                       decision=Decision.ESCALATE, procedure=Procedure.ORGANISED_COMPLEX_ABUSE,
                       comment=form.comment.data or "", keyring=keyring())
-    except service.ChecklistNotFound:
+    except decisions.ChecklistNotFound:
         abort(404)
-    except service.DecisionRefused as refused:
+    except decisions.DecisionRefused as refused:
         db.session.rollback()
         family = _map(str(household_id))  # the rollback took the view's audit events
         db.session.commit()
