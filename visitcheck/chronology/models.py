@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import ForeignKey, Integer
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..database import Base, UTCDateTime, UUIDString, utcnow
-from ..keys import EncryptedFields
+from ..database import Base
+from ..revisioned import Revisioned
 
 
-class ChronologyEvent(EncryptedFields, Base):
+class ChronologyEvent(Revisioned, Base):
     """One significant event in one child's life, as a practitioner recorded it.
 
     Encrypted fields: everything said about it (date, source, agency, fact or opinion,
@@ -23,14 +21,7 @@ class ChronologyEvent(EncryptedFields, Base):
 
     __tablename__ = "chronology_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    uuid: Mapped[str] = mapped_column(UUIDString, unique=True)
-    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("persons.id"), index=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    rev: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     author: Mapped[User] = relationship()

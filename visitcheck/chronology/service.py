@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import revisioned
 from ..audit import service as audit
 from ..auth.models import User
 from ..checklists import service as checklists
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.validation import FieldError
 from ..database import DbSession, is_uuid, utcnow
-from ..errors import Forbidden, InvalidEntity, StaleRevision
-from ..feed import service as changes
-from ..keys import Keyring, decrypt_fields, encrypt_fields
+from ..errors import Forbidden, InvalidEntity
+from ..keys import Keyring, decrypt_fields
 from ..people import service as people
 from ..people.models import Household, Person
 from ..people.network import RESIDENCE_WORDS
@@ -423,23 +423,16 @@ def put_event(session: DbSession, *, user: User, entity_id: str, base_rev: int,
         ChronologyEvent.uuid == entity_id)).first()
     data = {"positive": False, "agency": "", "impact": "", "action": "", **payload}
     if row is None:
-        if base_rev != 0:
-            raise InvalidEntity("no such event to update; a new one starts at base_rev 0")
+        revisioned.check_new(base_rev, what="event")
         row = ChronologyEvent(uuid=entity_id, team_id=user.team_id, child_id=child.id,
                               household_id=household.id, author_id=user.id, rev=1)
     else:
         if row.team_id != user.team_id or row.child_id != child.id:
             raise Forbidden("this event is not one you may change")
-        if row.rev != base_rev:
-            raise StaleRevision(row.rev, event_view(session, row, keyring=keyring))
-        row.rev += 1
-        row.updated_at = utcnow()
+        revisioned.next_revision(row, base_rev=base_rev,
+                                 current=lambda: event_view(session, row, keyring=keyring))
         row.household_id = household.id
-    encrypt_fields(row, data, keyring=keyring)
-    session.add(row)
-    session.flush()
-    changes.record(session, team_id=household.team_id, type="chronology_event",
-                   entity_id=row.uuid, rev=row.rev, household_id=household.id)
+    revisioned.store(session, row, data, type="chronology_event", keyring=keyring)
     return row
 
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from .. import revisioned
 from ..auth.models import User
 from ..checklists.validation import FieldError
 from ..database import DbSession, utcnow
-from ..errors import Forbidden, InvalidEntity, StaleRevision
-from ..feed import service as changes
-from ..keys import Keyring, decrypt_fields, encrypt_fields
+from ..errors import Forbidden, InvalidEntity
+from ..keys import Keyring, decrypt_fields
 from ..people import service as people
 from ..people.models import Household
 from ..uk_time import uk_local
@@ -99,22 +99,15 @@ def put_plan(session: DbSession, *, user: User, entity_id: str, base_rev: int,
     data = {"time": "", "purpose": "", "cancelled": False,
             **{k: v for k, v in payload.items() if k != "household_id"}}
     if row is None:
-        if base_rev != 0:
-            raise InvalidEntity("no such planned visit to update; a new one starts at base_rev 0")
+        revisioned.check_new(base_rev, what="planned visit")
         row = VisitPlan(uuid=entity_id, team_id=user.team_id, household_id=household.id,
                         planned_by_id=user.id, rev=1)
     else:
         if row.team_id != user.team_id or row.household_id != household.id:
             raise Forbidden("this planned visit is not one you may change")
-        if row.rev != base_rev:
-            raise StaleRevision(row.rev, _view(session, row, keyring=keyring))
-        row.rev += 1
-        row.updated_at = utcnow()
-    encrypt_fields(row, data, keyring=keyring)
-    session.add(row)
-    session.flush()
-    changes.record(session, team_id=household.team_id, type="visit_plan",
-                   entity_id=row.uuid, rev=row.rev, household_id=household.id)
+        revisioned.next_revision(row, base_rev=base_rev,
+                                 current=lambda: _view(session, row, keyring=keyring))
+    revisioned.store(session, row, data, type="visit_plan", keyring=keyring)
     return row
 
 
