@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from .auth import service as auth
 from .checklists import service as checklists
+from .command_errors import refusals_end_the_command
 from .database import utcnow
 from .demo import DEMO_TEAM, USERS, seed_demo
 from .devices import service as devices
@@ -51,12 +52,9 @@ def register_commands(app: Flask) -> None:
         """Create a user; the password is read from standard input when it is not a terminal."""
         password = _read_password("Password")
         team = auth.get_or_create_team(db.session, name=team_name)
-        try:
+        with refusals_end_the_command(auth.AccountError):
             auth.create_user(db.session, username=username, password=password, role=role,
                              team=team, name=name)
-        except auth.AccountError as error:
-            db.session.rollback()
-            raise click.ClickException(str(error)) from None
         db.session.commit()
         click.echo(f"Created {role} {username} in {team_name}.")
 
@@ -64,11 +62,8 @@ def register_commands(app: Flask) -> None:
     @click.option("--password", required=True, help="Password for every demo user.")
     def demo_command(password: str):
         """Seed a demo team (hv, sn, lead, admin) with households and caseloads."""
-        try:
+        with refusals_end_the_command(auth.AccountError):
             demo = seed_demo(db.session, password=password, keyring=keyring())
-        except auth.AccountError as error:
-            db.session.rollback()
-            raise click.ClickException(str(error)) from None
         db.session.commit()
         if demo is None:
             click.echo(f"The demo team {DEMO_TEAM!r} exists already; nothing changed.")
@@ -189,12 +184,9 @@ def templates_group():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def templates_load_command(file: Path):
     """Add a template version from a JSON file; existing versions never change."""
-    try:
+    with refusals_end_the_command(ValueError, OpRefused):
         definition = json.loads(file.read_text())
         row = checklists.load_template(db.session, definition=definition)
-    except (ValueError, OpRefused) as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Template {row.template} version {row.version} loaded.")
 
@@ -210,13 +202,10 @@ def sync_group():
               help="The practitioner whose device made the export (checked against the file).")
 def sync_import_command(file: Path, username: str):
     """Apply a device's export file as that device's push would; importing twice is harmless."""
-    try:
+    with refusals_end_the_command(sync_export.UnknownUser, sync_export.ExportInvalid,
+                                  sync_export.ExportForAnotherUser):
         result = sync_export.import_export(db.session, data=file.read_bytes(), username=username,
                                            keyring=keyring(), actor_username="cli")
-    except (sync_export.UnknownUser, sync_export.ExportInvalid,
-            sync_export.ExportForAnotherUser) as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
     db.session.commit()
     counts = ", ".join(f"{count} {status}" for status, count in result.counts.items())
     click.echo(f"Export {result.export_id} from device {result.device_id} for {username}: "

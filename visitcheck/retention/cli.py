@@ -7,6 +7,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
+from ..command_errors import refusals_end_the_command
 from ..extensions import db, keyring
 from . import service
 
@@ -53,12 +54,9 @@ def hold_add_command(household_id: str | None, person_id: str | None, reason: st
     if bool(household_id) == bool(person_id):
         raise click.UsageError("give exactly one of --household and --person")
     kind, subject = ("household", household_id) if household_id else ("person", person_id)
-    try:
+    with refusals_end_the_command(service.HoldError):
         hold = service.place_hold(db.session, subject_type=kind, subject_id=str(subject),
                                   reason=reason, placed_by=OPERATOR)
-    except service.HoldError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Hold {hold.uuid} placed on {kind} {subject}.")
 
@@ -82,10 +80,7 @@ def hold_list_command(show_all: bool):
 @click.option("--reason", required=True, help="Why the hold ends.")
 def hold_release_command(hold_id: str, reason: str):
     """Release a hold; the records become subject to retention again."""
-    try:
+    with refusals_end_the_command(service.HoldError):
         service.release_hold(db.session, hold_id=hold_id, reason=reason, released_by=OPERATOR)
-    except service.HoldError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Hold {hold_id} released.")
