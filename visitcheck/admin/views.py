@@ -119,7 +119,7 @@ def caseloads():
     form = CaseloadForm()
     form.user.choices = {u.uuid: f"{u.username} ({ROLE_WORDS[u.role].lower()})"
                          for u in service.users(db.session, admin=current_user)
-                         if u.role in ("health_visitor", "school_nurse") and u.active}
+                         if Role(u.role).is_practitioner and u.active}
     form.household.choices = {h.id: f"{h.id} ({h.team}; {h.members} people, "
                                     f"{h.children} children)" for h in households}
     # Found by address or a person's name (audited), not by reading ids.

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from .. import revisioned
 from ..audit import service as audit
-from ..auth.models import User
+from ..auth.models import Role, User
 from ..checklists import service as checklists
 from ..checklists.models import Checklist, ChecklistStatus
 from ..checklists.validation import FieldError
@@ -124,7 +124,7 @@ def may_read(session: DbSession, *, user: User, child: Person) -> bool:
     """The lead of the child's team, or a practitioner holding one of its households."""
     if child.team_id != user.team_id:
         return False
-    if user.role == "team_lead":
+    if user.role == Role.TEAM_LEAD:
         return True
     return bool(set(people.person_household_ids(session, child))
                 & set(people.caseload_household_ids(session, user=user)))

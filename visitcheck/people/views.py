@@ -26,7 +26,7 @@ def _map(household_id: str):
 
 
 def _escalation_form(family: network.FamilyMap) -> ComplexAbuseEscalationForm | None:
-    if current_user.role != Role.TEAM_LEAD.value or not family.complex_abuse:
+    if current_user.role != Role.TEAM_LEAD or not family.complex_abuse:
         return None
     form = ComplexAbuseEscalationForm()
     form.checklist.choices = {c.value: c.label for c in decisions.escalation_candidates(

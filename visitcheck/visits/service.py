@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import revisioned
-from ..auth.models import User
+from ..auth.models import Role, User
 from ..checklists.validation import FieldError
 from ..database import DbSession, utcnow
 from ..errors import Forbidden, InvalidEntity
@@ -62,7 +62,7 @@ def may_plan(session: DbSession, *, user: User, household: Household) -> bool:
     their caseload (the same households their devices hold)."""
     if household.team_id != user.team_id:
         return False
-    if user.role == "team_lead":
+    if user.role == Role.TEAM_LEAD:
         return True
     return people.on_caseload(session, user=user, household=household)
 
