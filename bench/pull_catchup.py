@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
-import http.client
 import json
 import os
 import platform
@@ -33,7 +32,6 @@ import sys
 import tempfile
 import time
 import uuid
-from http.cookies import SimpleCookie
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,27 +69,6 @@ def worker_pid(master: int) -> int:
     return int(children[0])
 
 
-class PullClient(Client):
-    """The ingest bench's client, remembering how the last answer was encoded."""
-
-    last_encoding: str | None = None
-
-    def call(self, method, path, body=None, headers=None):
-        headers = dict(headers or {})
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        self.last_encoding = response.getheader("Content-Encoding")
-        conn.close()
-        for header in response.headers.get_all("Set-Cookie") or []:
-            for name, morsel in SimpleCookie(header).items():
-                self.cookies[name] = morsel.value
-        return response.status, data
-
-
 def decoded(data: bytes, encoding: str | None) -> bytes:
     if encoding == "br":
         return brotli.decompress(data)
@@ -105,7 +82,7 @@ def catch_up_http(port: int, username: str, encoding: str = "br", worker: int | 
     """Seconds, the server worker's CPU seconds (when `worker` is given; sign-in not
     included), pages, changes, bytes on the wire and bytes of JSON of one catch-up
     from cursor 0."""
-    client = PullClient(port)
+    client = Client(port)
     boot = client.sign_in(username)
     device_id = str(uuid.uuid4())
     headers = {"Content-Type": "application/json", "X-CSRFToken": boot["csrf_token"],

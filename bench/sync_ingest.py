@@ -208,6 +208,7 @@ def baseline(app, ops: list[dict], username: str) -> float:
 class Client:
     def __init__(self, port: int):
         self.port, self.cookies = port, {}
+        self.last_encoding: str | None = None  # the last answer's Content-Encoding
 
     def call(self, method, path, body=None, headers=None):
         headers = dict(headers or {})
@@ -217,6 +218,7 @@ class Client:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
+        self.last_encoding = response.getheader("Content-Encoding")
         conn.close()
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():

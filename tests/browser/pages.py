@@ -24,6 +24,20 @@ async (timeout) => {
 """
 
 
+def add_row(page: Page, label: str) -> Locator:
+    """Add a row to a row group of the visit form (S8: "Referrals", "Actions") and
+    return it."""
+    page.get_by_role("button", name=f"Add to {label}").click()
+    return page.locator(f'fieldset.field-group:has(> legend:text-is("{label}")) '
+                        "fieldset.row").last
+
+
+def online_contact_with_person_of_concern(form: VisitForm) -> None:
+    """S7: the child has known online contact with a person of concern (urgent)."""
+    form.page.locator('input[name^="technology.children."][name$=".online_contact"]'
+                      '[value="person_of_concern"]').first.check()
+
+
 class TabletApp:
     """The visitcheck app on a practitioner's tablet."""
 

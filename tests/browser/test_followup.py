@@ -13,7 +13,13 @@ from sqlalchemy import select
 from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db
 
-from .pages import PASSPHRASE, SLOW, TabletApp, VisitForm
+from .pages import (
+    PASSPHRASE,
+    SLOW,
+    TabletApp,
+    add_row,
+    online_contact_with_person_of_concern,
+)
 from .test_accessibility import AXE, SMALL_CONTROLS
 
 # axe-core over one part of the page (the follow-through panel, the lead's new sections).
@@ -38,18 +44,6 @@ OUTCOME = "Accepted by MASH: strategy discussion on Monday"
 ACTION = "Told the mother; asked the school to check the devices"
 
 
-def _add_row(page: Page, label: str):
-    """Add a row to an S8 row group and return it."""
-    page.get_by_role("button", name=f"Add to {label}").click()
-    return page.locator(f'fieldset.field-group:has(> legend:text-is("{label}")) '
-                        "fieldset.row").last
-
-
-def _online_contact(form: VisitForm) -> None:
-    """S7: the child has known online contact with a person of concern (urgent)."""
-    form.page.locator('input[name^="technology.children."][name$=".online_contact"]'
-                      '[value="person_of_concern"]').first.check()
-
 
 def _checklist_id(live_server) -> str:
     with live_server.app.app_context():
@@ -63,8 +57,8 @@ def test_an_urgent_flag_answered_by_choice_and_a_referral_outcome_recorded_offli
     app = TabletApp(page, live_server.url)
     app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE).wait_for_households()
     form = app.start_new_visit(0).fill_visit_section(present="Mother and baby")
-    _online_contact(form)
-    referral = _add_row(page, "Referrals")
+    online_contact_with_person_of_concern(form)
+    referral = add_row(page, "Referrals")
     referral.get_by_label("Date and time of the referral").fill("2026-11-20T11:00")
     referral.get_by_label("To whom").fill("MASH")
 
@@ -77,7 +71,7 @@ def test_an_urgent_flag_answered_by_choice_and_a_referral_outcome_recorded_offli
 
     # The flag it answers is chosen by its words: the same words the flag shows.
     words = urgent.locator(".flag-reason").inner_text()
-    action = _add_row(page, "Actions")
+    action = add_row(page, "Actions")
     action.locator('textarea[name$=".action"]').fill(ACTION)
     flag_choice = action.get_by_label("The flag it answers, if any")
     expect(flag_choice.locator("option", has_text=words)).to_have_count(1)

@@ -6,30 +6,18 @@ before submitting no longer lists it, and the lead sees it answered by the refer
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from visitcheck.checklists.models import Checklist
 from visitcheck.extensions import db
 
-from .pages import PASSPHRASE, TabletApp, VisitForm
+from .pages import PASSPHRASE, TabletApp, VisitForm, add_row, online_contact_with_person_of_concern
 
 pytestmark = pytest.mark.browser
 
 UNANSWERED = "Urgent flag with no action recorded"
 
-
-def _add_row(page: Page, label: str):
-    """Add a row to an S8 row group and return it."""
-    page.get_by_role("button", name=f"Add to {label}").click()
-    return page.locator(f'fieldset.field-group:has(> legend:text-is("{label}")) '
-                        "fieldset.row").last
-
-
-def _online_contact(form: VisitForm) -> None:
-    """S7: the child has known online contact with a person of concern (urgent)."""
-    form.page.locator('input[name^="technology.children."][name$=".online_contact"]'
-                      '[value="person_of_concern"]').first.check()
 
 
 def test_a_new_visit_on_v2_links_a_referral_to_an_urgent_flag_and_the_lead_sees_it_answered(
@@ -38,7 +26,7 @@ def test_a_new_visit_on_v2_links_a_referral_to_an_urgent_flag_and_the_lead_sees_
     app = TabletApp(page, live_server.url)
     app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE).wait_for_households()
     form = app.start_new_visit(0).fill_visit_section(present="Mother and baby")
-    _online_contact(form)
+    online_contact_with_person_of_concern(form)
     urgent = form.flag("online-contact")
     expect(urgent).to_contain_text("Urgent — not yet answered")
     summary = form.open_submit_summary()
@@ -47,7 +35,7 @@ def test_a_new_visit_on_v2_links_a_referral_to_an_urgent_flag_and_the_lead_sees_
 
     # Version 2's referral row asks for the flag, chosen by the words the flag shows.
     words = urgent.locator(".flag-reason").inner_text()
-    referral = _add_row(page, "Referrals")
+    referral = add_row(page, "Referrals")
     referral.get_by_label("Date and time of the referral").fill("2026-11-20T11:00")
     referral.get_by_label("To whom").fill("MASH")
     flag_choice = referral.get_by_label("The flag it answers, if any")
@@ -133,10 +121,10 @@ def test_a_draft_started_on_v1_keeps_v1_and_its_referrals_ask_no_flag(
     card.locator("li.visit").first.get_by_role("button", name="Open").click()
     form = VisitForm(tablet.page)
     expect(form.field("visit.present")).to_have_value("Started on v1")
-    referral = _add_row(tablet.page, "Referrals")
+    referral = add_row(tablet.page, "Referrals")
     referral.get_by_label("To whom").fill("MASH")
     expect(referral.get_by_label("The flag it answers, if any")).to_have_count(0)
-    action = _add_row(tablet.page, "Actions")
+    action = add_row(tablet.page, "Actions")
     expect(action.get_by_label("The flag it answers, if any")).to_have_count(1)
     form.save_draft()
     tablet.wait_until_synced()
