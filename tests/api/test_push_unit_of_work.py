@@ -9,8 +9,10 @@ from sqlalchemy import func, select
 
 from tests.api.test_export_import import make_export
 from tests.factories import (
+    link,
     make_concern,
     make_household,
+    make_person,
     make_team,
     make_user,
     new_id,
@@ -117,3 +119,56 @@ def test_an_import_and_a_push_of_the_same_ops_end_in_the_same_state(app, demo, t
     assert states["push"]["checklist"][2] is False  # evaluated once the push committed
     assert states["cli"] == states["push"]
     assert states["admin"] == states["push"]
+
+
+def _s3_contact_submission(hv, home, *, with_contact: bool) -> tuple[list[dict], str]:
+    """A submission whose S3 alone says the adult of concern has overnight contact with
+    the first child (the concern on record names no contact)."""
+    answers = complete_visit(home["children"])
+    if with_contact:
+        answers["risky_adults"] = {"concerns": {home["adults"][0]: {
+            "basis": ["convicted_child_offence"], "source": "",
+            "contact": {home["children"][0]: {"contact": "overnight"}}}}}
+    checklist = new_id()
+    return [sealed_op(hv.bootstrap, checklist_payload(home["id"], status="submitted",
+                                                      answers=answers),
+                      entity_id=checklist)], checklist
+
+
+def _world_without_contact(app, name: str):
+    team = make_team(app, name)
+    hv = signed_in(app, make_user(app, team=team))
+    home = make_household(hv, "3 Same Street", children=[
+        {"name": "Dee Same", "date_of_birth": "2023-01-01"}])
+    uncle = make_person(hv, "Eli Same", is_child=False)  # lives elsewhere: no contact known
+    link(hv, home["id"], uncle, residence="lives_elsewhere")
+    home["adults"].append(uncle)
+    make_concern(hv, uncle, {}, basis=["convicted_child_offence"])
+    return hv, home
+
+
+def test_contact_recorded_only_in_s3_raises_the_same_flags_through_a_push_and_an_import(
+        app, demo, tmp_path):
+    raised = {}
+    hv, home = _world_without_contact(app, "S3 quiet")
+    ops, checklist = _s3_contact_submission(hv, home, with_contact=False)
+    answers = hv.push(ops).get_json()["results"]
+    raised["quiet"] = {rule for rule, _ in _state(app, hv, home, checklist, answers)["flags"]}
+
+    hv, home = _world_without_contact(app, "S3 pushed")
+    ops, checklist = _s3_contact_submission(hv, home, with_contact=True)
+    answers = hv.push(ops).get_json()["results"]
+    raised["push"] = _state(app, hv, home, checklist, answers)["flags"]
+
+    hv, home = _world_without_contact(app, "S3 imported")
+    ops, checklist = _s3_contact_submission(hv, home, with_contact=True)
+    file = tmp_path / "s3-export.json"
+    file.write_bytes(make_export(hv.bootstrap, ops, device_id=hv.device_id))
+    result = app.test_cli_runner().invoke(args=[
+        "sync", "import", str(file), "--username", hv.bootstrap["user"]["name"]])
+    assert result.exit_code == 0, result.output
+    raised["cli"] = _state(app, hv, home, checklist, [])["flags"]
+
+    assert "poc-contact" not in raised["quiet"]
+    assert "poc-contact" in {rule for rule, _ in raised["push"]}
+    assert raised["cli"] == raised["push"]
