@@ -67,6 +67,37 @@ def test_a_referral_outcome_is_applied_and_clears_referral_no_outcome_on_the_ser
     assert "referral-no-outcome" not in [f["rule"] for f in latest["flags"]]
 
 
+def test_an_outcome_on_an_earlier_visit_clears_the_later_visits_flag_read_together_or_alone(
+        app, demo, api_client):
+    """The referral is in the later visit's history; the record added to the earlier
+    visit is laid over it in the reading a push evaluates together, as alone."""
+    from visitcheck.checklists.service import checklist_by_public_id
+    from visitcheck.extensions import keyring
+    from visitcheck.rules import service as flags
+
+    hv = api_client("hv")
+    household = demo.households[0]
+    earlier = _submit(hv, household, demo.children[household])
+    later = sealed_op(hv.bootstrap, checklist_payload(
+        household, status="submitted", answers=complete_visit(demo.children[household])))
+    assert hv.push([later]).get_json()["results"][0]["status"] == "applied"
+
+    def raised() -> tuple[bool, bool]:
+        """Whether referral-no-outcome is raised: for the later visit, the earlier."""
+        with app.app_context():
+            rows = [checklist_by_public_id(db.session, c)
+                    for c in (later["entity_id"], earlier)]
+            together = flags.server_flags_of(db.session, rows, keyring=keyring())
+            alone = flags.server_flags_of(db.session, rows[:1], keyring=keyring())
+            assert together[rows[0].uuid] == alone[rows[0].uuid]
+            return tuple("referral-no-outcome" in [f["rule"] for f in found]
+                         for found in (alone[rows[0].uuid], together[earlier]))
+
+    assert raised() == (True, True)
+    apply(hv, "checklist.followup", new_id(), _record(earlier))
+    assert raised() == (False, False)
+
+
 def test_the_same_op_sent_again_is_a_duplicate_and_stores_one_record(app, demo, api_client):
     hv = api_client("hv")
     household = demo.households[0]

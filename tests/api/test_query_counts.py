@@ -245,3 +245,49 @@ def test_the_family_map_costs_the_same_queries_however_many_people_it_shows(app,
     small = count()
     _more_households(app, 8, linked_to=craig)
     assert count() == small
+
+
+# --- the rules after a push ------------------------------------------------------------
+
+
+def _urgent_submissions(app, hv, homes: list[str], children: dict[str, list[str]]) -> list[str]:
+    """One submission per household, each raising an urgent flag (red behaviour), so
+    the leads are told of each."""
+    import uuid
+
+    from tests.sealing import checklist_payload, complete_visit, sealed_op
+
+    stored = []
+    for home in homes:
+        answers = complete_visit(children[home])
+        answers["behaviour"] = {"children": {children[home][0]: {"traffic_light": "red"}}}
+        stored.append(str(uuid.uuid4()))
+        result = hv.push([sealed_op(hv.bootstrap, checklist_payload(
+            home, status="submitted", answers=answers), entity_id=stored[-1])]).get_json()
+        assert result["results"][0]["status"] == "applied", result
+    return stored
+
+
+def _evaluation_queries(app, checklist_ids: list[str]) -> int:
+    """Statements of one evaluation of these checklists, as a push runs it once it has
+    committed: the rules' reading of the team's data, storing, telling the leads."""
+    from visitcheck.checklists.service import checklist_by_public_id
+    from visitcheck.rules import service as flags
+
+    with app.app_context():
+        rows = [checklist_by_public_id(db.session, c) for c in checklist_ids]
+        with counting() as statements:
+            flags.evaluate_and_store(db.session, rows, keyring=keyring())
+        db.session.rollback()
+        assert all("red-behaviour" in row.flag_summary for row in rows)
+    return len(statements)
+
+
+def test_a_pushs_submissions_cost_the_same_queries_however_many_households_they_are_in(
+        app, demo, api_client):
+    hv = api_client("hv")
+    homes = [home for home in demo.households if demo.children[home]][:3]
+    assert len(homes) == 3
+    stored = _urgent_submissions(app, hv, homes, demo.children)
+    one, three = _evaluation_queries(app, stored[:1]), _evaluation_queries(app, stored)
+    assert one == three, (one, three)

@@ -53,26 +53,38 @@ CLAIM_LEASE = timedelta(minutes=10)
 # --- recording events ------------------------------------------------------------------
 
 
-def _team_leads(session: DbSession, team_id: int) -> list[int]:
-    return list(session.scalars(select(User.id).where(
-        User.team_id == team_id, User.role == Role.TEAM_LEAD.value, User.active.is_(True))
-        .order_by(User.id)))
+def _team_leads(session: DbSession, team_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The active leads of each of these teams, in one query."""
+    leads: dict[int, list[int]] = {team_id: [] for team_id in team_ids}
+    if leads:
+        for team_id, user_id in session.execute(select(User.team_id, User.id).where(
+                User.team_id.in_(list(leads)), User.role == Role.TEAM_LEAD.value,
+                User.active.is_(True)).order_by(User.id)):
+            leads[team_id].append(user_id)
+    return leads
 
 
 def _record(session: DbSession, *, kind: str, event: str, checklist: Checklist) -> int:
-    """One row per lead of the checklist's team; an event already recorded is skipped
-    (INSERT … ON CONFLICT DO NOTHING, so a concurrent recorder never fails the push)."""
-    leads = _team_leads(session, checklist.team_id)
-    if not leads:
+    return _record_many(session, kind=kind, events=[(event, checklist)])
+
+
+def _record_many(session: DbSession, *, kind: str,
+                 events: list[tuple[str, Checklist]]) -> int:
+    """One row per lead of each checklist's team; an event already recorded is skipped
+    (INSERT … ON CONFLICT DO NOTHING, so a concurrent recorder never fails the push).
+    Two queries for them all, however many (a push's submissions)."""
+    leads = _team_leads(session, {checklist.team_id for _, checklist in events})
+    now = utcnow()
+    rows = [{"uuid": new_uuid(), "kind": kind, "event": event, "recipient_id": lead,
+             "team_id": checklist.team_id, "checklist_id": checklist.id, "created_at": now,
+             "attempts": 0}
+            for event, checklist in events for lead in leads[checklist.team_id]]
+    if not rows:
         return 0
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    now = utcnow()
-    statement = insert(Notification).values([
-        {"uuid": new_uuid(), "kind": kind, "event": event, "recipient_id": lead,
-         "team_id": checklist.team_id, "checklist_id": checklist.id, "created_at": now,
-         "attempts": 0} for lead in leads
-    ]).on_conflict_do_nothing(index_elements=["event", "recipient_id"])
+    statement = insert(Notification).values(rows).on_conflict_do_nothing(
+        index_elements=["event", "recipient_id"])
     # RETURNING lists the rows inserted (a multi-row insert's rowcount is -1 on psycopg).
     return len(session.execute(statement.returning(Notification.id)).all())
 
@@ -85,12 +97,10 @@ def urgent_flags_raised(session: DbSession, *,
                         flagged: Iterable[tuple[Checklist, Iterable[Any]]]) -> int:
     """Called where the server stores a submission's flags: each checklist with an urgent
     flag at this revision is told to its team's leads once. Flushes, never commits."""
-    count = 0
-    for checklist, flags in flagged:
-        if checklist.status == ChecklistStatus.SUBMITTED.value and _urgent(flags):
-            count += _record(session, kind=URGENT_FLAG, checklist=checklist,
-                             event=f"{URGENT_FLAG}:{checklist.uuid}:{checklist.rev}")
-    return count
+    return _record_many(session, kind=URGENT_FLAG, events=[
+        (f"{URGENT_FLAG}:{checklist.uuid}:{checklist.rev}", checklist)
+        for checklist, flags in flagged
+        if checklist.status == ChecklistStatus.SUBMITTED.value and _urgent(flags)])
 
 
 def record_overdue(session: DbSession, *, now: datetime | None = None) -> int:

@@ -159,12 +159,20 @@ def server_flags_of(session: DbSession, checklists: list[Checklist], *, keyring:
         return loaded_template(session, template=checklist.template,
                                version=checklist.template_version)
 
+    # Walking a template's rules for the answers they read costs as much as running
+    # them: once per template version, not once per checklist.
+    behind: dict[tuple[str, int], dict[str, list[str]]] = {}
+
+    def answers_of(checklist: Checklist) -> dict[str, list[str]]:
+        version = (checklist.template, checklist.template_version)
+        if version not in behind:
+            behind[version] = _answers_behind(template_of(checklist).definition.get("rules", []))
+        return behind[version]
+
     def evaluate(some: list[Checklist]) -> dict[str, list[dict[str, Any]]]:
         found = flags_for_checklists(
             session, some, keyring=keyring, now=now,
-            rules_of=lambda checklist: template_of(checklist).rules,
-            answers_of=lambda checklist: _answers_behind(
-                template_of(checklist).definition.get("rules", [])))
+            rules_of=lambda checklist: template_of(checklist).rules, answers_of=answers_of)
         return {c.uuid: raised for c, raised in zip(some, found, strict=True)}
 
     try:
