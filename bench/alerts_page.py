@@ -9,7 +9,7 @@ decrypted, sorted in Python and audited (`sharing.alert_groups` for the team, wh
 the checklist page still calls for one household, and `audit_alert_groups`).
 
     .venv/bin/python bench/alerts_page.py [--groups 5000] [--runs 5]
-        [--databases sqlite,postgresql]
+        [--databases sqlite,postgresql] [--explain]
 
 PostgreSQL: database `visitcheck_alerts_bench` on 127.0.0.1, dropped afterwards.
 """
@@ -127,6 +127,15 @@ def run(kind: str, args) -> None:
                                                   keyring=keyring())
                     sharing.audit_alert_groups(db.session, groups=groups, viewer=lead)
 
+                def ordered(number: int):
+                    """The page's own SQL for its groups: in order, with the total."""
+                    def call():
+                        groups = sharing._team_groups(lead.team_id).add_columns(
+                            func.count().over())
+                        db.session.execute(groups.limit(sharing.ALERTS_PER_PAGE).offset(
+                            (number - 1) * sharing.ALERTS_PER_PAGE)).all()
+                    return call
+
                 page(1)()  # warm: caches filled
                 db.session.rollback()
                 base = queue_bench.timed(unpaged, args.runs)
@@ -137,6 +146,15 @@ def run(kind: str, args) -> None:
                     ms = queue_bench.timed(call, args.runs)
                     print(f"  {name:34} {queue_bench.spread(ms)}  "
                           f"x{statistics.median(ms) / statistics.median(base):.3f} baseline")
+                for name, call in {"its groups' SQL alone: page 1": ordered(1),
+                                   f"its groups' SQL alone: page {last}": ordered(last)}.items():
+                    print(f"  {name:34} {queue_bench.spread(queue_bench.timed(call, args.runs))}")
+                if kind == "postgresql" and args.explain:
+                    groups = sharing._team_groups(lead.team_id).add_columns(
+                        func.count().over()).limit(20)
+                    compiled = groups.compile(db.engine, compile_kwargs={"literal_binds": True})
+                    for (line,) in db.session.execute(text(f"EXPLAIN ANALYZE {compiled}")):
+                        print(f"    {line}")
                 print(f"  queries: page 1 {queue_bench.queries(page(1))}, "
                       f"page {last} {queue_bench.queries(page(last))} "
                       f"(with the audit inserts)")
@@ -149,6 +167,8 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--explain", action="store_true",
+                        help="print PostgreSQL's plan of the page's groups")
     args = parser.parse_args()
     print(f"{platform.node()}: {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {args.runs} runs, median [min-max]")
