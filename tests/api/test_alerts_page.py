@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from tests.review_support import record_concern, web_client
+from tests.review_support import alerted_households, record_concern, web_client
 from visitcheck.audit.models import AuditEvent
-from visitcheck.auth.models import Team, User
-from visitcheck.database import utcnow
+from visitcheck.auth.models import User
 from visitcheck.extensions import db, keyring
-from visitcheck.people import service as people
-from visitcheck.people.models import Concern, Household, Residence
+from visitcheck.people.models import Household
 from visitcheck.sharing import service as sharing
 from visitcheck.sharing.models import Alert
 
@@ -25,35 +22,6 @@ CAPTION = re.compile(r"<caption>[^<]* at (\d+ Alert Row):")
 
 def _lead(session) -> User:
     return session.scalars(select(User).where(User.username == "lead")).one()
-
-
-def _alerted_households(app, shapes: list[tuple[int, int, int]]) -> None:
-    """One household of the lead's team per shape (unacknowledged recipients,
-    acknowledged recipients, hours ago the latest alert was raised), each alerted about
-    the team's concern: a group on the alerts page, addressed "N Alert Row"."""
-    with app.app_context():
-        lead = _lead(db.session)
-        team = db.session.get(Team, lead.team_id)
-        concern = db.session.scalars(select(Concern).where(
-            Concern.team_id == lead.team_id)).first()
-        recipients = db.session.scalars(select(User).where(
-            User.team_id == lead.team_id, User.role != "team_lead").order_by(User.id)).all()
-        now = utcnow()
-        for number, (unacknowledged, acknowledged, hours_ago) in enumerate(shapes):
-            assert unacknowledged + acknowledged <= len(recipients)
-            household = people.create_household(
-                db.session, team=team, address=f"{number} Alert Row", keyring=keyring(),
-                members=[people.MemberSpec(f"Child {number}", Residence.LIVES_HERE,
-                                           is_child=True)])
-            latest = now - timedelta(hours=hours_ago)
-            for index, user in enumerate(recipients[:unacknowledged + acknowledged]):
-                # The first recipient's alert is the latest; the others a day older.
-                raised = latest if index == 0 else latest - timedelta(days=1)
-                db.session.add(Alert(
-                    user_id=user.id, concern_id=concern.id, household_id=household.id,
-                    raised_at=raised,
-                    acknowledged_at=raised if index >= unacknowledged else None))
-        db.session.commit()
 
 
 def _expected_order(app) -> list[str]:
@@ -90,7 +58,7 @@ SHAPES = [(0, 2, 5), (2, 0, 9), (1, 1, 3), (1, 0, 1), (0, 1, 2), (2, 0, 4),
 
 def test_the_pages_hold_every_group_once_in_the_databases_order(app, demo, api_client):
     record_concern(app, api_client("hv"), demo)
-    _alerted_households(app, SHAPES)
+    alerted_households(app, SHAPES)
     expected = _expected_order(app)
     assert len(expected) == len(SHAPES) + 1  # and the concern's own household
 
@@ -105,7 +73,7 @@ def test_the_pages_hold_every_group_once_in_the_databases_order(app, demo, api_c
 
 def test_a_page_out_of_range_shows_the_nearest_page(app, demo, api_client):
     record_concern(app, api_client("hv"), demo)
-    _alerted_households(app, SHAPES)
+    alerted_households(app, SHAPES)
     last = _page(app, 99, per_page=4)
     assert (last.page, last.pages, len(last.groups)) == (4, 4, 2)
     assert _page(app, -3, per_page=4).page == 1
@@ -119,7 +87,7 @@ def test_no_alerts_is_one_empty_page(app, demo):
 def test_only_the_groups_shown_are_decrypted_and_audited(app, demo, api_client,
                                                          monkeypatch):
     record_concern(app, api_client("hv"), demo)
-    _alerted_households(app, [(1, 1, n) for n in range(20)])
+    alerted_households(app, [(1, 1, n) for n in range(20)])
     decrypted: list[str] = []
     real = sharing.decrypt_fields
 
@@ -150,7 +118,7 @@ def test_only_the_groups_shown_are_decrypted_and_audited(app, demo, api_client,
 def test_the_alerts_page_links_its_pages_and_clamps_a_page_past_the_end(app, demo,
                                                                          api_client):
     record_concern(app, api_client("hv"), demo)
-    _alerted_households(app, [(1, 0, n) for n in range(25)])
+    alerted_households(app, [(1, 0, n) for n in range(25)])
     lead = web_client(app, "lead")
 
     first = lead.get("/review/alerts").get_data(as_text=True)
