@@ -30,7 +30,7 @@ from ..feed import service as changes
 from ..keys import Keyring, decrypt_fields
 from ..people import vocabulary
 from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
-from .models import Alert
+from .models import Alert, AlertGroupSummary
 
 # --- protected sources ----------------------------------------------------------
 
@@ -372,18 +372,17 @@ class AlertsPage:
 
 
 def _team_groups(team_id: int) -> Select[int, int]:
-    """The team's groups (concern x household) as the database counts and orders
-    them: those with unacknowledged recipients first, most first, then the most
-    recently raised, then by ids so that every group has one place. Not by name:
-    names are encrypted, so the database cannot sort by them."""
-    unacknowledged = func.count(Alert.id) - func.count(Alert.acknowledged_at)
-    latest = func.max(Alert.raised_at)
-    return (select(Alert.concern_id, Alert.household_id)
-            .join(Household, Household.id == Alert.household_id)
-            .where(Household.team_id == team_id)
-            .group_by(Alert.concern_id, Alert.household_id)
-            .order_by(unacknowledged.desc(), latest.desc(), Alert.concern_id,
-                      Alert.household_id))
+    """The team's groups (concern x household) in the page's order: those with
+    unacknowledged recipients first, most first, then the most recently raised, then by
+    ids so that every group has one place. Not by name: names are encrypted, so the
+    database cannot sort by them. Read from the summary the database keeps
+    (`alert_groups`, migration 0030) along an index in exactly this order, so a page
+    does not group the team's alerts."""
+    return (select(AlertGroupSummary.concern_id, AlertGroupSummary.household_id)
+            .where(AlertGroupSummary.team_id == team_id)
+            .order_by(AlertGroupSummary.unacknowledged.desc(),
+                      AlertGroupSummary.latest_raised_at.desc(),
+                      AlertGroupSummary.concern_id, AlertGroupSummary.household_id))
 
 
 def _alert_groups_page(session: DbSession, *, team_id: int, keyring: Keyring, page: int,
@@ -392,9 +391,9 @@ def _alert_groups_page(session: DbSession, *, team_id: int, keyring: Keyring, pa
     only the page's alerts read and decrypted. Two queries whatever the page or the
     team's history (tests/api/test_query_counts.py); two more for a page past the end.
 
-    The total comes with the page's groups (a window over the groups, counted before
-    the LIMIT) rather than from a COUNT of its own: each of the two would group the
-    whole team's alerts, which is most of a page's time."""
+    The groups are rows of the summary the database keeps (`alert_groups`), read along
+    an index in the page's order; the total comes with them (a window count over the
+    team's summary rows, before the LIMIT) rather than from a query of its own."""
     groups = _team_groups(team_id).add_columns(func.count().over().label("total"))
 
     def groups_on(number: int) -> list[Row[Any]]:
