@@ -9,7 +9,12 @@ decrypted, sorted in Python and audited (`sharing.alert_groups` for the team, wh
 the checklist page still calls for one household, and `audit_alert_groups`).
 
     .venv/bin/python bench/alerts_page.py [--groups 5000] [--runs 5]
-        [--databases sqlite,postgresql] [--explain]
+        [--databases sqlite,postgresql] [--explain] [--writes 200]
+
+The groups are read from `alert_groups`, which triggers on `alerts` keep (migration
+0030); what the triggers cost the write paths is timed too: alerts raised and
+acknowledged one at a time (a statement and a flush each, as sharing/service.py
+writes them), with the triggers and then, in the same run, with them dropped.
 
 PostgreSQL: database `visitcheck_alerts_bench` on 127.0.0.1, dropped afterwards.
 """
@@ -45,7 +50,7 @@ from visitcheck.keys import Keyring, encrypt_fields  # noqa: E402
 from visitcheck.people.models import Concern, Household, Person  # noqa: E402
 from visitcheck.setup_service import init_database  # noqa: E402
 from visitcheck.sharing import service as sharing  # noqa: E402
-from visitcheck.sharing.models import Alert  # noqa: E402
+from visitcheck.sharing.models import Alert, AlertGroupSummary  # noqa: E402
 
 queue_bench.PG_NAME = "visitcheck_alerts_bench"
 CONCERNS = 100
@@ -89,6 +94,52 @@ def seed_groups(session: DbSession, *, lead: User, count: int, keyring: Keyring)
         session.flush()
 
 
+TRIGGERS = {"postgresql": [f"DROP TRIGGER alert_groups_{name} ON alerts"
+                           for name in ("insert", "delete", "update")],
+            "sqlite": [f"DROP TRIGGER alert_groups_{name}"
+                       for name in ("insert", "delete", "acknowledge", "update")]}
+
+
+def write_costs(kind: str, *, lead: User, count: int) -> None:
+    """Per alert: raised (an INSERT and a flush) and acknowledged (an UPDATE and a flush)
+    one at a time, each into a group that already has alerts, with the summary's triggers
+    and then without them. Leaves the triggers dropped: call it last."""
+    user_id = db.session.scalars(select(User.id).where(
+        User.team_id == lead.team_id, User.role == "school_nurse")).first()
+    households = list(db.session.scalars(select(Household.id).where(
+        Household.team_id == lead.team_id).order_by(Household.id.desc()).limit(count)))
+    concern_ids = db.session.scalars(select(Concern.id).where(
+        Concern.team_id == lead.team_id).order_by(Concern.id)).all()
+
+    def measure(concern_id: int) -> tuple[float, float]:
+        alerts = []
+        began = time.perf_counter()
+        for household_id in households:
+            alert = Alert(user_id=user_id, concern_id=concern_id, household_id=household_id,
+                          raised_at=utcnow())
+            db.session.add(alert)
+            db.session.flush()
+            alerts.append(alert)
+        raised = time.perf_counter() - began
+        began = time.perf_counter()
+        for alert in alerts:
+            alert.acknowledged_at = utcnow()
+            db.session.flush()
+        acknowledged = time.perf_counter() - began
+        db.session.commit()
+        return raised * 1e6 / len(households), acknowledged * 1e6 / len(households)
+
+    measure(concern_ids[0])  # warm
+    kept = measure(concern_ids[1])
+    for statement in TRIGGERS[kind]:
+        db.session.execute(text(statement))
+    db.session.commit()
+    bare = measure(concern_ids[2])
+    for name, with_triggers, without in zip(("raise", "acknowledge"), kept, bare, strict=True):
+        print(f"  write: {name} one alert{'':16} {with_triggers:6.0f} µs with the triggers, "
+              f"{without:6.0f} µs without (x{with_triggers / without:.2f})")
+
+
 def run(kind: str, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -128,12 +179,15 @@ def run(kind: str, args) -> None:
                     sharing.audit_alert_groups(db.session, groups=groups, viewer=lead)
 
                 def ordered(number: int):
-                    """The page's own SQL for its groups: in order, with the total."""
+                    """The page's own SQL for its groups: the total, and the page's
+                    groups in order (read from `alert_groups`)."""
                     def call():
-                        groups = sharing._team_groups(lead.team_id).add_columns(
-                            func.count().over())
-                        db.session.execute(groups.limit(sharing.ALERTS_PER_PAGE).offset(
-                            (number - 1) * sharing.ALERTS_PER_PAGE)).all()
+                        db.session.scalar(select(func.count()).select_from(
+                            AlertGroupSummary).where(
+                                AlertGroupSummary.team_id == lead.team_id))
+                        db.session.execute(sharing._team_groups(lead.team_id).limit(
+                            sharing.ALERTS_PER_PAGE).offset(
+                                (number - 1) * sharing.ALERTS_PER_PAGE)).all()
                     return call
 
                 page(1)()  # warm: caches filled
@@ -150,14 +204,15 @@ def run(kind: str, args) -> None:
                                    f"its groups' SQL alone: page {last}": ordered(last)}.items():
                     print(f"  {name:34} {queue_bench.spread(queue_bench.timed(call, args.runs))}")
                 if kind == "postgresql" and args.explain:
-                    groups = sharing._team_groups(lead.team_id).add_columns(
-                        func.count().over()).limit(20)
+                    groups = sharing._team_groups(lead.team_id).limit(20)
                     compiled = groups.compile(db.engine, compile_kwargs={"literal_binds": True})
                     for (line,) in db.session.execute(text(f"EXPLAIN ANALYZE {compiled}")):
                         print(f"    {line}")
                 print(f"  queries: page 1 {queue_bench.queries(page(1))}, "
                       f"page {last} {queue_bench.queries(page(last))} "
                       f"(with the audit inserts)")
+                if args.writes:
+                    write_costs(kind, lead=lead, count=args.writes)
         finally:
             drop()
 
@@ -169,6 +224,8 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--explain", action="store_true",
                         help="print PostgreSQL's plan of the page's groups")
+    parser.add_argument("--writes", type=int, default=200,
+                        help="alerts raised and acknowledged one at a time (0: none)")
     args = parser.parse_args()
     print(f"{platform.node()}: {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {args.runs} runs, median [min-max]")
