@@ -5,23 +5,25 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 
 from tests.conftest import DEMO_PASSWORD, sign_in
 from tests.sealing import checklist_payload, complete_visit, sealed_op
 from visitcheck.auth import service as auth
+from visitcheck.auth.models import Team, User
 from visitcheck.checklists.models import Checklist
 from visitcheck.database import utcnow
 from visitcheck.demo import OTHER_TEAM
 from visitcheck.extensions import db, keyring
 from visitcheck.keys import decrypt_fields
 from visitcheck.people import service as people
-from visitcheck.people.models import Household, Residence
+from visitcheck.people.models import Concern, Household, Residence
 from visitcheck.people.service import MemberSpec
 from visitcheck.rules import service as flag_store
 from visitcheck.rules.models import ChecklistFlag
+from visitcheck.sharing.models import Alert
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 OTHER_PASSWORD = "other-team-password"
@@ -172,3 +174,31 @@ def submit_answers(api, household: str, answers: dict, *, template_version: int 
     result = api.push([op]).get_json()["results"][0]
     assert result["status"] == "applied", result
     return op["entity_id"]
+
+
+def alerted_households(app, shapes: list[tuple[int, int, int]]) -> None:
+    """One household of the lead's team per shape (unacknowledged recipients,
+    acknowledged recipients, hours ago the latest alert was raised), each alerted about
+    the team's concern: a group on the alerts page, addressed "N Alert Row"."""
+    with app.app_context():
+        lead = db.session.scalars(select(User).where(User.username == "lead")).one()
+        team = db.session.get(Team, lead.team_id)
+        concern = db.session.scalars(select(Concern).where(
+            Concern.team_id == lead.team_id)).first()
+        recipients = db.session.scalars(select(User).where(
+            User.team_id == lead.team_id, User.role != "team_lead").order_by(User.id)).all()
+        now = utcnow()
+        for number, (unacknowledged, acknowledged, hours_ago) in enumerate(shapes):
+            assert unacknowledged + acknowledged <= len(recipients)
+            household = people.create_household(
+                db.session, team=team, address=f"{number} Alert Row", keyring=keyring(),
+                members=[MemberSpec(f"Child {number}", Residence.LIVES_HERE, is_child=True)])
+            latest = now - timedelta(hours=hours_ago)
+            for index, user in enumerate(recipients[:unacknowledged + acknowledged]):
+                # The first recipient's alert is the latest; the others a day older.
+                raised = latest if index == 0 else latest - timedelta(days=1)
+                db.session.add(Alert(
+                    user_id=user.id, concern_id=concern.id, household_id=household.id,
+                    raised_at=raised,
+                    acknowledged_at=raised if index >= unacknowledged else None))
+        db.session.commit()

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.review_support import (
+    alerted_households,
     hold_household,
     link,
     person_id,
@@ -97,6 +98,19 @@ def test_review_pages_have_no_accessibility_violations(live_server, demo, scenar
                  "/review/alerts", f"/map/{scenario['household']}",
                  f"/visits/plan/{scenario['household']}"]:
         problems += _check(page, base + path)
+    assert problems == []
+
+
+def test_the_alerts_page_in_pages_has_no_accessibility_violations(app, live_server, demo,
+                                                                  scenario, page: Page):
+    alerted_households(app, [(1, 0, n) for n in range(25)])
+    page.context.add_init_script(path=str(AXE))
+    base = live_server.url
+    _sign_in(page, base, "lead", demo.PASSWORD)
+    problems = []
+    for path in ["/review/alerts", "/review/alerts?page=2"]:
+        problems += _check(page, base + path)
+        assert page.get_by_role("navigation", name="Pages").is_visible()
     assert problems == []
 
 

@@ -98,9 +98,11 @@ def decide(checklist_id):
 @login_required
 @role_required(Role.TEAM_LEAD)
 def alerts():
-    groups = sharing.team_alerts(db.session, lead=current_user, keyring=keyring())
-    db.session.commit()  # the audit event
-    return render_template("review/alerts.html", groups=groups)
+    # Anything but a positive number is the first page; past the last, the last.
+    shown = sharing.team_alerts(db.session, lead=current_user, keyring=keyring(),
+                                page=request.args.get("page", 1, type=int))
+    db.session.commit()  # the audit events
+    return render_template("review/alerts.html", page=shown)
 
 
 @map_bp.post("/<uuid:household_id>/escalate")

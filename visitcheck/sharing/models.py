@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
@@ -20,7 +20,9 @@ class Alert(Base):
     """
 
     __tablename__ = "alerts"
-    __table_args__ = (UniqueConstraint("user_id", "concern_id", "household_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "concern_id", "household_id"),
+                      # A group's alerts together (migration 0030).
+                      Index("ix_alerts_group", "concern_id", "household_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(UUIDString, unique=True, default=new_uuid)
@@ -38,3 +40,21 @@ class Alert(Base):
     user: Mapped[User] = relationship()
     concern: Mapped[Concern] = relationship()
     household: Mapped[Household] = relationship()
+
+
+class AlertGroupSummary(Base):
+    """One concern at one household on the lead's alerts page, counted: kept by triggers
+    on `alerts` (migration 0030), so every writer keeps it (raising, acknowledgements,
+    retention purges). Read by sharing/service.py to order and page the groups; never
+    written by the application."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (Index("ix_alert_groups_page", "team_id", text("unacknowledged DESC"),
+                            text("latest_raised_at DESC"), "concern_id", "household_id"),)
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))  # the household's team
+    concern_id: Mapped[int] = mapped_column(ForeignKey("concerns.id"), primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"), primary_key=True)
+    recipients: Mapped[int] = mapped_column(Integer)
+    unacknowledged: Mapped[int] = mapped_column(Integer)
+    latest_raised_at: Mapped[datetime] = mapped_column(UTCDateTime)

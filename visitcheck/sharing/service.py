@@ -12,11 +12,12 @@ Also here, in one place: who may see a concern's protected source.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import joinedload
 
 from ..audit import service as audit
@@ -29,7 +30,7 @@ from ..feed import service as changes
 from ..keys import Keyring, decrypt_fields
 from ..people import vocabulary
 from ..people.models import CaseloadAssignment, Concern, Household, HouseholdMember, Person
-from .models import Alert
+from .models import Alert, AlertGroupSummary
 
 # --- protected sources ----------------------------------------------------------
 
@@ -315,52 +316,118 @@ class AlertGroup:
         return sum(1 for r in self.recipients if r.acknowledged_at is None)
 
 
+def _group_of(alerts: list[Alert], *, keyring: Keyring) -> AlertGroup:
+    """One group, decrypted: its person's first name, its address and the basis."""
+    first = alerts[0]
+    concern = decrypt_fields(first.concern, keyring=keyring)
+    return AlertGroup(
+        person_name=_first_name(first.concern.person, keyring=keyring),
+        household_id=first.household.uuid,
+        household_address=decrypt_fields(first.household, keyring=keyring)["address"],
+        basis=basis_words(concern.get("basis", [])),
+        recipients=[Recipient(a.user.name, a.user.role, a.raised_at, a.acknowledged_at)
+                    for a in alerts],
+        concern_id=first.concern.uuid,
+        person_id=first.concern.person.uuid,
+    )
+
+
+def _alerts_with_what_they_show() -> Select[Alert]:
+    """Alerts with their concern, person, household and recipient: one query."""
+    return (select(Alert).options(joinedload(Alert.concern).joinedload(Concern.person),
+                                  joinedload(Alert.household), joinedload(Alert.user))
+            .order_by(Alert.concern_id, Alert.household_id, Alert.raised_at, Alert.id))
+
+
 def alert_groups(session: DbSession, *, team_id: int, keyring: Keyring,
                  household: Household | None = None) -> list[AlertGroup]:
     """Who has and has not acknowledged each alert, for a team (or one household).
-    Decrypts names and addresses: callers check that the viewer is the team's lead."""
+    Decrypts names and addresses: callers check that the viewer is the team's lead.
+    Every group, sorted by name in Python: for one household's few (the checklist
+    page); the team's are paged by the database (`team_alerts`)."""
     # With what each group shows (concern, person, household, recipient): one query
     # however many alerts the team has (tests/api/test_query_counts.py).
-    query = (select(Alert).options(joinedload(Alert.concern).joinedload(Concern.person),
-                                   joinedload(Alert.household), joinedload(Alert.user))
+    query = (_alerts_with_what_they_show()
              .join(Household, Household.id == Alert.household_id)
-             .where(Household.team_id == team_id)
-             .order_by(Alert.concern_id, Alert.household_id, Alert.raised_at, Alert.id))
+             .where(Household.team_id == team_id))
     if household is not None:
         query = query.where(Alert.household_id == household.id)
     groups: dict[tuple[int, int], list[Alert]] = {}
     for alert in session.scalars(query):
         groups.setdefault((alert.concern_id, alert.household_id), []).append(alert)
-    out = []
-    for alerts in groups.values():
-        first = alerts[0]
-        concern = decrypt_fields(first.concern, keyring=keyring)
-        out.append(AlertGroup(
-            person_name=_first_name(first.concern.person, keyring=keyring),
-            household_id=first.household.uuid,
-            household_address=decrypt_fields(first.household, keyring=keyring)["address"],
-            basis=basis_words(concern.get("basis", [])),
-            recipients=[Recipient(a.user.name, a.user.role, a.raised_at, a.acknowledged_at)
-                        for a in alerts],
-            concern_id=first.concern.uuid,
-            person_id=first.concern.person.uuid,
-        ))
+    out = [_group_of(alerts, keyring=keyring) for alerts in groups.values()]
     out.sort(key=lambda g: (-g.unacknowledged, g.person_name))
     return out
+
+
+ALERTS_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class AlertsPage:
+    groups: list[AlertGroup]
+    total: int  # groups in the team, on every page
+    page: int
+    pages: int
+
+
+def _team_groups(team_id: int) -> Select[int, int]:
+    """The team's groups (concern x household) in the page's order: those with
+    unacknowledged recipients first, most first, then the most recently raised, then by
+    ids so that every group has one place. Not by name: names are encrypted, so the
+    database cannot sort by them. Read from the summary the database keeps
+    (`alert_groups`, migration 0030) along an index in exactly this order, so a page
+    does not group the team's alerts."""
+    return (select(AlertGroupSummary.concern_id, AlertGroupSummary.household_id)
+            .where(AlertGroupSummary.team_id == team_id)
+            .order_by(AlertGroupSummary.unacknowledged.desc(),
+                      AlertGroupSummary.latest_raised_at.desc(),
+                      AlertGroupSummary.concern_id, AlertGroupSummary.household_id))
+
+
+def _alert_groups_page(session: DbSession, *, team_id: int, keyring: Keyring, page: int,
+                       per_page: int) -> AlertsPage:
+    """One page of the team's groups: counted, ordered and paged by the database, and
+    only the page's alerts read and decrypted. Three queries whatever the page or the
+    team's history (tests/api/test_query_counts.py).
+
+    The groups are rows of the summary the database keeps (`alert_groups`): the page is
+    a walk along an index in its order, the total a count of the team's entries in that
+    index. Not a window count with the page: SQLite then sorts every row of the team's
+    again (40 times slower at 5,000 groups, docs/performance.md)."""
+    total = session.scalar(select(func.count()).select_from(AlertGroupSummary).where(
+        AlertGroupSummary.team_id == team_id)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)  # past the last page: the last, as the queue does
+    rows = session.execute(_team_groups(team_id).limit(per_page).offset(
+        (page - 1) * per_page)).all() if total else []
+    keys = [(row.concern_id, row.household_id) for row in rows]
+    if not keys:
+        return AlertsPage(groups=[], total=total, page=page, pages=pages)
+    on_page: dict[tuple[int, int], list[Alert]] = {key: [] for key in keys}
+    for alert in session.scalars(_alerts_with_what_they_show().where(
+            tuple_(Alert.concern_id, Alert.household_id).in_(keys))):
+        on_page[alert.concern_id, alert.household_id].append(alert)
+    return AlertsPage(groups=[_group_of(on_page[key], keyring=keyring) for key in keys],
+                      total=total, page=page, pages=pages)
 
 
 class AlertsForbidden(Exception):
     """Only a team lead sees who has acknowledged their team's alerts."""
 
 
-def team_alerts(session: DbSession, *, lead: User, keyring: Keyring) -> list[AlertGroup]:
-    """The lead's view of every alert in their team: who has and has not acknowledged."""
+def team_alerts(session: DbSession, *, lead: User, keyring: Keyring, page: int = 1,
+                per_page: int = ALERTS_PER_PAGE) -> AlertsPage:
+    """The lead's view of their team's alerts, a page at a time: who has and has not
+    acknowledged. A page past the last shows the last, as the queue does."""
     require_role(lead, Role.TEAM_LEAD, error=AlertsForbidden)
-    groups = alert_groups(session, team_id=lead.team_id, keyring=keyring)
+    shown = _alert_groups_page(session, team_id=lead.team_id, keyring=keyring, page=page,
+                               per_page=per_page)
     audit.record(session, action="alerts.read", actor=lead,
-                 detail={"groups": len(groups)})
-    audit_alert_groups(session, groups=groups, viewer=lead)
-    return groups
+                 detail={"groups": len(shown.groups), "page": shown.page,
+                         "total": shown.total})
+    audit_alert_groups(session, groups=shown.groups, viewer=lead)
+    return shown
 
 
 def audit_alert_groups(session: DbSession, *, groups: list[AlertGroup], viewer: User) -> None:
