@@ -251,6 +251,31 @@ def _ranks_for(severity: str) -> list[Any]:
                                       for rank in range(ceiling + 1) for missing in (0, 1)])]
 
 
+def _flag_alone(filters: QueueFilters) -> bool:
+    """A stored flag is the only filter: its page is read off the flags' own index."""
+    return bool(filters.flag and filters.flag != OVERDUE_RULE and not (
+        filters.status or filters.severity or filters.practitioner or filters.household
+        or filters.date_from or filters.date_to))
+
+
+def _flagged_in_order(session: DbSession, *, lead: User, rule: str, leave_out: list[int],
+                      limit: int, offset: int) -> list[int]:
+    """A page of the team's reviewable checklists carrying a stored flag of `rule`, in
+    the urgency order, read off `ix_checklist_flags_queue_order` (team, rule, the
+    queue's order; each flag carries its checklist's place, migration 0029). Walking
+    the checklists' order and probing each one's flags instead costs as many probes as
+    there are checklists before the flag's first: 40,000 for a flag only approved
+    checklists carry (docs/performance.md). One row per checklist, however many
+    subjects the rule flagged."""
+    order = [ChecklistFlag.queue_rank, ChecklistFlag.submitted_at, ChecklistFlag.checklist_id]
+    return [row.checklist_id for row in session.execute(
+        select(*order).distinct()
+        .where(ChecklistFlag.team_id == lead.team_id, ChecklistFlag.rule == rule,
+               ChecklistFlag.queue_rank.is_not(None),
+               ChecklistFlag.checklist_id.not_in(leave_out or [-1]))
+        .order_by(*order).limit(limit).offset(offset))]
+
+
 def _flag_counts(session: DbSession, *, scope: list[Any], overdue: int
                  ) -> list[tuple[Flag, int]]:
     """How many checklists in scope carry each flag (one per checklist however many
@@ -374,7 +399,8 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
     # with their authors and households. In the urgency order the overdue ones that
     # match come first (most overdue first): they are known, so the page takes its share
     # of them here and the rest from the database, after skipping what they filled.
-    if filters.sort in SORTS and filters.sort != "urgency":
+    by_urgency = filters.sort not in SORTS or filters.sort == "urgency"
+    if not by_urgency:
         first: list[int] = []
         rest_where, skip = where, start
     else:
@@ -385,9 +411,14 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
         # the overdue ids, which would keep the database from probing the flags).
         rest_where = [*scope, *stored, Checklist.id.not_in(ahead_ids or [-1])]
         skip = max(0, start - len(ahead_ids))
-    page_ids = first + list(session.scalars(
-        select(Checklist.id).where(*rest_where).order_by(*_order(filters.sort))
-        .limit(per_page - len(first)).offset(skip)))
+    if by_urgency and _flag_alone(filters):
+        page_ids = first + _flagged_in_order(session, lead=lead, rule=filters.flag,
+                                             leave_out=ahead_ids,
+                                             limit=per_page - len(first), offset=skip)
+    else:
+        page_ids = first + list(session.scalars(
+            select(Checklist.id).where(*rest_where).order_by(*_order(filters.sort))
+            .limit(per_page - len(first)).offset(skip)))
     loaded = {c.id: c for c in session.scalars(
         select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
         .where(Checklist.id.in_(page_ids or [-1])))}
