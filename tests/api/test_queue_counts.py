@@ -287,11 +287,13 @@ def test_migration_0029_gives_the_stored_flags_their_checklists_order(app, demo)
         downgrade(revision="0027")
         upgrade()
         _assert_flags_carry_their_checklists_order()
-        # And the triggers are back: a decision and a new flag carry the order on.
-        checklist = db.session.scalars(select(Checklist).where(
-            Checklist.status == "submitted").order_by(Checklist.id)).first()
-        checklist.status = "approved"
-        _set_flags(checklist, FLAG_SETS[2])
+        # And the triggers are back: a decision moves a checklist's stored flags in
+        # the order, new flags take their checklist's place.
+        decided, flagged = db.session.scalars(select(Checklist).where(
+            Checklist.status == "submitted", Checklist.flag_rank < 3)
+            .order_by(Checklist.id).limit(2)).all()
+        decided.status = "approved"
+        _set_flags(flagged, FLAG_SETS[2])
         db.session.commit()
         _assert_flags_carry_their_checklists_order()
         _assert_queue_as_recomputed(LATER)
