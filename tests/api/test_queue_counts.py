@@ -137,7 +137,8 @@ FILTERS = [queue.QueueFilters(), queue.QueueFilters(flag="mappa-check"),
            queue.QueueFilters(flag="poc-contact"), queue.QueueFilters(flag="unseen-adult"),
            queue.QueueFilters(flag="mappa-check", status="submitted"),
            queue.QueueFilters(flag=queue.OVERDUE_RULE), queue.QueueFilters(severity="urgent"),
-           queue.QueueFilters(severity="review"), queue.QueueFilters(status="submitted"),
+           queue.QueueFilters(severity="review"), queue.QueueFilters(severity="action"),
+           queue.QueueFilters(status="submitted"),
            queue.QueueFilters(flag=queue.OVERDUE_RULE, severity="urgent"),
            queue.QueueFilters(flag="mappa-check", severity="action")]
 
