@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import Base, UTCDateTime, UUIDString, utcnow
 from ..keys import EncryptedFields
+
+# The rows a severity filter reads: every stored flag but `overdue-review`, which the
+# queue asks of the rule now (review/queue.py). Migration 0029 writes the same.
+NOT_OVERDUE_SQL = "rule <> 'overdue-review'"
 
 
 class ChecklistFlag(EncryptedFields, Base):
@@ -27,7 +31,14 @@ class ChecklistFlag(EncryptedFields, Base):
     __table_args__ = (Index("ix_checklist_flags_checklist_rule", "checklist_id", "rule",
                             "severity"),
                       Index("ix_checklist_flags_queue_order", "team_id", "rule",
-                            "queue_rank", "submitted_at", "checklist_id"))
+                            "queue_rank", "submitted_at", "checklist_id"),
+                      # A severity filter's page: the same, leading with the severity,
+                      # without the stored `overdue-review` rows the filter leaves out
+                      # (`rule` last only so that SQLite reads the index alone).
+                      Index("ix_checklist_flags_severity_order", "team_id", "severity",
+                            "queue_rank", "submitted_at", "checklist_id", "rule",
+                            postgresql_where=text(NOT_OVERDUE_SQL),
+                            sqlite_where=text(NOT_OVERDUE_SQL)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(UUIDString, unique=True)
