@@ -10,9 +10,14 @@ flag_rank and submitted_at), with no rows built and nothing decrypted. A ratio b
 1 is a page, built and decrypted, cheaper than that bare SQL alone.
 
     .venv/bin/python bench/review_queue.py [--checklists 100000] [--runs 5]
-        [--databases sqlite,postgresql]
+        [--databases sqlite,postgresql] [--keep DIR] [--explain]
 
 PostgreSQL: database `visitcheck_queue_bench` on 127.0.0.1, dropped afterwards.
+With `--keep DIR` the seeded databases are kept (SQLite's file, the master key and
+the instance in DIR; PostgreSQL's database as it is) and a later run with the same
+DIR reuses them, migrating them first: seeding 100,000 checklists takes minutes, and
+the code of two branches can be measured over the same rows. `--explain` prints
+PostgreSQL's plans (EXPLAIN ANALYZE, BUFFERS) of every query of the slow cases.
 """
 
 from __future__ import annotations
@@ -47,21 +52,38 @@ from visitcheck.setup_service import init_database  # noqa: E402
 PG_NAME = "visitcheck_queue_bench"
 
 
-def make_database(kind: str, workdir: Path) -> tuple[str, Callable[[], None]]:
+def make_database(kind: str, workdir: Path, *, keep: bool) -> tuple[str, Callable[[], None]]:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
     admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME}"))
-        conn.execute(text(f"CREATE DATABASE {PG_NAME}"))
+        there = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": PG_NAME})
+        if not (keep and there):
+            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME}"))
+            conn.execute(text(f"CREATE DATABASE {PG_NAME}"))
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_NAME}"
+    if keep:
+        admin.dispose()
+        return url, lambda: None
 
     def drop() -> None:
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
         admin.dispose()
 
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_NAME}", drop
+    return url, drop
+
+
+def master_key(workdir: Path) -> str:
+    """The key the kept rows were sealed under (a new one for a fresh workdir)."""
+    kept = workdir / "master.key"
+    if kept.exists():
+        return kept.read_text().strip()
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    kept.write_text(key)
+    return key
 
 
 def timed(call: Callable[[], object], runs: int) -> list[float]:
@@ -89,25 +111,58 @@ def queries(call: Callable[[], object]) -> int:
     return len(statements)
 
 
+def explain(call: Callable[[], object], *, slower_than_ms: float = 2.0) -> None:
+    """PostgreSQL's plan (EXPLAIN ANALYZE, BUFFERS) of each SELECT the call makes: one
+    line each, and the whole plan of those slower than `slower_than_ms`."""
+    statements: list[tuple[str, object]] = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        call()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+        db.session.rollback()
+    with db.engine.connect() as conn:
+        for statement, parameters in statements:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            plan = [line for (line,) in conn.exec_driver_sql(
+                "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)]
+            took = next((float(line.split()[2]) for line in plan
+                         if line.startswith("Execution Time")), 0.0)
+            print(f"    {took:7.2f} ms  {' '.join(statement.split())[:110]}")
+            if took >= slower_than_ms:
+                print("\n".join("              " + line for line in plan))
+        conn.rollback()
+
+
 def spread(ms: list[float]) -> str:
     return f"{statistics.median(ms):8.1f} ms [{min(ms):.1f}-{max(ms):.1f}]"
 
 
 def run(kind: str, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        url, drop = make_database(kind, workdir)
+        workdir = Path(args.keep or tmp) / kind
+        workdir.mkdir(parents=True, exist_ok=True)
+        url, drop = make_database(kind, workdir, keep=bool(args.keep))
         try:
-            key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
             app = create_app(Config(instance_path=workdir / "instance", database_url=url,
-                                    secret_key="bench-secret", master_key=key))  # noqa: S106
+                                    secret_key="bench-secret",  # noqa: S106
+                                    master_key=master_key(workdir)))
             with app.app_context():
                 init_database(db.session, keyring=keyring())
-                seed_demo(db.session, password="bench-password-1", keyring=keyring())  # noqa: S106
-                lead = db.session.scalars(select(User).where(User.username == "lead")).one()
                 began = time.perf_counter()
-                seed_checklists(db.session, team_id=lead.team_id, count=args.checklists,
-                                keyring=keyring())
+                if not db.session.scalar(select(User.id).where(User.username == "lead")):
+                    seed_demo(db.session, password="bench-password-1",  # noqa: S106
+                              keyring=keyring())
+                lead = db.session.scalars(select(User).where(User.username == "lead")).one()
+                if db.session.scalar(select(func.count()).select_from(Checklist)
+                                     ) < args.checklists:
+                    seed_checklists(db.session, team_id=lead.team_id,
+                                    count=args.checklists, keyring=keyring())
                 db.session.commit()
                 if kind == "postgresql":
                     # As autovacuum leaves a table that has settled: statistics, and a
@@ -144,13 +199,27 @@ def run(kind: str, args) -> None:
                 base = timed(bare(1), args.runs)
                 cases = {"first page": page(1), "page 200": page(200),
                          "flag filter (mappa-check)": page(1, flag="mappa-check"),
+                         # Its first match 40,000 checklists into the order (the urgent
+                         # flag is on approved ones, after every one awaiting).
+                         "flag filter (poc-contact)": page(1, flag="poc-contact"),
+                         "flag filter, page 200": page(200, flag="mappa-check"),
+                         # Urgent, as poc-contact, only on approved ones: the first
+                         # 40,000 checklists in the order carry none.
                          "severity filter (urgent)": page(1, severity="urgent"),
+                         "severity filter, page 200": page(200, severity="urgent"),
+                         "severity filter (action)": page(1, severity="action"),
                          "first page, 100 rows": page(1, per_page=100)}
                 print(f"  {'baseline: bare SQL of a page':34} {spread(base)}")
                 for name, call in cases.items():
                     ms = timed(call, args.runs)
                     print(f"  {name:34} {spread(ms)}  "
                           f"x{statistics.median(ms) / statistics.median(base):.1f} baseline")
+                if args.explain and kind == "postgresql":
+                    for name in ("page 200", "flag filter (mappa-check)",
+                                 "flag filter (poc-contact)", "severity filter (urgent)",
+                                 "severity filter, page 200"):
+                        print(f"  plans, {name}:")
+                        explain(cases[name])
                 for per_page in (25, 100):
                     print(f"  queries, {per_page} rows a page: page 1 "
                           f"{queries(page(1, per_page))}, page 3 {queries(page(3, per_page))}")
@@ -163,6 +232,10 @@ def main() -> None:
     parser.add_argument("--checklists", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--keep", metavar="DIR", default="",
+                        help="keep the seeded databases (and reuse those kept in DIR)")
+    parser.add_argument("--explain", action="store_true",
+                        help="print PostgreSQL's plans of the slow cases' queries")
     args = parser.parse_args()
     print(f"{platform.node()}: {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {args.runs} runs, median [min-max]")

@@ -134,15 +134,31 @@ def _shown(lead: User, filters: queue.QueueFilters, now: datetime, per_page: int
 
 
 FILTERS = [queue.QueueFilters(), queue.QueueFilters(flag="mappa-check"),
+           queue.QueueFilters(flag="poc-contact"), queue.QueueFilters(flag="unseen-adult"),
+           queue.QueueFilters(flag="mappa-check", status="submitted"),
            queue.QueueFilters(flag=queue.OVERDUE_RULE), queue.QueueFilters(severity="urgent"),
-           queue.QueueFilters(severity="review"), queue.QueueFilters(status="submitted"),
+           queue.QueueFilters(severity="review"), queue.QueueFilters(severity="action"),
+           queue.QueueFilters(status="submitted"),
            queue.QueueFilters(flag=queue.OVERDUE_RULE, severity="urgent"),
            queue.QueueFilters(flag="mappa-check", severity="action")]
+
+
+def _assert_flags_carry_their_checklists_order() -> None:
+    """Each stored flag carries its checklist's team and place in the queue's order
+    (migration 0029), whatever changed the checklist since the flag was stored."""
+    carried = db.session.execute(
+        select(ChecklistFlag.id, ChecklistFlag.team_id, ChecklistFlag.queue_rank,
+               ChecklistFlag.submitted_at, Checklist.team_id, Checklist.queue_rank,
+               Checklist.submitted_at)
+        .join(Checklist, Checklist.id == ChecklistFlag.checklist_id)).all()
+    assert carried, "the data has stored flags"
+    assert [row for row in carried if tuple(row[1:4]) != tuple(row[4:7])] == []
 
 
 def _assert_queue_as_recomputed(now: datetime) -> None:
     lead = _lead()
     assert _kept(lead.team_id) == _recounted(lead.team_id)
+    _assert_flags_carry_their_checklists_order()
     for filters in FILTERS:
         for per_page in (3, 25):
             assert _shown(lead, filters, now, per_page) == _expected_queue(lead, filters, now), \
@@ -259,3 +275,26 @@ def test_migration_0027_counts_the_checklists_a_database_already_holds(app, demo
         db.session.execute(delete(Checklist).where(Checklist.status == "approved"))
         db.session.commit()
         assert _kept(lead.team_id) == _recounted(lead.team_id)
+
+
+def test_migration_0029_gives_the_stored_flags_their_checklists_order(app, demo):
+    from flask_migrate import downgrade, upgrade
+
+    with app.app_context():
+        lead = _lead()
+        seed_checklists(db.session, team_id=lead.team_id, count=40, keyring=keyring())
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0027")
+        upgrade()
+        _assert_flags_carry_their_checklists_order()
+        # And the triggers are back: a decision moves a checklist's stored flags in
+        # the order, new flags take their checklist's place.
+        decided, flagged = db.session.scalars(select(Checklist).where(
+            Checklist.status == "submitted", Checklist.flag_rank < 3)
+            .order_by(Checklist.id).limit(2)).all()
+        decided.status = "approved"
+        _set_flags(flagged, FLAG_SETS[2])
+        db.session.commit()
+        _assert_flags_carry_their_checklists_order()
+        _assert_queue_as_recomputed(LATER)
