@@ -2,7 +2,7 @@
 household, kept by triggers on alerts, with an index in the page's order
 
 Revision ID: 0030
-Revises: 0027
+Revises: 0029
 Create Date: 2026-11-30 00:30:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0030'
-down_revision = '0027'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 

@@ -160,7 +160,7 @@ def test_migration_0030_counts_the_alerts_a_database_already_holds(app, demo, ap
         expected = _recounted()
         assert len(expected) >= 4
         db.session.remove()
-        downgrade(revision="0027")
+        downgrade(revision="0029")
         upgrade()
         assert _kept() == expected
         # And the triggers are back: a purge is counted.
