@@ -6,9 +6,9 @@
 //
 // What this file imports statically is what a start loads (the page preloads
 // exactly that, read from these imports by the server): the passphrase step and
-// what it needs. The caseload, the visit and the people screens come through
-// screens/later.js, loaded when first needed and warmed once the first screen
-// shows.
+// what it needs. The caseload, the visit and the people screens, the sync loop
+// (started after the unlock) and the export come through screens/later.js,
+// loaded when first needed and warmed once the first screen shows.
 
 import { onSyncState, syncState } from "./sync/status.js";
 import { isUnlocked, onLockChange } from "./vault.js";

@@ -225,6 +225,19 @@ def test_the_screens_a_start_does_not_need_are_not_preloaded(app):
     assert "screens/unlock.js" in preloaded
 
 
+def test_the_sync_loop_and_the_export_are_not_preloaded(app):
+    client = app.test_client()
+    preloaded = {url.split("/app/", 1)[1] for url in _preloaded(client)}
+
+    # Needed only once unlocked (the sync loop starts after the unlock; "Sync
+    # now" and "Export" show only then): loaded with import() (screens/later.js).
+    for name in ("sync.js", "sync/push.js", "sync/pull.js", "sync/queue.js",
+                 "sync/backoff.js", "caseload.js", "export.js"):
+        assert name not in preloaded, name
+    # What the status line and a start-up wipe need stays in the start.
+    assert {"sync/status.js", "outbox.js", "screens/signout.js"} <= preloaded
+
+
 def test_every_module_of_the_app_is_precached_so_it_works_offline(app):
     client = app.test_client()
     modules = {url.split("/app/", 1)[1] for url in _precached(client)

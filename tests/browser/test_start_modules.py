@@ -44,7 +44,8 @@ def test_an_offline_start_loads_the_passphrase_step_alone_and_a_visit_loads_afte
 
     assert {"main.js", "screens/boot.js", "screens/unlock.js", "vault.js"} <= started
     assert not started & {"screens/visit.js", "form.js", "screens/caseload.js",
-                          "screens/people.js", "people.js", "conflict.js"}
+                          "screens/people.js", "people.js", "conflict.js",
+                          "sync.js", "sync/push.js", "sync/pull.js", "export.js"}
 
     app.unlock(PASSPHRASE).expect_caseload()
     app.start_new_visit(0)
@@ -52,4 +53,4 @@ def test_an_offline_start_loads_the_passphrase_step_alone_and_a_visit_loads_afte
     loaded = set(page.evaluate("""() => performance.getEntriesByType("resource")
       .map((entry) => entry.name).filter((name) => name.includes("/app/"))
       .map((name) => name.split("/app/")[1])"""))
-    assert {"screens/visit.js", "form.js", "screens/caseload.js"} <= loaded
+    assert {"screens/visit.js", "form.js", "screens/caseload.js", "sync.js"} <= loaded

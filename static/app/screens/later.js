@@ -1,7 +1,8 @@
-// The screens a start does not need, loaded with import() when first needed:
-// the caseload (Today and the households), the visit form and the people
-// editors, with everything they import (form, rules, conflict, chronology,
-// follow-ups...). A start then fetches and compiles only the passphrase step's
+// What a start does not need, loaded with import() when first needed: the
+// caseload (Today and the households), the visit form and the people editors,
+// with everything they import (form, rules, conflict, chronology,
+// follow-ups...); the sync loop (push, pull, queue), which runs only once
+// unlocked; and the export to a file, which only an unlocked device offers. A start then fetches and compiles only the passphrase step's
 // modules, those main.js imports statically (the page preloads exactly those);
 // warm() loads the rest in idle time once the first screen shows, so opening a
 // visit does not wait for them. The service worker precaches every module, so
@@ -12,6 +13,8 @@ const LOADERS = {
   visit: () => import("./visit.js"),
   people: () => import("./people.js"),
   entities: () => import("../entities.js"),
+  sync: () => import("../sync.js"),
+  export: () => import("../export.js"),
 };
 
 const loading = new Map();
@@ -39,7 +42,7 @@ export function loaded(name) {
   return ready.get(name) ?? null;
 }
 
-/** Load every screen when the browser is idle (or within a second). */
+/** Load every module here when the browser is idle (or within a second). */
 export function warm() {
   const load = () => {
     for (const name of Object.keys(LOADERS)) later(name).catch((error) => console.error(error));
