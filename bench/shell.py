@@ -4,7 +4,11 @@
    app as a browser would (`Accept-Encoding: br, gzip` and plain), per file and
    in total. Baselines from the same run: the same files as written in the
    repository with no compression, and gzipped as they are written (how the
-   shell was measured before it was served compressed).
+   shell was measured before it was served compressed). Two totals, printed
+   apart: the *start* (what opening the app needs: /app, the files it names,
+   and every module main.js reaches by static imports, read here from the
+   served modules) and the *install* (the whole precache, which the service
+   worker fetches once per version so that everything works offline).
 2. Cold start: headless Chromium (Debian's, with the browser tests' launch
    arguments) on a profile where hv has signed in, set a passphrase and synced;
    the browser is started afresh for each run (cold: no process, no memory
@@ -45,6 +49,7 @@ import tempfile
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urljoin
 from urllib.request import Request, urlopen
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,10 +84,13 @@ TIMING_SCRIPT = """
 
 
 # Where a start's time goes, on the page's clock: the page answered, the last of the
-# app's modules answered, the modules run (DOMContentLoaded waits for them).
+# start's modules answered, the modules run (DOMContentLoaded waits for them). The
+# start's modules are those requested before DOMContentLoaded: the screens loaded
+# later (import() when first needed, or warmed once the first screen shows) are not.
 STEPS_SCRIPT = """() => {
   const navigation = performance.getEntriesByType("navigation")[0];
-  const modules = performance.getEntriesByType("resource").filter((e) => e.name.includes("/app/"));
+  const modules = performance.getEntriesByType("resource").filter((e) => e.name.includes("/app/")
+    && e.startTime < navigation.domContentLoadedEventStart);
   return { page: navigation.responseEnd, modules: Math.max(0, ...modules.map((e) => e.responseEnd)),
            run: navigation.domContentLoadedEventStart };
 }"""
@@ -135,6 +143,36 @@ def source_of(url: str, root: Path) -> bytes | None:
     return None
 
 
+# A static import in a served module (comments are cut, so none is commented out):
+# `import ... from "x"`, `export ... from "x"`, `import "x"`; not `import("x")`.
+STATIC_IMPORT = re.compile(
+    rb'^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|^\s*import\s*"([^"]+)"', re.M | re.S)
+
+
+def start_urls(base: str, files: list[str]) -> set[str]:
+    """What opening the app needs: /app, the static files the page names (the
+    iOS-only touch icon aside), and the modules main.js reaches statically."""
+    page, _ = fetch(f"{base}/app", None)
+    page = re.sub(rb'<link rel="apple-touch-icon"[^>]*>', b"", page)
+    named = {url.decode() for url in re.findall(rb'(?:src|href)="(/static/[^"]+)"', page)}
+    [main] = [url for url in files if url.endswith("/app/main.js")]
+    reached, waiting = set(), [main]
+    while waiting:
+        url = waiting.pop()
+        if url in reached:
+            continue
+        reached.add(url)
+        source, _ = fetch(base + url, None)
+        for match in STATIC_IMPORT.finditer(source):
+            specifier = (match.group(1) or match.group(2)).decode()
+            waiting.append(urljoin(url, specifier))
+    preloaded = {url.decode() for url in re.findall(rb'rel="modulepreload" href="([^"]+)"', page)}
+    missing = reached - preloaded - {main}
+    if missing:
+        print(f"  note: {len(missing)} start modules are not preloaded: {sorted(missing)}")
+    return {"/app"} | named | reached
+
+
 def measure_sizes(base: str, root: Path) -> dict:
     worker, _ = fetch(f"{base}/sw.js", None)
     files = json.loads(re.search(rb"const SHELL_FILES = (\[.*?\]);", worker).group(1))
@@ -150,29 +188,40 @@ def measure_sizes(base: str, root: Path) -> dict:
             "gzip": len(gzip_body), "gzip_coding": gz_coding,
             "written_gzip": len(gzip.compress(written, 9)),
         })
+    start = start_urls(base, files)
+    for row in rows:
+        row["start"] = row["url"] in start
     return {"files": rows}
 
 
 def print_sizes(sizes: dict) -> int:
     rows = sizes["files"]
     print(f"\nShell (the service worker's precache list): {len(rows)} files")
-    print(f"{'file':48} {'as written':>10} {'served':>8} {'br':>7} {'gzip':>7}")
+    print(f"{'file (* = needed by a start)':48} {'as written':>10} {'served':>8} {'br':>7} "
+          f"{'gzip':>7}")
     for row in rows:
         name = re.sub(r"/static/[0-9a-f]{12}/", "/static/<v>/", row["url"])
+        name = f"{'*' if row['start'] else ' '} {name}"
         print(f"{name:48} {row['written']:>10} {row['served']:>8} "
               f"{row['br']:>7} {row['gzip']:>7}")
     total = {key: sum(row[key] for row in rows)
              for key in ("written", "served", "br", "gzip", "written_gzip")}
     print(f"{'total':48} {total['written']:>10} {total['served']:>8} "
           f"{total['br']:>7} {total['gzip']:>7}")
-    print(f"\ncompressed shell (br): {total['br'] / 1024:.1f} KiB ({total['br']} bytes), "
-          f"gzip: {total['gzip'] / 1024:.1f} KiB; target < 50 KB")
+    start = [row for row in rows if row["start"]]
+    start_br = sum(row["br"] for row in start)
+    print(f"\nthe start (opening the app, {len(start)} files), compressed (br): "
+          f"{start_br / 1024:.1f} KiB ({start_br} bytes), gzip: "
+          f"{sum(row['gzip'] for row in start) / 1024:.1f} KiB; target < 50 KB")
+    print(f"the install (the whole precache, {len(rows)} files), compressed (br): "
+          f"{total['br'] / 1024:.1f} KiB ({total['br']} bytes), "
+          f"gzip: {total['gzip'] / 1024:.1f} KiB")
     print(f"ratio to the files as written, uncompressed: {total['br'] / total['written']:.3f} "
           f"(br), {total['gzip'] / total['written']:.3f} (gzip)")
     written_gzip = total["written_gzip"]
     print(f"ratio to the files as written, gzipped: {total['br'] / written_gzip:.3f} (br), "
           f"{total['gzip'] / written_gzip:.3f} (gzip)")
-    return total["br"]
+    return {"br": total["br"], "start_br": start_br}
 
 
 def prepare_profile(playwright, base: str, profile: Path) -> None:
@@ -272,7 +321,7 @@ def print_cold_starts(results: dict) -> float:
         print(f"  {label:34} offline {spread(offline)}   online {spread(online)}   "
               f"ratio {ratio:.2f}")
     print("  where the offline start to the passphrase step goes (medians, ms from the start):")
-    for key, label in (("page", "/app answered"), ("modules", "the last module answered"),
+    for key, label in (("page", "/app answered"), ("modules", "the last start module answered"),
                        ("run", "the modules run (DOMContentLoaded)"),
                        ("to_passphrase", "the passphrase step (the vault's meta, bootstrap)")):
         print(f"    {label:50} {statistics.median(r[key] for r in results['offline']):6.0f}")
@@ -340,7 +389,7 @@ def measure(root: Path, args) -> dict:
     process, base = start_server(workdir, root)
     figures: dict = {}
     try:
-        figures["br"] = print_sizes(measure_sizes(base, root))
+        figures.update(print_sizes(measure_sizes(base, root)))
         figures["to_passphrase"] = print_cold_starts(run_cold_starts(base, args.runs))
         if args.lighthouse:
             print()
@@ -372,7 +421,8 @@ def main() -> None:
     if args.compare:
         other = measure(args.compare.resolve(), args)
         print(f"\nthis checkout / {args.compare}:")
-        for key, label in (("br", "compressed shell size"),
+        for key, label in (("start_br", "the start's bytes (br)"),
+                           ("br", "the install's bytes, whole precache (br)"),
                            ("to_passphrase", "offline cold start to the passphrase step"),
                            ("lighthouse", "Lighthouse performance")):
             if key in figures and key in other:

@@ -3,15 +3,19 @@
 // visibility, register the service worker, and boot. Each screen lives in
 // screens/ and owns its own state; importing one has no side effects, so only
 // start() (called at the bottom of this file) does anything.
+//
+// What this file imports statically is what a start loads (the page preloads
+// exactly that, read from these imports by the server): the passphrase step and
+// what it needs. The caseload, the visit and the people screens, the sync loop
+// (started after the unlock) and the export come through screens/later.js,
+// loaded when first needed and warmed once the first screen shows.
 
 import { onSyncState, syncState } from "./sync/status.js";
 import { isUnlocked, onLockChange } from "./vault.js";
-import { onEntitiesChanged } from "./entities.js";
 import { registerServiceWorker, applyUpdate } from "./update.js";
 import { boot } from "./screens/boot.js";
-import { onSearch, onToCaseload, renderList } from "./screens/caseload.js";
+import { later, loaded, warm } from "./screens/later.js";
 import { connect } from "./screens/nav.js";
-import { showPeople } from "./screens/people.js";
 import { onExport, onRevoked, onSignOut, onSignOutSyncFirst, signOut } from "./screens/signout.js";
 import { onSyncNow, renderStatus } from "./screens/status.js";
 import { $, currentScreen, showScreen, syncIfOnline } from "./screens/ui.js";
@@ -19,30 +23,57 @@ import {
   lockNow, onChangePassphrase, onForgotPassphrase, onLocked, onSetPassphrase, onUnlock,
   showChangePassphrase, showSetPassphrase, showUnlock, stopIdleLock,
 } from "./screens/unlock.js";
-import {
-  closeVisit, onAppVisibility, onBackToList, onPeopleFromVisit, onSaveDraft, onSubmit, openExisting, openNew,
-  refreshOpenVisitFlags, saveOpenDraftQuietly, showVisit,
-} from "./screens/visit.js";
+
+// A screen loaded on first use. The visit and people screens change households
+// and people (entities.js): the open visit's flags and the sync follow those
+// changes, wired before either screen can make one.
+let entitiesFollowed = null;
+
+function screen(name) {
+  entitiesFollowed ??= later("entities").then(({ onEntitiesChanged }) => {
+    onEntitiesChanged(() => {
+      loaded("visit")?.refreshOpenVisitFlags();
+      syncIfOnline();
+    });
+  }, (error) => {
+    entitiesFollowed = null;
+    throw error;
+  });
+  return Promise.all([later(name), entitiesFollowed]).then(([module]) => module);
+}
+
+// nav's and the page's handlers for a screen loaded on first use: load it, then
+// call its own function with the same arguments.
+const use = (name, fn) => async (...args) => (await screen(name))[fn](...args);
+
+// No visit can be open, or need saving, before visit.js has loaded.
+const closeVisit = () => loaded("visit")?.closeVisit();
+const saveOpenDraftQuietly = async () => loaded("visit")?.saveOpenDraftQuietly();
+const refreshOpenVisitFlags = () => loaded("visit")?.refreshOpenVisitFlags();
+const renderList = use("caseload", "renderList");
 
 function wire() {
   connect({
-    showUnlock, showSetPassphrase, stopIdleLock, renderList, openNew, openExisting, showVisit, closeVisit,
-    saveOpenDraftQuietly, showPeople, onRevoked,
+    showUnlock, showSetPassphrase, stopIdleLock, renderList, closeVisit, saveOpenDraftQuietly, onRevoked,
+    openNew: use("visit", "openNew"),
+    openExisting: use("visit", "openExisting"),
+    showVisit: use("visit", "showVisit"),
+    showPeople: use("people", "showPeople"),
   });
 
   $("set-passphrase-form").addEventListener("submit", onSetPassphrase);
   $("unlock-form").addEventListener("submit", onUnlock);
-  $("checklist-form").addEventListener("submit", onSubmit);
-  $("save-draft").addEventListener("click", onSaveDraft);
-  $("back-to-list").addEventListener("click", onBackToList);
+  // A submit's default (the page sent to the server) is stopped now, not once
+  // the module has loaded.
+  const onSubmit = use("visit", "onSubmit");
+  $("checklist-form").addEventListener("submit", (event) => { event.preventDefault(); onSubmit(event); });
+  $("save-draft").addEventListener("click", use("visit", "onSaveDraft"));
+  $("back-to-list").addEventListener("click", use("visit", "onBackToList"));
   // The caseload, one tap from Today, found by name, address or child.
-  $("caseload-search").addEventListener("input", onSearch);
-  $("to-caseload").addEventListener("click", onToCaseload);
-  $("visit-people").addEventListener("click", onPeopleFromVisit);
-  onEntitiesChanged(() => {
-    refreshOpenVisitFlags();
-    syncIfOnline();
-  });
+  $("caseload-search").addEventListener("input", use("caseload", "onSearch"));
+  const onToCaseload = use("caseload", "onToCaseload");
+  $("to-caseload").addEventListener("click", (event) => { event.preventDefault(); onToCaseload(event); });
+  $("visit-people").addEventListener("click", use("visit", "onPeopleFromVisit"));
   $("lock").addEventListener("click", () => lockNow());
   $("sign-out").addEventListener("click", onSignOut);
   $("signout-anyway").addEventListener("click", signOut);
@@ -82,7 +113,7 @@ function wire() {
     if (!unlocked) onLocked();
   });
   // Leaving the app (switching task on the tablet) saves an open draft.
-  document.addEventListener("visibilitychange", onAppVisibility);
+  document.addEventListener("visibilitychange", () => loaded("visit")?.onAppVisibility());
   window.addEventListener("pagehide", () => { saveOpenDraftQuietly(); });
 }
 
@@ -90,7 +121,8 @@ function wire() {
 export function start() {
   wire();
   registerServiceWorker({ onUpdateReady: () => { $("update-now").hidden = false; } });
-  boot();
+  // The other screens load while the first one waits for the user.
+  boot().finally(warm);
 }
 
 start();

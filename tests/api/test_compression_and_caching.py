@@ -179,28 +179,84 @@ def test_the_shell_page_points_at_the_precached_versioned_files(app):
     assert not [url for url in precached if url.endswith(".png")], "install icons stay online"
 
 
-def test_the_shell_page_preloads_every_module_of_the_app(app):
-    client = app.test_client()
+# What a module imports statically (import ... from, export ... from, a bare import),
+# read independently of the server's own parse; `import(...)` loads on demand.
+_STATIC_IMPORT = re.compile(
+    r'^\s*(?:import|export)\b[^;]*?\bfrom\s*"([^"]+)"|^\s*import\s*"([^"]+)"', re.M | re.S)
+
+
+def _statically_reachable(entry: str) -> set[str]:
+    app_dir = (resource_dir("static") / "app").resolve()
+    reached: set[str] = set()
+    waiting = [entry]
+    while waiting:
+        name = waiting.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        path = app_dir / name
+        for match in _STATIC_IMPORT.finditer(path.read_text(encoding="utf-8")):
+            target = (path.parent / (match.group(1) or match.group(2))).resolve()
+            waiting.append(target.relative_to(app_dir).as_posix())
+    return reached
+
+
+def _preloaded(client) -> list[str]:
     html = client.get("/app").get_data(as_text=True)
-
-    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
-
-    modules = [url for url in _precached(client) if url.endswith(".js")]
-    assert sorted(preloaded) == sorted(modules)
-    # Every module, those in the app's subfolders (screens/) too.
-    assert len(modules) == len(list((resource_dir("static") / "app").rglob("*.js")))
+    return re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
 
 
-def test_the_screen_modules_are_precached_preloaded_and_served_with_comments_cut(app):
+def test_the_shell_page_preloads_every_module_the_start_imports_statically(app):
     client = app.test_client()
-    html = client.get("/app").get_data(as_text=True)
-    preloaded = set(re.findall(r'<link rel="modulepreload" href="([^"]+)">', html))
+    preloaded = {url.split("/app/", 1)[1] for url in _preloaded(client)}
+
+    assert preloaded == _statically_reachable("main.js")
+
+
+def test_the_screens_a_start_does_not_need_are_not_preloaded(app):
+    client = app.test_client()
+    preloaded = {url.split("/app/", 1)[1] for url in _preloaded(client)}
+
+    # Loaded with import() when first needed (screens/later.js), warmed after the
+    # passphrase step: the visit form, the people editors, the caseload.
+    for name in ("screens/visit.js", "form.js", "people.js", "screens/caseload.js",
+                 "conflict.js", "chronology.js", "followup.js"):
+        assert name not in preloaded, name
+    assert "screens/unlock.js" in preloaded
+
+
+def test_the_sync_loop_and_the_export_are_not_preloaded(app):
+    client = app.test_client()
+    preloaded = {url.split("/app/", 1)[1] for url in _preloaded(client)}
+
+    # Needed only once unlocked (the sync loop starts after the unlock; "Sync
+    # now" and "Export" show only then): loaded with import() (screens/later.js).
+    for name in ("sync.js", "sync/push.js", "sync/pull.js", "sync/queue.js",
+                 "sync/backoff.js", "caseload.js", "export.js"):
+        assert name not in preloaded, name
+    # What the status line and a start-up wipe need stays in the start.
+    assert {"sync/status.js", "outbox.js", "screens/signout.js"} <= preloaded
+
+
+def test_every_module_of_the_app_is_precached_so_it_works_offline(app):
+    client = app.test_client()
+    modules = {url.split("/app/", 1)[1] for url in _precached(client)
+               if url.endswith(".js") and "/app/" in url}
+
+    app_dir = resource_dir("static") / "app"
+    assert modules == {path.relative_to(app_dir).as_posix() for path in app_dir.rglob("*.js")}
+    assert set(_preloaded(client)) < {url for url in _precached(client) if url.endswith(".js")}
+
+
+def test_the_screen_modules_are_precached_and_served_with_comments_cut(app):
+    client = app.test_client()
+    precached = set(_precached(client))
     screens = sorted((resource_dir("static") / "app" / "screens").glob("*.js"))
     assert screens
 
     for path in screens:
         url = _versioned(client, f"app/screens/{path.name}")
-        assert url in preloaded, url
+        assert url in precached, url
         response = client.get(url, headers={"Accept-Encoding": "gzip"})
         assert response.status_code == 200, url
         assert response.headers["Cache-Control"] == IMMUTABLE, url

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .imports import start_modules
+
 SHELL_PAGES = ["/app", "/offline"]
 # site.css is for the server's pages (online only); the shell and its offline page
 # use app.css. The PNG icons are for installing (the manifest names them, and the
@@ -34,8 +36,13 @@ VERSION_PATTERN = re.compile(r"^[0-9a-f]{12}$")
 @dataclass(frozen=True)
 class Shell:
     version: str
-    # Paths below /static/ of the files the service worker precaches.
+    # Paths below /static/ of the files the service worker precaches: all of them,
+    # so the whole app works offline.
     static_paths: tuple[str, ...]
+    # Paths below /static/ of the modules a start needs: main.js and what it
+    # imports statically (imports.py). The rest is loaded with import() when first
+    # needed (static/app/screens/later.js).
+    start_paths: tuple[str, ...] = ()
 
     @property
     def files(self) -> list[str]:
@@ -43,10 +50,10 @@ class Shell:
         return SHELL_PAGES + [self.asset_url(path) for path in self.static_paths]
 
     def module_urls(self) -> list[str]:
-        """The app's modules, for the page to fetch all at once (modulepreload) rather
-        than discover them import by import."""
-        return [self.asset_url(path) for path in self.static_paths
-                if path.startswith("app/") and path.endswith(".js")]
+        """The start's modules, for the page to fetch all at once (modulepreload)
+        rather than discover them import by import; only those, so a start fetches
+        and compiles no module it does not run."""
+        return [self.asset_url(path) for path in self.start_paths]
 
     def asset_url(self, path: str) -> str:
         """The URL of a static file: under this version, so it may be cached for good."""
@@ -98,7 +105,10 @@ def build_shell(*, static_dir: Path, template_dir: Path, worker: Path) -> Shell:
     )
     version = _version(stamp)
     relative = [p.relative_to(static_dir).as_posix() for p in static_files]
-    return Shell(version=version, static_paths=tuple(relative))
+    app_dir = static_dir / "app"
+    start = (tuple(f"app/{name}" for name in start_modules(str(app_dir), version))
+             if (app_dir / "main.js").is_file() else ())
+    return Shell(version=version, static_paths=tuple(relative), start_paths=start)
 
 
 @lru_cache(maxsize=8)

@@ -7,11 +7,10 @@
 import { fetchBootstrap, ApiError } from "../api.js";
 import { vaultInfo, wipeVault, isUnlocked } from "../vault.js";
 import { currentBootstrap, clearSession } from "../session.js";
-import { syncNow, stopSync } from "../sync.js";
 import { syncState } from "../sync/status.js";
 import { loadOutbox } from "../outbox.js";
-import { buildExport, downloadFile } from "../export.js";
 import { el } from "../dom.js";
+import { later, loaded } from "./later.js";
 import { nav } from "./nav.js";
 import { $, showMessage } from "./ui.js";
 
@@ -42,7 +41,7 @@ export function clearPersonalDom() {
 export async function onRevoked({ mode = "lost", unsent = 0 } = {}) {
   leaving = true;
   nav.closeVisit();
-  stopSync();
+  loaded("sync")?.stopSync(); // not loaded: never started
   await wipeVault();
   clearSession();
   clearPersonalDom();
@@ -88,6 +87,7 @@ export async function onSignOutSyncFirst() {
   buttonNode.disabled = true;
   text.textContent = "Syncing…";
   try {
+    const { syncNow } = await later("sync");
     await syncNow("sign-out");
   } finally {
     buttonNode.disabled = false;
@@ -113,6 +113,7 @@ export async function onExport() {
       return;
     }
     const info = await vaultInfo();
+    const { buildExport, downloadFile } = await later("export");
     const file = await buildExport({
       ops, deviceId: info.deviceId, userId: info.userId, sealingKey: currentBootstrap()?.sealing_key,
     });
@@ -130,7 +131,7 @@ export async function signOut() {
   leaving = true;
   $("signout-confirm").hidden = true;
   nav.closeVisit();
-  stopSync();
+  loaded("sync")?.stopSync(); // not loaded: never started
   nav.stopIdleLock();
   clearPersonalDom();
   // The vault goes first: this device may be offline.

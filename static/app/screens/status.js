@@ -3,8 +3,8 @@
 // server said this device's session is signed out (boot.js sets it).
 
 import { isUnlocked } from "../vault.js";
-import { syncNow } from "../sync.js";
 import { syncState } from "../sync/status.js";
+import { later } from "./later.js";
 import { $, timeOf } from "./ui.js";
 
 let signedOutOnServer = false;
@@ -17,6 +17,7 @@ export function setSignedOutOnServer(value) {
 // Sync now says what it did, next to the button (aria-live), offline too.
 export async function onSyncNow() {
   const note = $("sync-note");
+  const syncNow = (reason) => later("sync").then((sync) => sync.syncNow(reason));
   const count = () => (syncState().waitingItems || []).reduce((n, i) => n + i.count, 0) || syncState().waiting || 0;
   const before = count();
   if (!navigator.onLine) {

@@ -4,7 +4,7 @@
 // Making nodes and buttons: ../dom.js.
 
 import { isUnlocked } from "../vault.js";
-import { syncNow } from "../sync.js";
+import { later } from "./later.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -72,5 +72,5 @@ export function dateTimeOf(iso) {
 /** After something was queued: send it now if there is a connection (else the sync loop will). */
 export function syncIfOnline() {
   if (!navigator.onLine) return;
-  syncNow("save");
+  later("sync").then(({ syncNow }) => syncNow("save"), (error) => console.error(error));
 }

@@ -8,11 +8,11 @@ import {
   changePassphrase, OfflineStorageUnavailable,
 } from "../vault.js";
 import { currentBootstrap, loadStoredBootstrap, saveBootstrap, clearSession, refreshSession } from "../session.js";
-import { startSync, stopSync } from "../sync.js";
 import { refreshCounts } from "../sync/status.js";
 import { countOutbox } from "../outbox.js";
 import { startIdleLock } from "../idle.js";
 import { boot, requestPersistentStorage } from "./boot.js";
+import { later, loaded } from "./later.js";
 import { nav } from "./nav.js";
 import { clearPersonalDom, isLeaving } from "./signout.js";
 import { renderStorage } from "./status.js";
@@ -183,7 +183,20 @@ async function afterUnlock() {
   });
   await nav.renderList();
   requestPersistentStorage().then(renderStorage);
-  startSync({ onRevoked: nav.onRevoked });
+  startSyncLoop();
+}
+
+// The sync loop is not part of a start (screens/later.js): it is usually warm by
+// the time the unlock ends. Locked again while it loaded: it does not start.
+function startSyncLoop() {
+  later("sync").then(({ startSync }) => {
+    if (isUnlocked()) startSync({ onRevoked: nav.onRevoked });
+  }, (error) => console.error(error));
+}
+
+// Not loaded yet: never started, nothing to stop.
+function stopSync() {
+  loaded("sync")?.stopSync();
 }
 
 // ---- lock -----------------------------------------------------------------------------------

@@ -1,0 +1,56 @@
+"""An offline start loads only the passphrase step's modules; the caseload, the
+visit form and the people editors load afterwards, from the service worker's
+precache (docs/performance.md, "Fourth pass")."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from .pages import PASSPHRASE, TabletApp
+
+pytestmark = pytest.mark.browser
+
+# Runs before the page's scripts: the app modules requested by the time the
+# passphrase step shows (the unlock screen no longer hidden).
+RECORD_START = """
+(() => {
+  const modules = () => performance.getEntriesByType("resource")
+    .map((entry) => entry.name).filter((name) => name.includes("/app/"))
+    .map((name) => name.split("/app/")[1]);
+  new MutationObserver((_, observer) => {
+    const unlock = document.getElementById("screen-unlock");
+    if (unlock && !unlock.hidden) {
+      window.__startModules = modules();
+      observer.disconnect();
+    }
+  }).observe(document, { subtree: true, childList: true, attributes: true,
+                         attributeFilter: ["hidden"] });
+})();
+"""
+
+
+def test_an_offline_start_loads_the_passphrase_step_alone_and_a_visit_loads_after(
+    live_server, demo, page
+):
+    app = TabletApp(page, live_server.url)
+    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
+    app.wait_for_service_worker().wait_for_households()
+    page.context.add_init_script(RECORD_START)
+
+    app.go_offline().reload()
+    expect(page.locator("#unlock-passphrase")).to_be_visible()
+    started = set(page.evaluate("() => window.__startModules"))
+
+    assert {"main.js", "screens/boot.js", "screens/unlock.js", "vault.js"} <= started
+    assert not started & {"screens/visit.js", "form.js", "screens/caseload.js",
+                          "screens/people.js", "people.js", "conflict.js",
+                          "sync.js", "sync/push.js", "sync/pull.js", "export.js"}
+
+    app.unlock(PASSPHRASE).expect_caseload()
+    app.start_new_visit(0)
+    expect(page.locator("#checklist-body fieldset").first).to_be_visible()
+    loaded = set(page.evaluate("""() => performance.getEntriesByType("resource")
+      .map((entry) => entry.name).filter((name) => name.includes("/app/"))
+      .map((name) => name.split("/app/")[1])"""))
+    assert {"screens/visit.js", "form.js", "screens/caseload.js", "sync.js"} <= loaded
