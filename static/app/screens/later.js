@@ -2,8 +2,9 @@
 // caseload (Today and the households), the visit form and the people editors,
 // with everything they import (form, rules, conflict, chronology,
 // follow-ups...); the sync loop (push, pull, queue), which runs only once
-// unlocked; and the export to a file, which only an unlocked device offers. A start then fetches and compiles only the passphrase step's
-// modules, those main.js imports statically (the page preloads exactly those);
+// unlocked; and the export to a file, which only an unlocked device offers.
+// A start then fetches and compiles only the passphrase step's modules, those
+// main.js imports statically (the page preloads exactly those);
 // warm() loads the rest in idle time once the first screen shows, so opening a
 // visit does not wait for them. The service worker precaches every module, so
 // they load offline all the same.
