@@ -10,9 +10,11 @@ flag_rank and submitted_at), with no rows built and nothing decrypted. A ratio b
 1 is a page, built and decrypted, cheaper than that bare SQL alone.
 
     .venv/bin/python bench/review_queue.py [--checklists 100000] [--runs 5]
-        [--databases sqlite,postgresql] [--keep DIR] [--explain]
+        [--databases sqlite,postgresql] [--keep DIR] [--explain] [--no-vacuum]
+        [--pg-database NAME]
 
-PostgreSQL: database `visitcheck_queue_bench` on 127.0.0.1, dropped afterwards.
+PostgreSQL: database `visitcheck_queue_bench` on 127.0.0.1 (or --pg-database), dropped
+afterwards, `VACUUM ANALYZE`d after seeding unless --no-vacuum.
 With `--keep DIR` the seeded databases are kept (SQLite's file, the master key and
 the instance in DIR; PostgreSQL's database as it is) and a later run with the same
 DIR reuses them, migrating them first: seeding 100,000 checklists takes minutes, and
@@ -50,27 +52,32 @@ from visitcheck.review.decisions import REVIEWABLE  # noqa: E402
 from visitcheck.setup_service import init_database  # noqa: E402
 
 PG_NAME = "visitcheck_queue_bench"
+# What --databases accepts. "postgres" once ran PostgreSQL without the VACUUM ANALYZE
+# below (it checked for "postgresql" only): a run of 30 November measured a database
+# with no statistics (docs/performance.md).
+DATABASES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
 
 
-def make_database(kind: str, workdir: Path, *, keep: bool) -> tuple[str, Callable[[], None]]:
+def make_database(kind: str, workdir: Path, *, keep: bool,
+                  name: str = PG_NAME) -> tuple[str, Callable[[], None]]:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.sqlite3'}", lambda: None
     admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
                           isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         there = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                            {"name": PG_NAME})
+                            {"name": name})
         if not (keep and there):
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME}"))
-            conn.execute(text(f"CREATE DATABASE {PG_NAME}"))
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_NAME}"
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     if keep:
         admin.dispose()
         return url, lambda: None
 
     def drop() -> None:
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
     return url, drop
@@ -139,6 +146,21 @@ def explain(call: Callable[[], object], *, slower_than_ms: float = 2.0) -> None:
         conn.rollback()
 
 
+def table_state() -> str:
+    """Whether PostgreSQL has statistics and a visibility map for the queue's tables:
+    without them its plans for a deep page and for 100 rows are other plans
+    (docs/performance.md, 30 November)."""
+    out = []
+    for name, pages, visible, analyzed in db.session.execute(text(
+            "SELECT c.relname, c.relpages, c.relallvisible,"
+            " coalesce(s.last_analyze, s.last_autoanalyze) IS NOT NULL"
+            " FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid"
+            " WHERE c.relname IN ('checklists', 'checklist_flags') ORDER BY 1")):
+        out.append(f"{name}: {'analyzed' if analyzed else 'never analyzed'}, "
+                   f"{visible} of {pages} pages all-visible")
+    return "; ".join(out)
+
+
 def spread(ms: list[float]) -> str:
     return f"{statistics.median(ms):8.1f} ms [{min(ms):.1f}-{max(ms):.1f}]"
 
@@ -147,7 +169,7 @@ def run(kind: str, args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep or tmp) / kind
         workdir.mkdir(parents=True, exist_ok=True)
-        url, drop = make_database(kind, workdir, keep=bool(args.keep))
+        url, drop = make_database(kind, workdir, keep=bool(args.keep), name=args.pg_database)
         try:
             app = create_app(Config(instance_path=workdir / "instance", database_url=url,
                                     secret_key="bench-secret",  # noqa: S106
@@ -164,9 +186,11 @@ def run(kind: str, args) -> None:
                     seed_checklists(db.session, team_id=lead.team_id,
                                     count=args.checklists, keyring=keyring())
                 db.session.commit()
-                if kind == "postgresql":
+                if kind == "postgresql" and not args.no_vacuum:
                     # As autovacuum leaves a table that has settled: statistics, and a
-                    # visibility map so that index-only scans stay index-only.
+                    # visibility map so that index-only scans stay index-only. This
+                    # machine's PostgreSQL runs with autovacuum off (its CI settings),
+                    # so without it the planner has no statistics at all.
                     with db.engine.connect().execution_options(
                             isolation_level="AUTOCOMMIT") as conn:
                         conn.execute(text("VACUUM ANALYZE"))
@@ -174,6 +198,9 @@ def run(kind: str, args) -> None:
                 lead = db.session.scalars(select(User).where(User.username == "lead")).one()
                 total = db.session.scalar(select(func.count()).select_from(Checklist))
                 print(f"\n{kind}: {total} checklists in the team (seeded in {seeded:.0f} s)")
+                if kind == "postgresql":
+                    print(f"  {table_state()}")
+                    db.session.rollback()
 
                 def page(number: int, per_page: int = 25, **filters):
                     def call():
@@ -215,7 +242,7 @@ def run(kind: str, args) -> None:
                     print(f"  {name:34} {spread(ms)}  "
                           f"x{statistics.median(ms) / statistics.median(base):.1f} baseline")
                 if args.explain and kind == "postgresql":
-                    for name in ("page 200", "flag filter (mappa-check)",
+                    for name in ("page 200", "first page, 100 rows", "flag filter (mappa-check)",
                                  "flag filter (poc-contact)", "severity filter (urgent)",
                                  "severity filter, page 200"):
                         print(f"  plans, {name}:")
@@ -236,11 +263,19 @@ def main() -> None:
                         help="keep the seeded databases (and reuse those kept in DIR)")
     parser.add_argument("--explain", action="store_true",
                         help="print PostgreSQL's plans of the slow cases' queries")
+    parser.add_argument("--pg-database", default=PG_NAME, metavar="NAME",
+                        help=f"PostgreSQL's database (default {PG_NAME})")
+    parser.add_argument("--no-vacuum", action="store_true",
+                        help="leave PostgreSQL's tables as the bulk inserts left them: no "
+                             "statistics, no visibility map (autovacuum is off here)")
     args = parser.parse_args()
+    unknown = [k for k in args.databases.split(",") if k not in DATABASES]
+    if unknown:
+        parser.error(f"--databases: not one of {', '.join(DATABASES)}: {', '.join(unknown)}")
     print(f"{platform.node()}: {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {args.runs} runs, median [min-max]")
     for kind in args.databases.split(","):
-        run(kind, args)
+        run(DATABASES[kind], args)
 
 
 if __name__ == "__main__":
