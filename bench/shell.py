@@ -19,12 +19,19 @@
    - "New visit" to the checklist rendered.
    The baseline is the same cold start online (the page and the bootstrap from
    the server). Medians of several runs, with the spread.
-3. Optionally (`--lighthouse`), Lighthouse's mobile performance score for /app
+3. Optionally (`--floor`), the browser's own floor for such a start on this
+   machine, in the same run: the same Chromium opens, offline, a page of a few
+   lines served by a service worker with the app's static routes (the page and
+   one module from its cache, the worker not started), and the same page whose
+   module first opens an IndexedDB database and reads one key. No app can start
+   sooner than the first of these on the machine it runs on.
+4. Optionally (`--lighthouse`), Lighthouse's mobile performance score for /app
    (signed in, so it shows the passphrase step), installed from npm into
    .venv/lighthouse when missing.
 
     .venv/bin/python bench/shell.py                 # sizes and 5 cold starts
     .venv/bin/python bench/shell.py --runs 9 --lighthouse
+    .venv/bin/python bench/shell.py --runs 7 --floor --compare /work/main
     git archive "$(git merge-base main HEAD)" | tar -x -C /tmp/before && \
       .venv/bin/python bench/shell.py --lighthouse --compare /tmp/before
 
@@ -330,6 +337,123 @@ def print_cold_starts(results: dict) -> float:
     return statistics.median(r["to_passphrase"] for r in results["offline"])
 
 
+# The floor: a page with a loading line and a hidden "unlock" screen, one module
+# that shows the screen (after opening IndexedDB and reading one key, on the
+# second page), and a worker whose static routes answer both from its cache.
+FLOOR_FILES = {
+    "page.html": """<!doctype html><html lang="en-GB"><head><meta charset="utf-8">
+<title>floor</title><script type="module" src="/start.js"></script></head>
+<body><p id="screen-loading">Starting</p>
+<section id="screen-unlock" hidden>
+<label>Passphrase <input id="p" type="password"></label></section>
+</body></html>""",
+    "start.js": """async function readOneKey() {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open("floor", 1);
+    request.onupgradeneeded = () => request.result.createObjectStore("meta");
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  await new Promise((resolve) => {
+    const tx = db.transaction("meta");
+    tx.objectStore("meta").get("vault");
+    tx.oncomplete = resolve;
+  });
+}
+if (document.body.dataset.idb) await readOneKey();
+document.getElementById("screen-loading").hidden = true;
+document.getElementById("screen-unlock").hidden = false;
+document.getElementById("p").focus();
+""",
+    "sw.js": """const CACHE = "floor";
+self.addEventListener("install", (event) => {
+  if (event.addRoutes) {
+    event.addRoutes([{ condition: { urlPattern: { pathname: "/*" }, requestMethod: "GET" },
+                       source: { cacheName: CACHE } }]);
+  }
+  event.waitUntil(caches.open(CACHE)
+    .then((cache) => cache.addAll(["/page.html", "/idb.html", "/start.js"])));
+});
+self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener("fetch", (event) => {
+  event.respondWith(caches.match(event.request).then((cached) => cached || fetch(event.request)));
+});
+""",
+    "register.html": """<!doctype html><title>register</title>
+<script type="module" src="/register.js"></script>""",
+    "register.js": """await navigator.serviceWorker.register("/sw.js");
+await navigator.serviceWorker.ready;
+document.title = "ready";
+""",
+}
+
+
+def measure_floor(runs: int) -> dict:
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    site = Path(tempfile.mkdtemp(prefix="shell-floor-"))
+    for name, text in FLOOR_FILES.items():
+        (site / name).write_text(text)
+    idb_page = FLOOR_FILES["page.html"].replace("<body>", '<body data-idb="1">')
+    (site / "idb.html").write_text(idb_page)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    profile = Path(tempfile.mkdtemp(prefix="shell-floor-profile-"))
+    results: dict[str, list[float]] = {"page.html": [], "idb.html": []}
+
+    def browser(playwright, offline: bool):
+        return playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1024, "height": 768}, locale="en-GB",
+            service_workers="allow", offline=offline)
+
+    try:
+        with sync_playwright() as playwright:
+            context = browser(playwright, offline=False)
+            page = context.pages[0] if context.pages else context.new_page()
+            page.goto(f"{base}/register.html")
+            wait_until(page, "document.title === 'ready'")
+            page.goto(f"{base}/idb.html")  # creates the database once, as the app's exists
+            wait_until(page, "navigator.serviceWorker.controller !== null")
+            context.close()
+            for _ in range(runs):
+                for name, times in results.items():
+                    context = browser(playwright, offline=True)
+                    try:
+                        context.add_init_script(TIMING_SCRIPT)
+                        page = context.pages[0] if context.pages else context.new_page()
+                        page.goto(f"{base}/{name}")
+                        times.append(wait_until(page, "window.__shellBench.unlock"))
+                        assert page.evaluate("() => navigator.serviceWorker.controller !== null")
+                    finally:
+                        context.close()
+    finally:
+        server.shutdown()
+        shutil.rmtree(site, ignore_errors=True)
+        shutil.rmtree(profile, ignore_errors=True)
+    return results
+
+
+def print_floor(results: dict) -> dict:
+    print(f"\nThe floor on this machine: a page of a few lines through a service worker, "
+          f"offline, {len(results['page.html'])} runs (median [min–max]):")
+    print(f"  {'its screen shown':42} {spread(results['page.html'])}")
+    print(f"  {'the same after opening IndexedDB, one read':42} {spread(results['idb.html'])}")
+    return {"floor": statistics.median(results["page.html"]),
+            "floor_idb": statistics.median(results["idb.html"])}
+
+
 def session_cookie(base: str) -> str:
     """A signed-in hv's cookies, so Lighthouse sees the app as hv does."""
     import http.cookiejar
@@ -408,6 +532,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="cold starts of each kind")
     parser.add_argument("--lighthouse", action="store_true", help="also run Lighthouse")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure the browser's floor: a page of a few lines "
+                             "through a service worker, offline")
     parser.add_argument("--lighthouse-runs", type=int, default=3)
     parser.add_argument("--compare", type=Path, metavar="DIR",
                         help="also measure another checkout (e.g. the branch point, unpacked "
@@ -417,9 +544,14 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {platform.system()} {platform.release()}, "
           f"load average {os.getloadavg()[0]:.1f}")
+    # The floor before and after the checkouts, so that a change of the machine's
+    # load during the run shows.
+    floors = [print_floor(measure_floor(args.runs))] if args.floor else []
     figures = measure(ROOT, args)
+    measured = [(str(ROOT), figures)]
     if args.compare:
         other = measure(args.compare.resolve(), args)
+        measured.append((str(args.compare), other))
         print(f"\nthis checkout / {args.compare}:")
         for key, label in (("start_br", "the start's bytes (br)"),
                            ("br", "the install's bytes, whole precache (br)"),
@@ -428,6 +560,18 @@ def main() -> None:
             if key in figures and key in other:
                 print(f"  {label:44} {figures[key]:8.0f} / {other[key]:8.0f} = "
                       f"{figures[key] / other[key]:.2f}")
+    if args.floor:
+        floors.append(print_floor(measure_floor(args.runs)))
+        floor = statistics.mean(f["floor"] for f in floors)
+        floor_idb = statistics.mean(f["floor_idb"] for f in floors)
+        print(f"\nthe offline start to the passphrase step over the floor (the mean of the "
+              f"floor's medians before and after: {floor:.0f} ms, {floor_idb:.0f} ms with "
+              "IndexedDB):")
+        for root, checkout in measured:
+            start = checkout["to_passphrase"]
+            print(f"  {root:44} {start:6.0f} ms = {start / floor:.2f} x the floor, "
+                  f"{start / floor_idb:.2f} x with IndexedDB")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -40,10 +40,16 @@ export async function boot() {
   setDeviceId(info.exists ? info.deviceId : null);
   let bootstrap = null;
   let problem = null;
-  try {
-    bootstrap = await fetchBootstrap();
-  } catch (error) {
-    problem = error;
+  // The browser says it has no connection: no request could reach the server,
+  // so the first screen does not wait for one to fail.
+  if (!navigator.onLine) {
+    problem = new NetworkError(new Error("navigator.onLine is false"));
+  } else {
+    try {
+      bootstrap = await fetchBootstrap();
+    } catch (error) {
+      problem = error;
+    }
   }
 
   if (bootstrap) {
