@@ -423,14 +423,21 @@ def team_queue(session: DbSession, *, lead: User, keyring: Keyring,
         # the overdue ids, which would keep the database from probing the flags).
         rest_where = [*scope, *stored, Checklist.id.not_in(ahead_ids or [-1])]
         skip = max(0, start - len(ahead_ids))
-    if by_urgency and _read_off_flags(filters):
+    # The total is exact, so the read asks for no more rows than are left after `skip`:
+    # the database stops at the last match rather than walking the rest of the order to
+    # prove there is no other, and when none is left (a flag no checklist of that status
+    # carries) there is nothing to read.
+    in_database = total - (len(ahead) if by_urgency else 0)  # what the read can return
+    wanted = min(per_page - len(first), in_database - skip)
+    if wanted <= 0:
+        page_ids = first
+    elif by_urgency and _read_off_flags(filters):
         page_ids = first + _flagged_in_order(session, lead=lead, filters=filters,
-                                             leave_out=ahead_ids,
-                                             limit=per_page - len(first), offset=skip)
+                                             leave_out=ahead_ids, limit=wanted, offset=skip)
     else:
         page_ids = first + list(session.scalars(
             select(Checklist.id).where(*rest_where).order_by(*_order(filters.sort))
-            .limit(per_page - len(first)).offset(skip)))
+            .limit(wanted).offset(skip)))
     loaded = {c.id: c for c in session.scalars(
         select(Checklist).options(joinedload(Checklist.author), joinedload(Checklist.household))
         .where(Checklist.id.in_(page_ids or [-1])))}
