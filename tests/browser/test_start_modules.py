@@ -30,12 +30,18 @@ RECORD_START = """
 """
 
 
+def _installed(page, url: str, demo) -> TabletApp:
+    """hv signed in, the vault set up, the caseload synced and the service worker in
+    control: what an offline start needs to have happened once."""
+    app = TabletApp(page, url)
+    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
+    return app.wait_for_service_worker().wait_for_households()
+
+
 def test_an_offline_start_loads_the_passphrase_step_alone_and_a_visit_loads_after(
     live_server, demo, page
 ):
-    app = TabletApp(page, live_server.url)
-    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
-    app.wait_for_service_worker().wait_for_households()
+    app = _installed(page, live_server.url, demo)
     page.context.add_init_script(RECORD_START)
 
     app.go_offline().reload()
@@ -61,9 +67,7 @@ def test_an_offline_start_asks_the_server_nothing_before_the_passphrase_step(
 ):
     # The browser knows it is offline (navigator.onLine false): boot does not try
     # the bootstrap, and says the device is offline all the same.
-    app = TabletApp(page, live_server.url)
-    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
-    app.wait_for_service_worker().wait_for_households()
+    app = _installed(page, live_server.url, demo)
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
 
@@ -92,9 +96,7 @@ def test_a_start_opens_the_database_before_the_start_modules_run(live_server, de
     # The page's own small module (app/open-db.js, loaded async) opens the database
     # while the passphrase step's modules are still loading; boot then reads the
     # vault through that same connection.
-    app = TabletApp(page, live_server.url)
-    app.sign_in("hv", demo.PASSWORD).set_passphrase(PASSPHRASE)
-    app.wait_for_service_worker().wait_for_households()
+    app = _installed(page, live_server.url, demo)
     page.context.add_init_script(RECORD_OPEN)
 
     app.go_offline().reload()
