@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import Engine, Table, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from ..checklists.models import Checklist, ChecklistStatus
@@ -29,7 +29,7 @@ from ..checklists.service import loaded_template
 from ..database import DbSession, iso_utc, new_uuid, utcnow
 from ..feed import service as changes
 from ..feed.models import Change
-from ..keys import Keyring, decrypt_stored, encrypt_fields
+from ..keys import Keyring, decrypt_stored, encrypted_columns
 from ..notify import service as notify
 from ..people.models import Household, HouseholdMember, Person
 from ..sharing.models import Alert
@@ -261,13 +261,20 @@ def stored_views(rows: list[Any], *, keyring: Keyring) -> list[dict[str, Any]]:
     return [_stored_view(row, keyring=keyring) for row in rows]
 
 
-def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,
-           keyring: Keyring, at: datetime,
-           kept: dict[tuple[str, str | None], tuple[datetime, bool]] | None = None,
-           at_visit: bool = True) -> None:
-    """Add a checklist's flags (its earlier ones deleted by the caller). A flag stored
-    before keeps when it was first raised (`evaluated_at`) and whether at the visit;
-    a new one is raised `at`, at the visit or not as `_raised_when` says."""
+# The table, not the class: the ORM's bulk insert would group the rows by which values
+# are null (one INSERT per group, a dozen a push); the table's is one executemany.
+_FLAGS = cast(Table, ChecklistFlag.__table__)
+
+
+def _flag_rows(checklist_id: int, flags: list[dict[str, Any]], *, keyring: Keyring,
+               at: datetime,
+               kept: dict[tuple[str, str | None], tuple[datetime, bool]] | None = None,
+               at_visit: bool = True) -> list[dict[str, Any]]:
+    """A checklist's flags as rows to insert (its earlier ones deleted by the caller),
+    plain values rather than an ORM object per flag: a push stores a couple of hundred.
+    A flag stored before keeps when it was first raised (`evaluated_at`) and whether
+    at the visit; a new one is raised `at`, at the visit or not as `_raised_when` says."""
+    rows = []
     for position, flag in enumerate(flags):
         subject = flag.get("subject")
         subject = None if subject is None else str(subject)
@@ -275,14 +282,27 @@ def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *
                                                       (at, at_visit))
         if at_visit:  # the visit as submitted: everything raised now is the visit's
             raised_at_visit = True
-        row = ChecklistFlag(uuid=new_uuid(), checklist_id=checklist_id, position=position,
-                            rule=str(flag["rule"]), severity=str(flag["severity"]),
-                            subject=subject, evaluated_at=raised_at)
-        encrypt_fields(row, {"reason": flag.get("reason", ""), "action": flag.get("action", ""),
-                             "answers": flag.get("answers", []),
-                             "subject_name": flag.get("subject_name"),
-                             "at_visit": raised_at_visit}, keyring=keyring)
-        session.add(row)
+        public_id = new_uuid()
+        rows.append({"uuid": public_id, "checklist_id": checklist_id, "position": position,
+                     "rule": str(flag["rule"]), "severity": str(flag["severity"]),
+                     "subject": subject, "evaluated_at": raised_at,
+                     **encrypted_columns(ChecklistFlag.__tablename__, public_id, {
+                         "reason": flag.get("reason", ""), "action": flag.get("action", ""),
+                         "answers": flag.get("answers", []),
+                         "subject_name": flag.get("subject_name"),
+                         "at_visit": raised_at_visit}, keyring=keyring)})
+    return rows
+
+
+def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,
+           keyring: Keyring, at: datetime,
+           kept: dict[tuple[str, str | None], tuple[datetime, bool]] | None = None,
+           at_visit: bool = True) -> None:
+    """Insert one checklist's flags (`_flag_rows`; its earlier ones deleted by the caller)."""
+    rows = _flag_rows(checklist_id, flags, keyring=keyring, at=at, kept=kept,
+                      at_visit=at_visit)
+    if rows:
+        session.execute(insert(_FLAGS), rows)
 
 
 def _comparable(flags: list[dict[str, Any]]) -> list[tuple]:
@@ -345,13 +365,16 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
         session.execute(delete(Change).where(
             Change.type == "checklist", Change.entity_id.in_([c.uuid for c in renewed]),
             Change.user_id.is_not(None), Change.household_id.is_(None)))
+    rows = []
     for checklist in renewed:
         kept, at_visit = raised[checklist.id]
-        _store(session, checklist.id, found[checklist.uuid], keyring=keyring, at=at,
-               kept=kept, at_visit=at_visit)
+        rows += _flag_rows(checklist.id, found[checklist.uuid], keyring=keyring, at=at,
+                           kept=kept, at_visit=at_visit)
         changes.record(session, team_id=checklist.team_id, type="checklist",
                        entity_id=checklist.uuid,
                        rev=read[checklist.id][0], user_id=checklist.author_id)
+    if rows:  # one INSERT for the push's flags
+        session.execute(insert(_FLAGS), rows)
     # Leads are told of an urgent flag in the transaction that stores it (notify/),
     # once per submitted revision however often it is evaluated again.
     notify.urgent_flags_raised(session, flagged=[(c, found[c.uuid]) for c in checklists
