@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Engine, Table, and_, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import aliased
 
 from ..checklists.models import Checklist, ChecklistStatus
@@ -373,22 +373,23 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
     at = utcnow()
     # Read before the rows are written: whether this is the submission's own evaluation.
     raised = {c.id: _raised_when(c, before[c.uuid], at=at) for c in checklists}
-    # One statement for them all, each row guarded by what was read for it; then
-    # which rows took this evaluation (its time, the next flags_rev). The rows
-    # written stay locked until commit, so no one else can have written them since.
-    session.execute(
+    # One statement for them all, each row guarded by what was read for it, and
+    # returning which rows took this evaluation. (One statement, not one per row: the
+    # queue's counters and the flags' copy of the queue order are kept by statement
+    # triggers on PostgreSQL, which an executemany would run once per checklist.)
+    # The rows written stay locked until commit, so no one else can write them since.
+    took = set(session.scalars(
         update(table)
-        .where(table.c.id == bindparam("row"), table.c.rev == bindparam("read_rev"),
-               table.c.flags_rev == bindparam("read_flags_rev"))
-        .values(flag_summary=bindparam("summary"), flag_rank=bindparam("rank"), flags_due=False,
-                flags_rev=bindparam("read_flags_rev") + 1, flags_evaluated_at=at),
-        [{"row": c.id, "read_rev": read[c.id][0], "read_flags_rev": read[c.id][1],
-          "summary": summary(found[c.uuid]), "rank": rank(found[c.uuid])}
-         for c in checklists])
-    took = {row_id for row_id, flags_rev, evaluated_at in session.execute(
-        select(table.c.id, table.c.flags_rev, table.c.flags_evaluated_at)
-        .where(table.c.id.in_(list(read))))
-        if flags_rev == read[row_id][1] + 1 and evaluated_at == at}
+        .where(table.c.id.in_(list(read)),
+               or_(*[and_(table.c.id == row_id, table.c.rev == rev,
+                          table.c.flags_rev == flags_rev)
+                     for row_id, (rev, flags_rev) in read.items()]))
+        .values(flag_summary=case({c.id: summary(found[c.uuid]) for c in checklists},
+                                  value=table.c.id),
+                flag_rank=case({c.id: rank(found[c.uuid]) for c in checklists},
+                               value=table.c.id),
+                flags_due=False, flags_rev=table.c.flags_rev + 1, flags_evaluated_at=at)
+        .returning(table.c.id)))
     # An unchanged set stays as it is; a changed one replaces the stored one.
     renewed = [c for c in checklists if c.id in took and c.uuid in changed]
     if renewed:
