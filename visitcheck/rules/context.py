@@ -278,10 +278,11 @@ class TeamReading:
             select(*_HISTORY_COLUMNS).join(latest, latest.c.id == Checklist.id)
             .where(latest.c.n <= HISTORY_PER_HOUSEHOLD + 1)
             .order_by(Checklist.household_id, latest.c.n)).all()
-        self.history_rows = list(rows)
+        self.history_rows: list[Any] = list(rows)
         self.decided: dict[int, datetime] = dict(self.session.execute(
             select(ReviewDecision.checklist_id, func.max(ReviewDecision.decided_at))
-            .where(ReviewDecision.checklist_id.in_({c.id for c in [*rows, *checklists]}))
+            .where(ReviewDecision.checklist_id.in_(
+                {row.id for row in rows} | {c.id for c in checklists}))
             .group_by(ReviewDecision.checklist_id)).all())
         self.answers = {row.id: decrypt_stored(
             Checklist.__tablename__, row.uuid, row.key_id, row.wrapped_key, row.sealed_fields,
@@ -304,7 +305,8 @@ class TeamReading:
     def _followups(self, checklists: list[Checklist]) -> list[dict[str, Any]]:
         """The follow-through records of every checklist read (history and these): the
         rows are in hand already, so they are not fetched (each 10 KB) a second time."""
-        read = {c.id: c.uuid for c in [*self.history_rows, *checklists]}
+        read = {row.id: row.uuid for row in self.history_rows}
+        read.update({c.id: c.uuid for c in checklists})
         return [record for records in followup.followups_by_id(
             self.session, {i: read[i] for i in sorted(read)}, keyring=self.keyring).values()
             for record in records]
