@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import cProfile
+import gc
 import pstats
 import random
 import secrets
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from sqlalchemy import event  # noqa: E402
 from sync_ingest import full_checklist, make_database, prepare, sealed, sync_key  # noqa: E402
 
 from visitcheck.config import Config  # noqa: E402
@@ -42,7 +44,12 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=25)
     parser.add_argument("--rounds", type=int, default=13, help="earlier pushes")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--status", choices=["submitted", "draft"], default="submitted",
+                        help="the status of every push's checklists")
     parser.add_argument("--save", help="write the raw profile here (pstats)")
+    parser.add_argument("--pyinstrument", action="store_true",
+                        help="profile with pyinstrument (a sampling profiler, installed "
+                             "apart) instead of cProfile, and print its tree")
     args = parser.parse_args()
 
     from visitcheck.auth.models import User
@@ -65,7 +72,7 @@ def main() -> None:
                 public_key, kid = b64url_decode(boot_key["public_key"]), boot_key["kid"]
 
                 def push_ops():
-                    return [sealed(full_checklist(template, *home, rng, "submitted"),
+                    return [sealed(full_checklist(template, *home, rng, args.status),
                                    public_key, kid) for home in homes]
 
                 user = db.session.query(User).filter_by(username=username).one()
@@ -76,26 +83,80 @@ def main() -> None:
                     unit_of_work.apply_push(db.session, user=user, device_id=device,
                                             ops=push_ops(), keyring=keyring())
                 ops = push_ops()
-                profile = cProfile.Profile()
-                profile.enable()
+                statements: list[int] = []
+
+                def count(*_: object) -> None:
+                    statements.append(1)
+
+                event.listen(db.engine, "before_cursor_execute", count)
+                collecting = Collections()
+                gc.callbacks.append(collecting)
+                profile = Sampler() if args.pyinstrument else cProfile.Profile()
+                profile.start() if args.pyinstrument else profile.enable()
                 start = time.perf_counter()
                 answers = sync.apply_ops(db.session, user=user, device_id=device, ops=ops,
                                          keyring=keyring())
                 db.session.commit()
-                applied = time.perf_counter()
+                applied, in_push = time.perf_counter(), len(statements)
                 unit_of_work.evaluate_flags(db.session, ops=ops, answers=answers,
                                             keyring=keyring())
                 done = time.perf_counter()
-                profile.disable()
+                profile.stop() if args.pyinstrument else profile.disable()
+                event.remove(db.engine, "before_cursor_execute", count)
+                gc.callbacks.remove(collecting)
                 db.engine.dispose()
         finally:
             drop()
-    print(f"{args.db}: push of {len(ops)} submissions, {args.rounds} earlier visits per family:"
+    print(f"{args.db}: push of {len(ops)} {args.status} checklists, {args.rounds} earlier"
+          f" visits per family:"
           f" apply+commit {1000 * (applied - start):.0f} ms, rules after it "
-          f"{1000 * (done - applied):.0f} ms (profiled, so slower than unprofiled)")
+          f"{1000 * (done - applied):.0f} ms (profiled, so slower than unprofiled); "
+          f"statements: {in_push} in the push, {len(statements) - in_push} in the rules; "
+          f"garbage collections: {collecting}")
+    if args.pyinstrument:
+        print(profile.output_text(show_all=False))
+        return
     if args.save:
         profile.dump_stats(args.save)
     pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+
+
+class Collections:
+    """The garbage collector's runs while profiling, and the time they took, by
+    generation (a sampling profiler puts their time on whatever allocated last)."""
+
+    def __init__(self) -> None:
+        self.runs = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self.began = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self.began = time.perf_counter()
+        else:
+            self.runs[info["generation"]] += 1
+            self.seconds[info["generation"]] += time.perf_counter() - self.began
+
+    def __str__(self) -> str:
+        return ", ".join(f"gen {g} x{n} {1000 * t:.0f} ms" for g, (n, t) in
+                         enumerate(zip(self.runs, self.seconds, strict=True)))
+
+
+class Sampler:
+    """pyinstrument's profiler, imported only when asked for (not a dependency)."""
+
+    def __init__(self) -> None:
+        from pyinstrument import Profiler
+        self.profiler = Profiler(interval=0.0005)
+
+    def start(self) -> None:
+        self.profiler.start()
+
+    def stop(self) -> None:
+        self.profiler.stop()
+
+    def output_text(self, **options: bool) -> str:
+        return self.profiler.output_text(**options)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ the same cases, and EXPRESSION_CASES below, through static/app/rules/engine.js.
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import threading
@@ -449,3 +450,59 @@ def test_one_compiled_rule_set_serves_threads_at_once():
         sys.setswitchinterval(interval)
 
     assert failures == []
+
+
+# --- the server's evaluation pauses the garbage collector -------------------------------
+
+
+class _Reading:
+    """Stands in for the team's reading: records whether the collector ran automatically."""
+
+    seen: list[bool] = []
+
+    def __init__(self, session, checklists, *, keyring):
+        _Reading.seen.append(gc.isenabled())
+
+    def context(self, checklist, *, now=None):
+        _Reading.seen.append(gc.isenabled())
+        return {}
+
+
+class _Rules:
+    def evaluate(self, context):
+        return []
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_rules_run_without_automatic_collection_and_leave_it_as_it_was(
+        monkeypatch, enabled):
+    from visitcheck.rules import service
+
+    monkeypatch.setattr(service, "TeamReading", _Reading)
+    _Reading.seen = []
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        found = service.flags_for_checklists(None, [object(), object()],
+                                             rules_of=lambda c: _Rules(), keyring=None)
+        after = gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert found == [[], []]
+    assert _Reading.seen == [False, False, False]
+    assert after is enabled
+
+
+def test_the_collector_comes_back_when_the_rules_fail(monkeypatch):
+    from visitcheck.rules import service
+
+    class Failing(_Rules):
+        def evaluate(self, context):
+            raise ValueError("a malformed rule")
+
+    monkeypatch.setattr(service, "TeamReading", _Reading)
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="malformed"):
+        service.flags_for_checklists(None, [object()], rules_of=lambda c: Failing(),
+                                     keyring=None)
+    assert gc.isenabled()

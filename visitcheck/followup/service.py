@@ -199,10 +199,16 @@ def followups_of(session: DbSession, checklists_: list[Checklist], *, keyring: K
                  ) -> dict[int, list[dict[str, Any]]]:
     """The records of these checklists, by checklist row id, in the order they were
     recorded (the trail's order, and the order later records win in)."""
-    out: dict[int, list[dict[str, Any]]] = {c.id: [] for c in checklists_}
+    return followups_by_id(session, {c.id: c.uuid for c in checklists_}, keyring=keyring)
+
+
+def followups_by_id(session: DbSession, uuids: dict[int, str], *, keyring: Keyring
+                    ) -> dict[int, list[dict[str, Any]]]:
+    """`followups_of` for checklists known by row id and public id (rows read as plain
+    columns)."""
+    out: dict[int, list[dict[str, Any]]] = {row_id: [] for row_id in uuids}
     if not out:
         return out
-    uuids = {c.id: c.uuid for c in checklists_}
     for row in session.scalars(select(Followup).where(Followup.checklist_id.in_(list(out)))
                                .order_by(Followup.recorded_at, Followup.id)):
         out[row.checklist_id].append(followup_view(row, checklist_uuid=uuids[row.checklist_id],

@@ -6,6 +6,7 @@ from .fields import (
     decrypt_fields,
     decrypt_stored,
     encrypt_fields,
+    encrypted_columns,
     rewrap_fields,
 )
 from .keyring import Keyring, b64url_decode, b64url_encode, load_keyring
@@ -25,6 +26,7 @@ __all__ = [
     "decrypt_fields",
     "decrypt_stored",
     "encrypt_fields",
+    "encrypted_columns",
     "load_keyring",
     "open_sealed",
     "rewrap_fields",

@@ -43,6 +43,17 @@ def encrypt_fields(row: EncryptedFields, data: dict[str, Any], *, keyring: Keyri
     )
 
 
+def encrypted_columns(table: str, public_id: str, data: dict[str, Any], *,
+                      keyring: Keyring) -> dict[str, Any]:
+    """`encrypt_fields` for a row inserted as plain values rather than an ORM object (a
+    push's couple of hundred flags): the same record, bound to the same table and
+    public id, as the values of `key_id`, `wrapped_key` and `sealed_fields`."""
+    plaintext = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
+    record = encrypt_record(plaintext, aad=f"{table}|{public_id}".encode(), keyring=keyring)
+    return {"key_id": record.key_id, "wrapped_key": record.wrapped_key,
+            "sealed_fields": record.ciphertext}
+
+
 def decrypt_fields(row: EncryptedFields, *, keyring: Keyring) -> dict[str, Any]:
     record = EncryptedRecord(row.key_id, row.wrapped_key, row.sealed_fields)
     return json.loads(decrypt_record(record, aad=row.record_aad(), keyring=keyring))

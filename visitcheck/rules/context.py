@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from ..checklists.models import Checklist
 from ..database import DbSession, iso_utc
 from ..followup import service as followup
-from ..keys import Keyring, decrypt_fields
+from ..keys import Keyring, decrypt_fields, decrypt_stored
 from ..people import service as people
 from ..people.models import Concern, Household, HouseholdMember
 from ..review.models import ReviewDecision
@@ -206,6 +206,12 @@ def build_context(*, visit: dict[str, Any], household: dict[str, Any],
     }
 
 
+# What the rules read of an earlier checklist (`TeamReading._history`).
+_HISTORY_COLUMNS = (Checklist.id, Checklist.uuid, Checklist.household_id, Checklist.visit_at,
+                    Checklist.status, Checklist.flag_summary, Checklist.submitted_at,
+                    Checklist.key_id, Checklist.wrapped_key, Checklist.sealed_fields)
+
+
 class TeamReading:
     """What the rules read about a set of households, fetched together: the
     households sharing a person with each, their members, persons, concerns,
@@ -266,17 +272,21 @@ class TeamReading:
             partition_by=Checklist.household_id,
             order_by=(Checklist.updated_at.desc(), Checklist.id.desc())).label("n")).where(
             Checklist.household_id.in_([h.id for h in households])).subquery()
-        rows = self.session.scalars(
-            select(Checklist).join(latest, latest.c.id == Checklist.id)
+        # Plain columns, not ORM objects: 13 rows per household, each 10 KB of
+        # ciphertext that is read once here and never changed.
+        rows = self.session.execute(
+            select(*_HISTORY_COLUMNS).join(latest, latest.c.id == Checklist.id)
             .where(latest.c.n <= HISTORY_PER_HOUSEHOLD + 1)
             .order_by(Checklist.household_id, latest.c.n)).all()
-        self.history_rows = list(rows)
+        self.history_rows: list[Any] = list(rows)
         self.decided: dict[int, datetime] = dict(self.session.execute(
             select(ReviewDecision.checklist_id, func.max(ReviewDecision.decided_at))
-            .where(ReviewDecision.checklist_id.in_({c.id for c in [*rows, *checklists]}))
+            .where(ReviewDecision.checklist_id.in_(
+                {row.id for row in rows} | {c.id for c in checklists}))
             .group_by(ReviewDecision.checklist_id)).all())
-        self.answers = {row.id: decrypt_fields(row, keyring=self.keyring).get("answers", {})
-                        for row in rows}
+        self.answers = {row.id: decrypt_stored(
+            Checklist.__tablename__, row.uuid, row.key_id, row.wrapped_key, row.sealed_fields,
+            keyring=self.keyring).get("answers", {}) for row in rows}
         public_ids = {household.id: household.uuid for household in households}
         history: dict[int, list[dict[str, Any]]] = {h.id: [] for h in households}
         for row in rows:
@@ -295,12 +305,13 @@ class TeamReading:
     def _followups(self, checklists: list[Checklist]) -> list[dict[str, Any]]:
         """The follow-through records of every checklist read (history and these): the
         rows are in hand already, so they are not fetched (each 10 KB) a second time."""
-        read = {c.id: c for c in [*self.history_rows, *checklists]}
-        return [record for records in followup.followups_of(
-            self.session, [read[i] for i in sorted(read)], keyring=self.keyring).values()
+        read = {row.id: row.uuid for row in self.history_rows}
+        read.update({c.id: c.uuid for c in checklists})
+        return [record for records in followup.followups_by_id(
+            self.session, {i: read[i] for i in sorted(read)}, keyring=self.keyring).values()
             for record in records]
 
-    def _decided_on_submission(self, checklist: Checklist) -> str | None:
+    def _decided_on_submission(self, checklist: Any) -> str | None:
         """The lead's latest decision if it is on the checklist as last submitted: a
         decision before a resubmission (a return) is not a review of what came back."""
         decided = self.decided.get(checklist.id)
