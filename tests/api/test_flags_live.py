@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from tests.review_support import hold_household, new_id, pull_all, web_client
 from tests.sealing import checklist_payload, complete_visit, sealed_op
@@ -342,3 +342,25 @@ def test_a_colleagues_visit_makes_the_households_open_checklists_due_for_the_ref
     result = app.test_cli_runner().invoke(args=["flags", "refresh"])
     assert result.exit_code == 0, result.output
     assert _row(app, first) == (rev, False)
+
+
+def test_the_lead_s_queue_evaluates_over_a_thousand_due_checklists_at_once(app, demo):
+    """A team's due checklists are evaluated together when the lead opens the queue
+    (however many a busy day or a refresh that did not run left). The guarded write of
+    their summaries must hold any number: SQLite refuses an expression deeper than
+    1,000 terms, which one statement over 1,200 checklists' guards would be."""
+    from tests.bulk import seed_checklists
+    from visitcheck.auth.models import User
+
+    with app.app_context():
+        lead = db.session.scalars(select(User).where(User.username == "lead")).one()
+        seed_checklists(db.session, team_id=lead.team_id, count=1_200, keyring=keyring())
+        db.session.execute(text("UPDATE checklists SET flags_due = :due"), {"due": True})
+        due = db.session.scalar(select(func.count()).select_from(Checklist)
+                                .where(Checklist.flags_due.is_(True)))
+        stored = rules.evaluate_due_flags(db.session, keyring=keyring(), team_id=lead.team_id)
+        db.session.commit()
+        left = db.session.scalar(select(func.count()).select_from(Checklist)
+                                 .where(Checklist.flags_due.is_(True)))
+    assert due >= 1_200
+    assert (stored, left) == (due, 0)

@@ -68,6 +68,11 @@ _MARKED = "visitcheck.flags_marked"
 # `flags refresh` works in batches of this many checklists, one commit each.
 REFRESH_BATCH = 100
 
+# Checklists whose flag summaries one guarded UPDATE writes: a push's 25, a refresh's
+# batch, in one statement; the lead's queue, which evaluates all its team's due ones,
+# in several.
+GUARDED_UPDATE_ROWS = 200
+
 # The key of the PostgreSQL advisory lock one `flags refresh` holds at a time.
 REFRESH_LOCK_KEY = 0x76636B666C616773  # "vckflags"
 
@@ -373,23 +378,26 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
     at = utcnow()
     # Read before the rows are written: whether this is the submission's own evaluation.
     raised = {c.id: _raised_when(c, before[c.uuid], at=at) for c in checklists}
-    # One statement for them all, each row guarded by what was read for it, and
+    # One statement for a group of rows, each row guarded by what was read for it, and
     # returning which rows took this evaluation. (One statement, not one per row: the
     # queue's counters and the flags' copy of the queue order are kept by statement
-    # triggers on PostgreSQL, which an executemany would run once per checklist.)
+    # triggers on PostgreSQL, which an executemany would run once per checklist. Not
+    # one for any number either: SQLite refuses a WHERE of over 1,000 terms.)
     # The rows written stay locked until commit, so no one else can write them since.
-    took = set(session.scalars(
-        update(table)
-        .where(table.c.id.in_(list(read)),
-               or_(*[and_(table.c.id == row_id, table.c.rev == rev,
-                          table.c.flags_rev == flags_rev)
-                     for row_id, (rev, flags_rev) in read.items()]))
-        .values(flag_summary=case({c.id: summary(found[c.uuid]) for c in checklists},
-                                  value=table.c.id),
-                flag_rank=case({c.id: rank(found[c.uuid]) for c in checklists},
-                               value=table.c.id),
-                flags_due=False, flags_rev=table.c.flags_rev + 1, flags_evaluated_at=at)
-        .returning(table.c.id)))
+    took: set[int] = set()
+    for start in range(0, len(checklists), GUARDED_UPDATE_ROWS):
+        group = checklists[start:start + GUARDED_UPDATE_ROWS]
+        took.update(session.scalars(
+            update(table)
+            .where(table.c.id.in_([c.id for c in group]),
+                   or_(*[and_(table.c.id == c.id, table.c.rev == read[c.id][0],
+                              table.c.flags_rev == read[c.id][1]) for c in group]))
+            .values(flag_summary=case({c.id: summary(found[c.uuid]) for c in group},
+                                      value=table.c.id),
+                    flag_rank=case({c.id: rank(found[c.uuid]) for c in group},
+                                   value=table.c.id),
+                    flags_due=False, flags_rev=table.c.flags_rev + 1, flags_evaluated_at=at)
+            .returning(table.c.id)))
     # An unchanged set stays as it is; a changed one replaces the stored one.
     renewed = [c for c in checklists if c.id in took and c.uuid in changed]
     if renewed:
