@@ -328,6 +328,20 @@ def test_working_days_less_bank_holidays_are_counted_as_the_definition_steps_the
                     start, end_iso, holidays), (start, end_iso)
 
 
+
+def test_working_days_bank_holidays_that_are_not_all_strings_count_as_strings_do():
+    # Lists of strings are worked out once and kept; any other list is read each time,
+    # its dates counted and anything else ignored, exactly as a list of its dates alone.
+    start, end = "2026-12-21T10:00:00Z", "2027-01-08T10:00:00Z"
+    dates = ["2026-12-25", "2026-12-28", "2027-01-01"]
+    expected = _stepped_working_days(start, end, tuple(dates))
+    assert working_days(start, end, dates) == expected
+    assert working_days(start, end, [*dates, 7, None, {"date": "2026-12-29"}, "soon"]) == expected
+    assert working_days(start, end, dates[:1]) == _stepped_working_days(start, end, ("2026-12-25",))
+    assert working_days(start, end, dates) == expected  # the kept list is not the last one
+    assert working_days(start, end, "2026-12-25") == _stepped_working_days(start, end)
+
+
 # --- compiled once, evaluated many times ------------------------------------------------
 
 # (name, expression, expected value) over CONTEXT: scoping and the shortcuts the

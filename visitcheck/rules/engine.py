@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import operator
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 DAY_MS = 86_400_000
@@ -130,6 +132,14 @@ def time_ms(value: Any) -> int | None:
     """An ISO 8601 date or date-time as milliseconds since 1970 (UTC); no offset means UTC."""
     if not isinstance(value, str):
         return None
+    return _parsed_time(value)
+
+
+# A push's rules read the same few ISO strings again and again (each earlier
+# visit's times, "now", the bank holidays) across rules and subjects: each is
+# parsed once. A pure function of a string, so a cache changes no result.
+@lru_cache(maxsize=16_384)
+def _parsed_time(value: str) -> int | None:
     match = ISO_TIME.match(value)
     if not match:
         return None
@@ -167,6 +177,25 @@ def holiday_days(holidays: Any) -> frozenset[int]:
     return frozenset(days)
 
 
+def _weekday_holidays(holidays: Any) -> tuple[int, ...]:
+    """The holidays of `holidays` that fall Monday to Friday, as sorted days.
+
+    A rule asks `working_days` of every earlier visit with the same list (the
+    context's `calendar.bank_holidays`): a list of strings is worked out once."""
+    if isinstance(holidays, list) and all(type(value) is str for value in holidays):
+        return _weekday_holidays_of(tuple(holidays))
+    return _sorted_weekdays(holiday_days(holidays))
+
+
+@lru_cache(maxsize=64)
+def _weekday_holidays_of(holidays: tuple[str, ...]) -> tuple[int, ...]:
+    return _sorted_weekdays(holiday_days(list(holidays)))
+
+
+def _sorted_weekdays(days: frozenset[int]) -> tuple[int, ...]:
+    return tuple(sorted(day for day in days if (day + 4) % 7 not in (0, 6)))
+
+
 def working_days(start: Any, end: Any, holidays: Any = None) -> int | None:
     """Whole working days (Monday to Friday, UTC dates, less `holidays`) from `start` to `end`.
 
@@ -185,9 +214,9 @@ def working_days(start: Any, end: Any, holidays: Any = None) -> int | None:
         return 0
     first = a // DAY_MS + 1
     weekdays = _weekdays_before(first + days) - _weekdays_before(first)
-    off = sum(1 for day in holiday_days(holidays)
-              if first <= day < first + days and (day + 4) % 7 not in (0, 6))
-    return min(weekdays - off, MAX_STEPS)
+    off = _weekday_holidays(holidays)
+    off_between = bisect_left(off, first + days) - bisect_left(off, first)
+    return min(weekdays - off_between, MAX_STEPS)
 
 
 def age_years(birth: Any, at: Any) -> int | None:
