@@ -364,3 +364,40 @@ def test_the_lead_s_queue_evaluates_over_a_thousand_due_checklists_at_once(app, 
                                  .where(Checklist.flags_due.is_(True)))
     assert due >= 1_200
     assert (stored, left) == (due, 0)
+
+
+def test_a_push_stores_its_own_flags_even_when_the_others_it_marked_cannot_be_evaluated(
+        app, demo, api_client, monkeypatch):
+    # The push's own checklists are evaluated and committed first, and the team's feed
+    # lock let go, before the open checklists its facts marked due are read and run:
+    # those are a second transaction, and what fails there leaves them due only.
+    hv = api_client("hv")
+    home = demo.households[0]
+    children = demo.children[home]
+    earlier = _submit(hv, home, children)
+    ray, checklist = new_id(), new_id()
+    ops = [
+        sealed_op(hv.bootstrap, _person("Ray Holt"), entity_id=ray, op_type="person.put"),
+        sealed_op(hv.bootstrap, {"household_id": home, "person_id": ray,
+                                 "residence": "visits_regularly"},
+                  entity_id=new_id(), op_type="membership.put"),
+        sealed_op(hv.bootstrap, _concern(ray, dict.fromkeys(children, "regular_unsupervised")),
+                  entity_id=new_id(), op_type="concern.put"),
+        sealed_op(hv.bootstrap, checklist_payload(home, status="submitted",
+                                                  answers=complete_visit(children)),
+                  entity_id=checklist, op_type="checklist.put"),
+    ]
+    evaluate = rules.evaluate_due_flags
+
+    def the_others_fail(session, **kwargs):
+        if kwargs.get("row_ids") is not None:
+            raise RuntimeError("the marked checklists cannot be evaluated")
+        return evaluate(session, **kwargs)
+
+    monkeypatch.setattr(rules, "evaluate_due_flags", the_others_fail)
+    result = hv.push(ops).get_json()
+
+    assert [r["status"] for r in result["results"]] == ["applied"] * 4, result
+    assert _row(app, checklist)[1] is False
+    assert {f["rule"] for f in _stored(app, checklist)} >= {"poc-contact"}
+    assert _row(app, earlier)[1] is True  # the one the facts marked: due, for the queue

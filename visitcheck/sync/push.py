@@ -12,10 +12,13 @@ ops here, so they end in the same state with the same answers:
    by a concurrent request, a lock timeout, a deadlock), the whole transaction
    is rolled back and the ops are taken one by one, each in its own transaction,
    each tried up to `OP_ATTEMPTS` times.
-3. **After commit, the server's rules** over the checklists the push stored (and
-   the open checklists whose facts it changed). They only read, outside the
-   feed lock; the answers stand whatever happens there, and a checklist whose
-   flags could not be evaluated stays due for the lead's queue to evaluate.
+3. **After commit, the server's rules** over the checklists the push stored,
+   then, in a transaction of their own, the open checklists whose facts it
+   changed. They read and run outside the feed lock, which is taken only to
+   store flags that changed and held until that transaction commits: the
+   push's own flags are committed, and the lock let go, before the others are
+   read. The answers stand whatever happens there, and a checklist whose flags
+   could not be evaluated stays due for the lead's queue to evaluate.
 
 `then(answers)` runs in the transaction that commits the last answer (the
 import's audit record); it commits with it.
@@ -94,16 +97,25 @@ def evaluate_flags(session: DbSession, *, ops: list[Any], answers: list[dict[str
     applied = [op for op, answer in zip(ops, answers, strict=True)
                if answer["status"] == "applied"]
     stored = [op["entity_id"] for op in applied if op["type"] == "checklist.put"]
+    marked = flags.take_marked(session)  # the open checklists whose facts this push changed
     try:
         # A follow-through record (a referral's outcome) changes what the rules read.
         stored += followups.checklist_ids_of(session, [
             op["entity_id"] for op in applied if op["type"] == "checklist.followup"])
         flags.evaluate_due_flags(session, checklist_ids=stored, keyring=keyring)
-        marked = flags.take_marked(session)
-        if marked:  # the open checklists whose facts this push changed
-            flags.evaluate_due_flags(session, row_ids=marked, keyring=keyring,
-                                     limit=flags.PUSH_EVALUATES_OTHERS)
+        # Committed before the others are read and run: storing changed flags took
+        # the team's feed lock (and on SQLite the database's one writer), which
+        # every push of the team waits for.
         session.commit()
     except Exception:  # noqa: BLE001 - the push committed; the device must get its answers
         session.rollback()
         log.exception("server flags left due after a push")
+    if not marked:
+        return
+    try:
+        flags.evaluate_due_flags(session, row_ids=marked, keyring=keyring,
+                                 limit=flags.PUSH_EVALUATES_OTHERS)
+        session.commit()
+    except Exception:  # noqa: BLE001 - as above: they stay due
+        session.rollback()
+        log.exception("server flags of the checklists a push's facts changed left due")
