@@ -401,3 +401,30 @@ def test_a_push_stores_its_own_flags_even_when_the_others_it_marked_cannot_be_ev
     assert _row(app, checklist)[1] is False
     assert {f["rule"] for f in _stored(app, checklist)} >= {"poc-contact"}
     assert _row(app, earlier)[1] is True  # the one the facts marked: due, for the queue
+
+
+def test_the_flags_are_sealed_before_the_teams_feed_lock_is_taken_to_store_them(
+        app, demo, api_client, monkeypatch):
+    # Every push of the team waits while one holds the lock: what can be done
+    # before it (the rules, and sealing each flag's reason) is.
+    hv = api_client("hv")
+    events = []
+    seal, lock = rules.encrypted_columns, rules.changes.serialise_writers
+
+    def sealing(*args, **kwargs):
+        events.append("seal")
+        return seal(*args, **kwargs)
+
+    def locking(session, **kwargs):
+        events.append("lock")
+        return lock(session, **kwargs)
+
+    monkeypatch.setattr(rules, "encrypted_columns", sealing)
+    monkeypatch.setattr(rules.changes, "serialise_writers", locking)
+    checklist, _, _ = _two_children_at_risk(app, demo, hv)
+
+    stored = _stored(app, checklist)
+    assert {f["rule"] for f in stored} >= {"poc-contact"}
+    # The last push: its ops take the lock and commit; its flags are sealed, then the
+    # lock is taken again to store them.
+    assert events[-len(stored) - 2:] == ["lock", *["seal"] * len(stored), "lock"], events

@@ -369,15 +369,20 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
     before = stored_flags_of(session, checklists, keyring=keyring)
     changed = {c.uuid for c in checklists
                if _comparable(found[c.uuid]) != _comparable(before[c.uuid])}
+    at = utcnow()
+    # Read before the rows are written: whether this is the submission's own evaluation.
+    raised = {c.id: _raised_when(c, before[c.uuid], at=at) for c in checklists}
+    # A changed set's rows, sealed before the lock below (every push of the team waits
+    # while it is held); those of a checklist someone else wrote meanwhile go unused.
+    prepared = {c.id: _flag_rows(c.id, found[c.uuid], keyring=keyring, at=at,
+                                 kept=raised[c.id][0], at_visit=raised[c.id][1])
+                for c in checklists if c.uuid in changed}
     if changed:
         # A changed set is announced in the feed: its lock before any checklist row,
         # the order every push takes them in (the other order could deadlock).
         changes.serialise_writers(session, team_ids={
             c.team_id for c in checklists if c.uuid in changed})
     table = cast(Table, Checklist.__table__)
-    at = utcnow()
-    # Read before the rows are written: whether this is the submission's own evaluation.
-    raised = {c.id: _raised_when(c, before[c.uuid], at=at) for c in checklists}
     # One statement for a group of rows, each row guarded by what was read for it, and
     # returning which rows took this evaluation. (One statement, not one per row: the
     # queue's counters and the flags' copy of the queue order are kept by statement
@@ -411,9 +416,7 @@ def evaluate_and_store(session: DbSession, checklists: list[Checklist], *, keyri
             Change.user_id.is_not(None), Change.household_id.is_(None)))
     rows = []
     for checklist in renewed:
-        kept, at_visit = raised[checklist.id]
-        rows += _flag_rows(checklist.id, found[checklist.uuid], keyring=keyring, at=at,
-                           kept=kept, at_visit=at_visit)
+        rows += prepared[checklist.id]
         changes.record(session, team_id=checklist.team_id, type="checklist",
                        entity_id=checklist.uuid,
                        rev=read[checklist.id][0], user_id=checklist.author_id)
