@@ -7,7 +7,7 @@ import re
 import uuid
 from datetime import date, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from tests.conftest import DEMO_PASSWORD, sign_in
 from tests.sealing import checklist_payload, complete_visit, sealed_op
@@ -53,6 +53,14 @@ def submit_checklist(api, household: str, children: list[str], note: str = "Seen
     return op["entity_id"]
 
 
+def store_flags(checklist_id: int, raised: list[dict]) -> None:
+    """Insert a checklist's flags as the rules store them (its earlier ones deleted by
+    the caller): the rows the queue filters and counts on."""
+    rows = flag_store._flag_rows(checklist_id, raised, keyring=keyring(), at=utcnow())
+    if rows:
+        db.session.execute(insert(ChecklistFlag), rows)
+
+
 def set_checklist(app, checklist_id: str, **values) -> None:
     """Change columns directly (flags before the rules engine lands, times in the past)."""
     with app.app_context():
@@ -66,8 +74,7 @@ def set_checklist(app, checklist_id: str, **values) -> None:
                           for r, s in value]
                 db.session.execute(delete(ChecklistFlag).where(
                     ChecklistFlag.checklist_id == checklist.id))
-                flag_store._store(db.session, checklist.id, raised, keyring=keyring(),
-                                  at=utcnow())
+                store_flags(checklist.id, raised)
                 checklist.flag_rank = flag_store.rank(raised)
                 key, value = "flag_summary", json.dumps(
                     [{"rule": r, "severity": s} for r, s in value])

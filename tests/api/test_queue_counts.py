@@ -19,6 +19,7 @@ from tests.review_support import (
     apply,
     csrf_token,
     set_checklist,
+    store_flags,
     submit_checklist,
     web_client,
 )
@@ -54,7 +55,7 @@ def _set_flags(checklist: Checklist, flags: list[tuple[str, str]]) -> None:
     raised = [{"rule": r, "severity": s, "subject": f"s{n}", "reason": f"{r} (test)"}
               for n, (r, s) in enumerate(flags)]
     db.session.execute(delete(ChecklistFlag).where(ChecklistFlag.checklist_id == checklist.id))
-    flag_store._store(db.session, checklist.id, raised, keyring=keyring(), at=datetime.now(UTC))
+    store_flags(checklist.id, raised)
     checklist.flag_summary = flag_store.summary(raised)
     checklist.flag_rank = flag_store.rank(raised)
 

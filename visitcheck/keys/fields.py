@@ -29,27 +29,27 @@ class EncryptedFields:
     sealed_fields: Mapped[bytes] = mapped_column(LargeBinary)
 
     def record_aad(self) -> bytes:
-        """Binds the ciphertext to this row: table and public id."""
-        return f"{self.__tablename__}|{self.uuid}".encode()
+        return record_aad(self.__tablename__, self.uuid)
+
+
+def record_aad(table: str, public_id: str) -> bytes:
+    """Binds the ciphertext to its row: table and public id."""
+    return f"{table}|{public_id}".encode()
 
 
 def encrypt_fields(row: EncryptedFields, data: dict[str, Any], *, keyring: Keyring) -> None:
-    plaintext = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    record = encrypt_record(plaintext, aad=row.record_aad(), keyring=keyring)
-    row.key_id, row.wrapped_key, row.sealed_fields = (
-        record.key_id,
-        record.wrapped_key,
-        record.ciphertext,
-    )
+    for column, value in encrypted_columns(row.__tablename__, row.uuid, data,
+                                           keyring=keyring).items():
+        setattr(row, column, value)
 
 
 def encrypted_columns(table: str, public_id: str, data: dict[str, Any], *,
                       keyring: Keyring) -> dict[str, Any]:
-    """`encrypt_fields` for a row inserted as plain values rather than an ORM object (a
-    push's couple of hundred flags): the same record, bound to the same table and
-    public id, as the values of `key_id`, `wrapped_key` and `sealed_fields`."""
+    """The values of `key_id`, `wrapped_key` and `sealed_fields` for `data`, bound to
+    the row's table and public id: what `encrypt_fields` sets on an ORM object, and
+    what a row inserted as plain values (a push's couple of hundred flags) carries."""
     plaintext = json.dumps(data, separators=(",", ":"), sort_keys=True).encode()
-    record = encrypt_record(plaintext, aad=f"{table}|{public_id}".encode(), keyring=keyring)
+    record = encrypt_record(plaintext, aad=record_aad(table, public_id), keyring=keyring)
     return {"key_id": record.key_id, "wrapped_key": record.wrapped_key,
             "sealed_fields": record.ciphertext}
 
@@ -65,7 +65,7 @@ def decrypt_stored(table: str, public_id: str, key_id: str, wrapped_key: bytes,
     page of many rows, where building the objects costs more than the decryption):
     the same record, bound to the same table and public id."""
     record = EncryptedRecord(key_id, wrapped_key, sealed_fields)
-    return json.loads(decrypt_record(record, aad=f"{table}|{public_id}".encode(),
+    return json.loads(decrypt_record(record, aad=record_aad(table, public_id),
                                      keyring=keyring))
 
 

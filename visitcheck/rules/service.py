@@ -334,17 +334,6 @@ def _flag_rows(checklist_id: int, flags: list[dict[str, Any]], *, keyring: Keyri
     return rows
 
 
-def _store(session: DbSession, checklist_id: int, flags: list[dict[str, Any]], *,
-           keyring: Keyring, at: datetime,
-           kept: dict[tuple[str, str | None], tuple[datetime, bool]] | None = None,
-           at_visit: bool = True) -> None:
-    """Insert one checklist's flags (`_flag_rows`; its earlier ones deleted by the caller)."""
-    rows = _flag_rows(checklist_id, flags, keyring=keyring, at=at, kept=kept,
-                      at_visit=at_visit)
-    if rows:
-        session.execute(insert(_FLAGS), rows)
-
-
 def _comparable(flags: list[dict[str, Any]]) -> list[tuple]:
     return [(f["rule"], f["severity"], None if f.get("subject") is None else str(f["subject"]),
              f.get("reason", ""), f.get("action", ""), list(f.get("answers", [])),
