@@ -356,14 +356,16 @@ def test_the_lead_s_queue_evaluates_over_a_thousand_due_checklists_at_once(app, 
         lead = db.session.scalars(select(User).where(User.username == "lead")).one()
         seed_checklists(db.session, team_id=lead.team_id, count=1_200, keyring=keyring())
         db.session.execute(text("UPDATE checklists SET flags_due = :due"), {"due": True})
+        db.session.commit()
         due = db.session.scalar(select(func.count()).select_from(Checklist)
                                 .where(Checklist.flags_due.is_(True)))
-        stored = rules.evaluate_due_flags(db.session, keyring=keyring(), team_id=lead.team_id)
-        db.session.commit()
+    # The lead opens the queue, as the lead does: it evaluates them all first.
+    assert web_client(app, "lead").get("/review").status_code == 200
+    with app.app_context():
         left = db.session.scalar(select(func.count()).select_from(Checklist)
                                  .where(Checklist.flags_due.is_(True)))
     assert due >= 1_200
-    assert (stored, left) == (due, 0)
+    assert left == 0
 
 
 def test_a_push_stores_its_own_flags_even_when_the_others_it_marked_cannot_be_evaluated(
